@@ -1,0 +1,40 @@
+# Everything the project needs is installed from its own files: uv (bootstrapped into .bootstrap/ when the
+# machine lacks it), then the locked environment in .venv.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test test-unit lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@if [ ! -x "$(UV)" ]; then \
+		echo "uv not found: bootstrapping it into .bootstrap/"; \
+		$(PYTHON) -m venv .bootstrap && .bootstrap/bin/pip install --quiet uv; \
+	fi
+	$(UV) sync --frozen
+	@touch $@
+
+run: install
+	$(BIN)/shop migrate
+	$(BIN)/shop serve --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check domain application adapters entrypoints tests
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest tests/unit
+
+bench: install
+	$(BIN)/python -m tests.bench.run
+
+clean:
+	rm -rf $(VENV) .bootstrap .pytest_cache shop.db

@@ -1,0 +1,348 @@
+"""In-memory implementations of every repository port and a Unit of Work that keeps nothing uncommitted.
+
+They back the fast unit tests; the shared repository contract suite runs against them and the SQL
+adapters alike, so they behave as the database does (unique keys, versions, atomic stock, SET NULL)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from application.ports import (
+    DuplicateKey,
+    IdempotencyRecord,
+    OrderFilter,
+    OrderStats,
+    Page,
+    ProductFilter,
+    ProductSort,
+    StaleVersion,
+    UserFilter,
+)
+from domain.catalog import Category, Product
+from domain.errors import InsufficientStock
+from domain.orders import Order, OrderStatus, StatusEvent
+from domain.users import User
+
+T = TypeVar("T")
+E = TypeVar("E")
+
+
+@dataclass
+class Tables:
+    """Everything the fake database holds."""
+
+    users: dict[int, User] = field(default_factory=dict)
+    categories: dict[int, Category] = field(default_factory=dict)
+    products: dict[int, Product] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+    events: dict[int, list[StatusEvent]] = field(default_factory=dict)
+    idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
+    next_id: int = 1
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+
+def _page(items: list[E], limit: int, offset: int) -> Page[E]:
+    return Page([copy.deepcopy(i) for i in items[offset : offset + limit]], len(items), limit, offset)
+
+
+def _contains(needle: str | None, *haystack: str | None) -> bool:
+    return needle is None or any(needle.lower() in (h or "").lower() for h in haystack)
+
+
+class _Repository:
+    def __init__(self, tables: Callable[[], Tables]) -> None:
+        self._tables = tables
+
+    @property
+    def t(self) -> Tables:
+        return self._tables()
+
+
+class InMemoryUserRepository(_Repository):
+    def add(self, user: User) -> None:
+        self._ensure_unique(user)
+        user.id = self.t.new_id()
+        self.t.users[user.id] = copy.deepcopy(user)
+
+    def get(self, user_id: int) -> User | None:
+        return copy.deepcopy(self.t.users.get(user_id))
+
+    def get_by_email(self, email: str) -> User | None:
+        found = next((u for u in self.t.users.values() if u.email == email.lower()), None)
+        return copy.deepcopy(found)
+
+    def list(self, filters: UserFilter, limit: int, offset: int) -> Page[User]:
+        found = [
+            u
+            for u in sorted(self.t.users.values(), key=lambda u: u.id or 0)
+            if (filters.is_active is None or u.is_active == filters.is_active)
+            and _contains(filters.q, u.email, u.name)
+        ]
+        return _page(found, limit, offset)
+
+    def save(self, user: User) -> None:
+        self._ensure_unique(user)
+        assert user.id in self.t.users
+        self.t.users[user.id] = copy.deepcopy(user)
+
+    def _ensure_unique(self, user: User) -> None:
+        if any(u.email == user.email and u.id != user.id for u in self.t.users.values()):
+            raise DuplicateKey("users.email")
+
+
+class InMemoryCategoryRepository(_Repository):
+    def add(self, category: Category) -> None:
+        self._ensure_unique(category)
+        category.id = self.t.new_id()
+        self.t.categories[category.id] = copy.deepcopy(category)
+
+    def get(self, category_id: int) -> Category | None:
+        return copy.deepcopy(self.t.categories.get(category_id))
+
+    def get_by_name(self, name: str) -> Category | None:
+        found = next((c for c in self.t.categories.values() if c.name.lower() == name.lower()), None)
+        return copy.deepcopy(found)
+
+    def list(self, limit: int, offset: int) -> Page[Category]:
+        ordered = sorted(self.t.categories.values(), key=lambda c: (c.name, c.id or 0))
+        return _page(ordered, limit, offset)
+
+    def count_active_products(self, category_ids: Sequence[int]) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for p in self.t.products.values():
+            if p.is_active and p.category_id in category_ids:
+                counts[p.category_id] = counts.get(p.category_id, 0) + 1
+        return counts
+
+    def save(self, category: Category) -> None:
+        self._ensure_unique(category)
+        assert category.id in self.t.categories
+        self.t.categories[category.id] = copy.deepcopy(category)
+
+    def delete(self, category_id: int) -> None:
+        del self.t.categories[category_id]
+        for child in self.t.categories.values():  # ON DELETE SET NULL
+            if child.parent_id == category_id:
+                child.parent_id = None
+        for product in self.t.products.values():
+            if product.category_id == category_id:
+                product.category_id = None
+
+    def _ensure_unique(self, category: Category) -> None:
+        name = category.name.lower()
+        if any(c.name.lower() == name and c.id != category.id for c in self.t.categories.values()):
+            raise DuplicateKey("categories.name")
+
+
+_PRODUCT_SORT: dict[ProductSort, tuple[Callable[[Product], Any], bool]] = {
+    ProductSort.ID: (lambda p: p.id, False),
+    ProductSort.NAME: (lambda p: (p.name, p.id), False),
+    ProductSort.NAME_DESC: (lambda p: (p.name, p.id), True),
+    ProductSort.PRICE: (lambda p: (p.price, p.id), False),
+    ProductSort.PRICE_DESC: (lambda p: (p.price, p.id), True),
+    ProductSort.CREATED_AT: (lambda p: (p.created_at, p.id), False),
+    ProductSort.CREATED_AT_DESC: (lambda p: (p.created_at, p.id), True),
+}
+
+
+class InMemoryProductRepository(_Repository):
+    def add(self, product: Product) -> None:
+        self._ensure_unique(product)
+        product.id = self.t.new_id()
+        self.t.products[product.id] = copy.deepcopy(product)
+
+    def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
+        return copy.deepcopy(self.t.products.get(product_id))
+
+    def get_many(self, product_ids: Sequence[int]) -> dict[int, Product]:
+        return {i: copy.deepcopy(self.t.products[i]) for i in product_ids if i in self.t.products}
+
+    def get_by_sku(self, sku: str) -> Product | None:
+        found = next((p for p in self.t.products.values() if p.sku == sku.upper()), None)
+        return copy.deepcopy(found)
+
+    def list(self, filters: ProductFilter, limit: int, offset: int) -> Page[Product]:
+        f = filters
+        found = [
+            p
+            for p in self.t.products.values()
+            if (f.include_inactive or p.is_active)
+            and (f.category_id is None or p.category_id == f.category_id)
+            and (f.min_price is None or p.price >= f.min_price)
+            and (f.max_price is None or p.price <= f.max_price)
+            and (f.in_stock is None or (p.stock_quantity > 0) == f.in_stock)
+            and _contains(f.q, p.name, p.description, p.sku)
+        ]
+        key, reverse = _PRODUCT_SORT[f.sort]
+        return _page(sorted(found, key=key, reverse=reverse), limit, offset)
+
+    def save(self, product: Product) -> None:
+        assert product.id is not None
+        stored = self.t.products[product.id]
+        if stored.version != product.version - 1:
+            raise StaleVersion(stored.version)
+        self._ensure_unique(product)
+        self.t.products[product.id] = copy.deepcopy(product)
+
+    def take_stock(self, quantities: dict[int, int]) -> None:
+        for product_id in sorted(quantities):  # check every line before taking any
+            stored = self.t.products[product_id]
+            if stored.stock_quantity < quantities[product_id]:
+                raise InsufficientStock(product_id, quantities[product_id], stored.stock_quantity)
+        for product_id, quantity in quantities.items():
+            self.t.products[product_id].stock_quantity -= quantity
+
+    def return_stock(self, quantities: dict[int, int]) -> None:
+        for product_id, quantity in quantities.items():
+            self.t.products[product_id].stock_quantity += quantity
+
+    def adjust_stock(self, product_id: int, delta: int, at: datetime) -> Product:
+        stored = self.t.products[product_id]
+        stored.adjust_stock(delta)
+        stored.touch(at)
+        return copy.deepcopy(stored)
+
+    def _ensure_unique(self, product: Product) -> None:
+        if any(p.sku == product.sku and p.id != product.id for p in self.t.products.values()):
+            raise DuplicateKey("products.sku")
+
+
+class InMemoryOrderRepository(_Repository):
+    def add(self, order: Order) -> None:
+        order.id = self.t.new_id()
+        for line in order.lines:
+            line.id = self.t.new_id()
+        self.t.events[order.id] = []
+        self._store(order)
+
+    def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        return copy.deepcopy(self.t.orders.get(order_id))
+
+    def list(self, filters: OrderFilter, limit: int, offset: int) -> Page[Order]:
+        f = filters
+        found = [
+            o
+            for o in self.t.orders.values()
+            if (f.user_id is None or o.user_id == f.user_id)
+            and (f.status is None or o.status == f.status)
+            and (f.created_from is None or o.created_at >= f.created_from)
+            and (f.created_to is None or o.created_at <= f.created_to)
+        ]
+        newest_first = sorted(found, key=lambda o: (o.created_at, o.id or 0), reverse=True)
+        return _page(newest_first, limit, offset)
+
+    def events(self, order_id: int) -> list[StatusEvent]:
+        return copy.deepcopy(self.t.events.get(order_id, []))
+
+    def save(self, order: Order) -> None:
+        assert order.id is not None
+        stored = self.t.orders[order.id]
+        if stored.version != order.version - 1:
+            raise StaleVersion(stored.version)
+        self._store(order)
+
+    def stats(self) -> OrderStats:
+        by_status = {status: 0 for status in OrderStatus}
+        revenue = Decimal("0.00")
+        for order in self.t.orders.values():
+            by_status[order.status] += 1
+            if order.status is not OrderStatus.CANCELLED:
+                revenue += order.total_amount
+        return OrderStats(len(self.t.orders), revenue, by_status)
+
+    def _store(self, order: Order) -> None:
+        assert order.id is not None
+        for event in order.new_events:
+            event.id = self.t.new_id()
+            self.t.events[order.id].append(copy.deepcopy(event))
+        order.new_events.clear()
+        self.t.orders[order.id] = copy.deepcopy(order)
+
+
+class InMemoryIdempotencyRepository(_Repository):
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        existing = self.t.idempotency.get((record.user_id, record.key))
+        if existing is not None:
+            return copy.deepcopy(existing)
+        self.t.idempotency[(record.user_id, record.key)] = copy.deepcopy(record)
+        return None
+
+    def complete(self, user_id: int, key: str, order_id: int) -> None:
+        self.t.idempotency[(user_id, key)].order_id = order_id
+
+    def release(self, user_id: int, key: str) -> None:
+        self.t.idempotency.pop((user_id, key), None)
+
+    def purge(self, created_before: datetime) -> int:
+        old = [k for k, r in self.t.idempotency.items() if r.created_at < created_before]
+        for k in old:
+            del self.t.idempotency[k]
+        return len(old)
+
+
+class InMemoryStore:
+    """The fake database: the committed tables, shared by every Unit of Work made over it."""
+
+    def __init__(self) -> None:
+        self.tables = Tables()
+        self.lock = threading.Lock()
+
+
+class InMemoryUnitOfWork:
+    """Works on a private copy of the tables; `commit()` publishes it, anything else discards it."""
+
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store if store is not None else InMemoryStore()
+        self._working: Tables | None = None
+        self.commits = 0
+        self.users = InMemoryUserRepository(self._tables)
+        self.categories = InMemoryCategoryRepository(self._tables)
+        self.products = InMemoryProductRepository(self._tables)
+        self.orders = InMemoryOrderRepository(self._tables)
+        self.idempotency = InMemoryIdempotencyRepository(self._tables)
+
+    def _tables(self) -> Tables:
+        if self._working is None:
+            raise RuntimeError("repositories are used only inside `with uow:`")
+        return self._working
+
+    def __enter__(self) -> Self:
+        with self.store.lock:
+            self._working = copy.deepcopy(self.store.tables)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        with self.store.lock:
+            self.store.tables = copy.deepcopy(self._tables())
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self._working = None
+
+
+class InMemoryAsyncUnitOfWork:
+    """Runs a use case on a fresh in-memory Unit of Work over one shared store."""
+
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store if store is not None else InMemoryStore()
+
+    async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        return work(InMemoryUnitOfWork(self.store), *args, **kwargs)

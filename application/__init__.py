@@ -1,0 +1,1 @@
+"""Use cases over ports. Imports only `domain` and the standard library."""

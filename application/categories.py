@@ -1,0 +1,132 @@
+"""Use cases for categories: a tree of uniquely named groups of products."""
+
+from dataclasses import dataclass
+
+from application.access import require_admin
+from application.errors import Conflict, NotFound, UnknownReference
+from application.patch import UNSET, changes
+from application.ports import Clock, DuplicateKey, Page, ProductFilter, ProductSort, UnitOfWork
+from domain.catalog import Category, Product
+from domain.users import User
+
+MAX_LISTED_PRODUCTS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryView:
+    category: Category
+    product_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryDetail:
+    view: CategoryView
+    products: list[Product]
+
+
+@dataclass(frozen=True, slots=True)
+class CreateCategory:
+    name: str
+    description: str | None = None
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryPatch:
+    name: object = UNSET
+    description: object = UNSET
+    parent_id: object = UNSET
+
+
+def create_category(uow: UnitOfWork, clock: Clock, actor: User, cmd: CreateCategory) -> CategoryView:
+    require_admin(actor, "create categories")
+    category = Category.create(
+        name=cmd.name, description=cmd.description, parent_id=cmd.parent_id, at=clock.now()
+    )
+    with uow:
+        _ensure_name_free(uow, cmd.name)
+        if cmd.parent_id is not None and uow.categories.get(cmd.parent_id) is None:
+            raise UnknownReference("parent category", cmd.parent_id)
+        _store(uow, category, uow.categories.add)
+        uow.commit()
+    return CategoryView(category, 0)
+
+
+def list_categories(uow: UnitOfWork, limit: int, offset: int) -> Page[CategoryView]:
+    with uow:
+        page = uow.categories.list(limit, offset)
+        counts = uow.categories.count_active_products([c.id for c in page.items if c.id is not None])
+    views = [CategoryView(c, counts.get(c.id or 0, 0)) for c in page.items]
+    return Page(views, page.total, page.limit, page.offset)
+
+
+def get_category(uow: UnitOfWork, category_id: int) -> CategoryDetail:
+    with uow:
+        category = _load(uow, category_id)
+        products = uow.products.list(
+            ProductFilter(category_id=category_id, sort=ProductSort.NAME), MAX_LISTED_PRODUCTS, 0
+        )
+    return CategoryDetail(CategoryView(category, products.total), products.items)
+
+
+def update_category(
+    uow: UnitOfWork, clock: Clock, actor: User, category_id: int, patch: CategoryPatch
+) -> CategoryView:
+    require_admin(actor, "change categories")
+    sent = changes(patch)
+    with uow:
+        category = _load(uow, category_id)
+        if "name" in sent and str(sent["name"]).lower() != category.name.lower():
+            _ensure_name_free(uow, str(sent["name"]))
+        if "name" in sent:
+            category.rename(str(sent["name"]))
+        if "description" in sent:
+            category.description = sent["description"]  # type: ignore[assignment]
+        if "parent_id" in sent:
+            parent_id = sent["parent_id"]
+            category.move_under(parent_id, _ancestry(uow, parent_id))  # type: ignore[arg-type]
+        category.updated_at = clock.now()
+        _store(uow, category, uow.categories.save)
+        counts = uow.categories.count_active_products([category_id])
+        uow.commit()
+    return CategoryView(category, counts.get(category_id, 0))
+
+
+def delete_category(uow: UnitOfWork, actor: User, category_id: int) -> None:
+    require_admin(actor, "delete categories")
+    with uow:
+        _load(uow, category_id)
+        uow.categories.delete(category_id)
+        uow.commit()
+
+
+def _ancestry(uow: UnitOfWork, parent_id: int | None) -> list[int]:
+    """The new parent and all its ancestors, nearest first; an unknown parent is a bad reference."""
+    chain: list[int] = []
+    current = parent_id
+    while current is not None and current not in chain:
+        parent = uow.categories.get(current)
+        if parent is None:
+            raise UnknownReference("parent category", current)
+        chain.append(current)
+        current = parent.parent_id
+    return chain
+
+
+def _load(uow: UnitOfWork, category_id: int) -> Category:
+    category = uow.categories.get(category_id)
+    if category is None:
+        raise NotFound("category", category_id)
+    return category
+
+
+def _ensure_name_free(uow: UnitOfWork, name: str) -> None:
+    if uow.categories.get_by_name(name) is not None:
+        raise Conflict(f"a category named '{name}' already exists")
+
+
+def _store(uow: UnitOfWork, category: Category, write) -> None:  # type: ignore[no-untyped-def]
+    try:
+        write(category)
+    except DuplicateKey:
+        raise Conflict(f"a category named '{category.name}' already exists") from None

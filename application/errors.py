@@ -1,0 +1,57 @@
+"""Application errors: what a use case refuses beyond the domain's own rules."""
+
+
+class ApplicationError(Exception):
+    """Base of every error a use case raises that is not a domain rule."""
+
+
+class NotFound(ApplicationError):
+    def __init__(self, kind: str, entity_id: object) -> None:
+        self.kind = kind
+        self.entity_id = entity_id
+        super().__init__(f"{kind} {entity_id} was not found")
+
+
+class UnknownReference(ApplicationError):
+    """The request body names a product, category or user that does not exist (a 400, not a 404)."""
+
+    def __init__(self, kind: str, entity_id: object) -> None:
+        self.kind = kind
+        self.entity_id = entity_id
+        super().__init__(f"{kind} {entity_id} does not exist")
+
+
+class Forbidden(ApplicationError):
+    """The caller is known but may not do this."""
+
+
+class AuthenticationFailed(ApplicationError):
+    def __init__(self, message: str = "the credentials are missing, wrong or expired") -> None:
+        super().__init__(message)
+
+
+class Conflict(ApplicationError):
+    """A uniqueness rule: the email, SKU or category name is taken."""
+
+
+class PreconditionFailed(ApplicationError):
+    def __init__(self, kind: str, entity_id: object, current_version: int) -> None:
+        self.current_version = current_version
+        super().__init__(
+            f"{kind} {entity_id} has changed (now at version {current_version}); "
+            "fetch it again and retry with the new ETag"
+        )
+
+
+class IdempotencyKeyInUse(ApplicationError):
+    def __init__(self) -> None:
+        super().__init__("a request with this Idempotency-Key is still in progress; retry shortly")
+
+
+class IdempotencyKeyReused(ApplicationError):
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was already used with a different request body; use a new key")
+
+
+class ServiceUnavailable(ApplicationError):
+    """The database cannot be reached or stays locked; the request changed nothing and may be retried."""

@@ -1,0 +1,75 @@
+"""Idempotent order placement: a key claimed in its own transaction, completed in the order's.
+
+Claiming first (and committing) is what lets a repeat that arrives while the first request is still
+running be told 409 instead of placing a second order."""
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from application.errors import IdempotencyKeyInUse, IdempotencyKeyReused
+from application.orders import PlaceOrder, get_order, place_order
+from application.ports import AsyncUnitOfWork, Clock, IdempotencyRecord, UnitOfWork
+from domain.orders import Order
+from domain.users import User
+
+KEY_TTL = timedelta(hours=24)
+# A claim still unfinished after this long belongs to a request that died; its key may be reused.
+ABANDONED_AFTER = timedelta(minutes=2)
+
+
+def fingerprint(cmd: PlaceOrder) -> str:
+    body = {"items": [[i.product_id, i.quantity] for i in cmd.items], "user_id": cmd.user_id}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def claim_key(uow: UnitOfWork, clock: Clock, user_id: int, key: str, digest: str) -> int | None:
+    """Claim `key` for this request; return the order id to replay when it was already used."""
+    now = clock.now()
+    with uow:
+        existing = uow.idempotency.claim(IdempotencyRecord(user_id, key, digest, now))
+        if existing is not None and _is_dead(existing, now):
+            uow.idempotency.release(user_id, key)
+            existing = uow.idempotency.claim(IdempotencyRecord(user_id, key, digest, now))
+        if existing is None:
+            uow.commit()
+            return None
+    if existing.fingerprint != digest:
+        raise IdempotencyKeyReused()
+    if existing.order_id is None:
+        raise IdempotencyKeyInUse()
+    return existing.order_id
+
+
+def release_key(uow: UnitOfWork, user_id: int, key: str) -> None:
+    with uow:
+        uow.idempotency.release(user_id, key)
+        uow.commit()
+
+
+def purge_expired_keys(uow: UnitOfWork, clock: Clock) -> int:
+    with uow:
+        purged = uow.idempotency.purge(clock.now() - KEY_TTL)
+        uow.commit()
+    return purged
+
+
+async def place_order_idempotently(
+    run: AsyncUnitOfWork, clock: Clock, actor: User, cmd: PlaceOrder, key: str
+) -> Order:
+    """The first request with `key` places the order; a repeat with the same body gets that order back."""
+    assert actor.id is not None
+    replay_id = await run.run(claim_key, clock, actor.id, key, fingerprint(cmd))
+    if replay_id is not None:
+        return await run.run(get_order, actor, replay_id)
+    try:
+        return await run.run(place_order, clock, actor, cmd, idempotency_key=key)
+    except BaseException:
+        # The order was not placed: free the key so the client may retry with it.
+        await run.run(release_key, actor.id, key)
+        raise
+
+
+def _is_dead(record: IdempotencyRecord, now: datetime) -> bool:
+    age = now - record.created_at
+    return age >= KEY_TTL or (record.order_id is None and age >= ABANDONED_AFTER)

@@ -1,0 +1,226 @@
+"""Ports: what the use cases need from the outside world. They speak domain objects only."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+from domain.catalog import Category, Product
+from domain.orders import Order, OrderStatus, StatusEvent
+from domain.users import User
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    is_active: bool | None = None
+    q: str | None = None
+
+
+class ProductSort(StrEnum):
+    ID = "id"
+    NAME = "name"
+    NAME_DESC = "-name"
+    PRICE = "price"
+    PRICE_DESC = "-price"
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFilter:
+    category_id: int | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool | None = None
+    q: str | None = None
+    include_inactive: bool = False
+    sort: ProductSort = ProductSort.ID
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    user_id: int | None = None
+    status: OrderStatus | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStats:
+    total_orders: int
+    total_revenue: Decimal
+    orders_by_status: dict[OrderStatus, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class IdempotencyRecord:
+    """A claimed key: `order_id` is None while the first request is still running."""
+
+    user_id: int
+    key: str
+    fingerprint: str
+    created_at: datetime
+    order_id: int | None = None
+
+
+class StaleVersion(Exception):
+    """Raised by a repository when the row no longer holds the version the entity was loaded at."""
+
+    def __init__(self, current_version: int) -> None:
+        self.current_version = current_version
+        super().__init__(f"row is at version {current_version}")
+
+
+class DuplicateKey(Exception):
+    """Raised by a repository when a unique column (email, SKU, category name) is already taken."""
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> None: ...
+    def get(self, user_id: int) -> User | None: ...
+    def get_by_email(self, email: str) -> User | None: ...
+    def list(self, filters: UserFilter, limit: int, offset: int) -> Page[User]: ...
+    def save(self, user: User) -> None: ...
+
+
+class CategoryRepository(Protocol):
+    def add(self, category: Category) -> None: ...
+    def get(self, category_id: int) -> Category | None: ...
+    def get_by_name(self, name: str) -> Category | None:
+        """Case-insensitive."""
+        ...
+
+    def list(self, limit: int, offset: int) -> Page[Category]:
+        """Ordered by name."""
+        ...
+
+    def count_active_products(self, category_ids: Sequence[int]) -> dict[int, int]: ...
+    def save(self, category: Category) -> None: ...
+    def delete(self, category_id: int) -> None:
+        """Its products and child categories stay, detached (category_id / parent_id null)."""
+        ...
+
+
+class ProductRepository(Protocol):
+    def add(self, product: Product) -> None: ...
+    def get(self, product_id: int, *, for_update: bool = False) -> Product | None: ...
+    def get_many(self, product_ids: Sequence[int]) -> dict[int, Product]: ...
+    def get_by_sku(self, sku: str) -> Product | None: ...
+    def list(self, filters: ProductFilter, limit: int, offset: int) -> Page[Product]: ...
+    def save(self, product: Product) -> None:
+        """Store a changed product; raise StaleVersion unless the row is at `product.version - 1`."""
+        ...
+
+    def take_stock(self, quantities: dict[int, int]) -> None:
+        """Atomically take units from each product, in product-id order; raise InsufficientStock
+        (and take nothing) when any product has fewer units than asked."""
+        ...
+
+    def return_stock(self, quantities: dict[int, int]) -> None: ...
+    def adjust_stock(self, product_id: int, delta: int, at: datetime) -> Product:
+        """Atomically add `delta` (may be negative) and bump the version; raise InsufficientStock
+        when the result would be below zero."""
+        ...
+
+
+class OrderRepository(Protocol):
+    def add(self, order: Order) -> None:
+        """Store the order, its lines and its new events; ids are set on the entities."""
+        ...
+
+    def get(self, order_id: int, *, for_update: bool = False) -> Order | None: ...
+    def list(self, filters: OrderFilter, limit: int, offset: int) -> Page[Order]:
+        """Newest first, lines included, in a constant number of statements."""
+        ...
+
+    def events(self, order_id: int) -> list[StatusEvent]:
+        """Oldest first."""
+        ...
+
+    def save(self, order: Order) -> None:
+        """Store status, version and new events; raise StaleVersion as ProductRepository.save does."""
+        ...
+
+    def stats(self) -> OrderStats: ...
+
+
+class IdempotencyRepository(Protocol):
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        """Insert the record unless (user_id, key) exists; return the existing record, or None if ours."""
+        ...
+
+    def complete(self, user_id: int, key: str, order_id: int) -> None: ...
+    def release(self, user_id: int, key: str) -> None: ...
+    def purge(self, created_before: datetime) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: nothing is kept unless `commit()` is called inside the `with` block."""
+
+    users: UserRepository
+    categories: CategoryRepository
+    products: ProductRepository
+    orders: OrderRepository
+    idempotency: IdempotencyRepository
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class AsyncUnitOfWork(Protocol):
+    """Runs a use case written against `UnitOfWork` without blocking the event loop.
+
+    Each call gets a fresh Unit of Work; transient database conflicts (serialization failures,
+    deadlocks, a locked SQLite file) are retried a bounded number of times."""
+
+    def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> Awaitable[T]: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password: str, password_hash: str) -> bool: ...
+    def dummy_hash(self) -> str:
+        """A valid hash of nothing anyone knows, so an unknown email costs a full verification."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    access_token: str
+    expires_in: int
+    token_type: str = "bearer"
+
+
+class TokenIssuer(Protocol):
+    def issue(self, user_id: int) -> AccessToken: ...
+    def read(self, token: str) -> int:
+        """The user id the token was issued to; raise AuthenticationFailed if invalid or expired."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware UTC datetime."""
+        ...

@@ -1,0 +1,1 @@
+"""The shop's domain: entities, value rules and errors. Imports nothing outside the standard library."""

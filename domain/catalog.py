@@ -1,0 +1,140 @@
+"""The catalog: categories (a tree) and products (price, SKU, stock, active flag, version)."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from domain.entity import Entity
+from domain.errors import (
+    CategoryCycle,
+    InsufficientStock,
+    InvalidStockChange,
+    ProductUnavailable,
+)
+from domain.money import money
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(name: str) -> str:
+    """'Home & Garden' -> 'home-garden'; accents are folded to ASCII."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return _NOT_SLUG.sub("-", ascii_name.lower()).strip("-") or "item"
+
+
+def normalize_sku(sku: str) -> str:
+    return sku.strip().upper()
+
+
+@dataclass(eq=False, slots=True)
+class Category(Entity):
+    name: str
+    slug: str
+    created_at: datetime
+    updated_at: datetime
+    description: str | None = None
+    parent_id: int | None = None
+    id: int | None = None
+
+    @classmethod
+    def create(cls, *, name: str, description: str | None, parent_id: int | None, at: datetime) -> "Category":
+        return cls(
+            name=name,
+            slug=slugify(name),
+            description=description,
+            parent_id=parent_id,
+            created_at=at,
+            updated_at=at,
+        )
+
+    def rename(self, name: str) -> None:
+        self.name = name
+        self.slug = slugify(name)
+
+    def move_under(self, parent_id: int | None, parent_ancestry: list[int]) -> None:
+        """`parent_ancestry` is the new parent and its ancestors; we may not be among them."""
+        if parent_id is not None and self.id is not None and self.id in parent_ancestry:
+            raise CategoryCycle(self.id, parent_id)
+        self.parent_id = parent_id
+
+
+@dataclass(eq=False, slots=True)
+class Product(Entity):
+    name: str
+    slug: str
+    sku: str
+    price: Decimal
+    created_at: datetime
+    updated_at: datetime
+    description: str | None = None
+    stock_quantity: int = 0
+    is_active: bool = True
+    category_id: int | None = None
+    version: int = 1
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.sku = normalize_sku(self.sku)
+        self.price = money(self.price)
+        if self.stock_quantity < 0:
+            raise InvalidStockChange("stock cannot be negative")
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        name: str,
+        sku: str,
+        price: Decimal,
+        at: datetime,
+        description: str | None = None,
+        stock_quantity: int = 0,
+        category_id: int | None = None,
+    ) -> "Product":
+        return cls(
+            name=name,
+            slug=slugify(name),
+            sku=sku,
+            price=price,
+            description=description,
+            stock_quantity=stock_quantity,
+            category_id=category_id,
+            created_at=at,
+            updated_at=at,
+        )
+
+    def rename(self, name: str) -> None:
+        self.name = name
+        self.slug = slugify(name)
+
+    def ensure_can_supply(self, quantity: int) -> None:
+        """Raise unless this product is on sale and has `quantity` units in stock."""
+        if not self.is_active:
+            raise ProductUnavailable(self._id())
+        if quantity > self.stock_quantity:
+            raise InsufficientStock(self._id(), quantity, self.stock_quantity)
+
+    def adjust_stock(self, delta: int) -> None:
+        if delta == 0:
+            raise InvalidStockChange("a stock adjustment must not be zero")
+        if self.stock_quantity + delta < 0:
+            raise InsufficientStock(self._id(), -delta, self.stock_quantity)
+        self.stock_quantity += delta
+
+    def set_stock(self, quantity: int) -> None:
+        if quantity < 0:
+            raise InvalidStockChange("stock cannot be negative")
+        self.stock_quantity = quantity
+
+    def deactivate(self) -> None:
+        self.is_active = False
+
+    def touch(self, at: datetime) -> None:
+        """Every change bumps the version (the ETag) and the update time."""
+        self.version += 1
+        self.updated_at = at
+
+    def _id(self) -> int:
+        return self.id if self.id is not None else 0

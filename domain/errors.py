@@ -1,0 +1,58 @@
+"""Typed domain errors. Each carries what a client needs to act on it, and reads as a sentence."""
+
+
+class DomainError(Exception):
+    """A business rule was broken by the request."""
+
+
+class InsufficientStock(DomainError):
+    def __init__(self, product_id: int, requested: int, available: int) -> None:
+        self.product_id = product_id
+        self.requested = requested
+        self.available = available
+        super().__init__(
+            f"insufficient stock for product {product_id}: requested {requested}, available {available}"
+        )
+
+
+class ProductUnavailable(DomainError):
+    def __init__(self, product_id: int) -> None:
+        self.product_id = product_id
+        super().__init__(f"product {product_id} is not available for sale")
+
+
+class InactiveUser(DomainError):
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        super().__init__(f"user {user_id} is deactivated and cannot place orders")
+
+
+class InvalidOrder(DomainError):
+    """The order's lines break a structural rule (empty, too many, repeated product, bad quantity)."""
+
+
+class IllegalStatusChange(DomainError):
+    def __init__(self, from_status: str, to_status: str) -> None:
+        self.from_status = from_status
+        self.to_status = to_status
+        super().__init__(f"cannot change order status from '{from_status}' to '{to_status}'")
+
+
+class OrderNotCancellable(DomainError):
+    def __init__(self, order_id: int | None, status: str) -> None:
+        self.order_id = order_id
+        self.status = status
+        super().__init__(f"order {order_id} can no longer be cancelled: it is '{status}'")
+
+
+class CategoryCycle(DomainError):
+    def __init__(self, category_id: int, parent_id: int) -> None:
+        self.category_id = category_id
+        self.parent_id = parent_id
+        super().__init__(
+            f"category {parent_id} cannot be the parent of category {category_id}: that would make a cycle"
+        )
+
+
+class InvalidStockChange(DomainError):
+    """A stock adjustment of zero, or a quantity that is not positive."""

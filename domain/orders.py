@@ -1,0 +1,157 @@
+"""Orders: lines priced from the catalog at placement, and a status workflow with its history."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from domain.catalog import Product
+from domain.entity import Entity
+from domain.errors import IllegalStatusChange, InactiveUser, InvalidOrder, OrderNotCancellable
+from domain.money import money
+from domain.users import User
+
+MAX_LINES = 50
+MAX_QUANTITY = 1000
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    PROCESSING = "processing"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+# The only legal moves; every pair not listed here is refused.
+ALLOWED_CHANGES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
+    OrderStatus.CONFIRMED: frozenset({OrderStatus.PROCESSING, OrderStatus.CANCELLED}),
+    OrderStatus.PROCESSING: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
+    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+CANCELLABLE_BY_OWNER = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
+CANCELLABLE_BY_ADMIN = CANCELLABLE_BY_OWNER | {OrderStatus.PROCESSING}
+
+
+def can_change(from_status: OrderStatus, to_status: OrderStatus) -> bool:
+    return to_status in ALLOWED_CHANGES[from_status]
+
+
+def order_number(at: datetime, suffix: str) -> str:
+    """Human-readable and unique: ORD-<UTC date>-<suffix>, e.g. ORD-20261122-7F3A9C2K1Q."""
+    return f"ORD-{at:%Y%m%d}-{suffix}"
+
+
+@dataclass(eq=False, slots=True)
+class OrderLine(Entity):
+    product_id: int
+    product_name: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+    id: int | None = None
+
+    @classmethod
+    def for_product(cls, product: Product, quantity: int) -> "OrderLine":
+        assert product.id is not None
+        unit_price = money(product.price)
+        return cls(
+            product_id=product.id,
+            product_name=product.name,
+            quantity=quantity,
+            unit_price=unit_price,
+            line_total=money(unit_price * quantity),
+        )
+
+
+@dataclass(eq=False, slots=True)
+class StatusEvent(Entity):
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    at: datetime
+    actor_id: int | None
+    id: int | None = None
+
+
+@dataclass(eq=False, slots=True)
+class Order(Entity):
+    order_number: str
+    user_id: int
+    status: OrderStatus
+    total_amount: Decimal
+    created_at: datetime
+    updated_at: datetime
+    lines: list[OrderLine] = field(default_factory=list)
+    version: int = 1
+    id: int | None = None
+    # Status events raised since the order was loaded; the repository stores them.
+    new_events: list[StatusEvent] = field(default_factory=list)
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        number: str,
+        buyer: User,
+        items: Sequence[tuple[Product, int]],
+        actor_id: int,
+        at: datetime,
+    ) -> "Order":
+        """Price every line from its product's current price and check that each can be supplied."""
+        assert buyer.id is not None
+        if not buyer.is_active:
+            raise InactiveUser(buyer.id)
+        _check_lines([(product.id, quantity) for product, quantity in items])
+        for product, quantity in items:
+            product.ensure_can_supply(quantity)
+        lines = [OrderLine.for_product(product, quantity) for product, quantity in items]
+        order = cls(
+            order_number=number,
+            user_id=buyer.id,
+            status=OrderStatus.PENDING,
+            total_amount=money(sum((line.line_total for line in lines), Decimal(0))),
+            created_at=at,
+            updated_at=at,
+            lines=lines,
+        )
+        order.new_events.append(StatusEvent(None, OrderStatus.PENDING, at, actor_id))
+        return order
+
+    def quantities(self) -> dict[int, int]:
+        """Units per product id: what placing took from stock and what cancelling gives back."""
+        return {line.product_id: line.quantity for line in self.lines}
+
+    def change_status(self, to_status: OrderStatus, *, actor_id: int | None, at: datetime) -> None:
+        if not can_change(self.status, to_status):
+            raise IllegalStatusChange(self.status.value, OrderStatus(to_status).value)
+        self.new_events.append(StatusEvent(self.status, to_status, at, actor_id))
+        self.status = to_status
+        self.version += 1
+        self.updated_at = at
+
+    def cancel(self, *, actor_id: int, by_admin: bool, at: datetime) -> bool:
+        """Cancel once: True when this call cancelled it, False when it already was."""
+        if self.status is OrderStatus.CANCELLED:
+            return False
+        allowed = CANCELLABLE_BY_ADMIN if by_admin else CANCELLABLE_BY_OWNER
+        if self.status not in allowed:
+            raise OrderNotCancellable(self.id, self.status.value)
+        self.change_status(OrderStatus.CANCELLED, actor_id=actor_id, at=at)
+        return True
+
+
+def _check_lines(lines: Sequence[tuple[int | None, int]]) -> None:
+    if not 1 <= len(lines) <= MAX_LINES:
+        raise InvalidOrder(f"an order has between 1 and {MAX_LINES} lines")
+    product_ids = [product_id for product_id, _ in lines]
+    if len(set(product_ids)) != len(product_ids):
+        raise InvalidOrder("each product may appear only once in an order")
+    for product_id, quantity in lines:
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise InvalidOrder(f"quantity for product {product_id} must be between 1 and {MAX_QUANTITY}")

@@ -1,0 +1,92 @@
+"""Unit-test fixtures: the in-memory store, a fixed clock and a fast hasher; no database, no network."""
+
+from dataclasses import asdict
+from decimal import Decimal
+
+import pytest
+
+from adapters.clock import FixedClock
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.security import FastPasswordHasher
+from application.categories import CreateCategory, create_category
+from application.orders import OrderItem, PlaceOrder, place_order
+from application.products import CreateProduct, create_product
+from application.users import RegisterUser, ensure_admin, register_user
+from domain.catalog import Product
+from domain.orders import Order
+from domain.users import User
+
+
+@pytest.fixture
+def store() -> InMemoryStore:
+    return InMemoryStore()
+
+
+@pytest.fixture
+def uow(store: InMemoryStore) -> InMemoryUnitOfWork:
+    return InMemoryUnitOfWork(store)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def hasher() -> FastPasswordHasher:
+    return FastPasswordHasher()
+
+
+def dump(store: InMemoryStore) -> dict:
+    """Every committed field of every row, to assert that a failed operation changed nothing."""
+    t = store.tables
+    return {
+        "users": {k: asdict(v) for k, v in t.users.items()},
+        "categories": {k: asdict(v) for k, v in t.categories.items()},
+        "products": {k: asdict(v) for k, v in t.products.items()},
+        "orders": {k: asdict(v) for k, v in t.orders.items()},
+        "events": {k: [asdict(e) for e in v] for k, v in t.events.items()},
+        "idempotency": {k: asdict(v) for k, v in t.idempotency.items()},
+    }
+
+
+class World:
+    """Builds users, products and orders through the use cases themselves."""
+
+    def __init__(self, uow: InMemoryUnitOfWork, clock: FixedClock, hasher: FastPasswordHasher) -> None:
+        self.uow, self.clock, self.hasher = uow, clock, hasher
+        self._admin: User | None = None
+
+    @property
+    def admin(self) -> User:
+        if self._admin is None:
+            self._admin = ensure_admin(
+                self.uow, self.hasher, self.clock, "admin@shop.test", "adminpass", "Admin"
+            )
+        return self._admin
+
+    def customer(self, email: str = "ann@shop.test") -> User:
+        return register_user(self.uow, self.hasher, self.clock, RegisterUser(email, "Ann", "password1"))
+
+    def category(self, name: str = "Books", parent_id: int | None = None) -> int:
+        view = create_category(self.uow, self.clock, self.admin, CreateCategory(name, None, parent_id))
+        assert view.category.id is not None
+        return view.category.id
+
+    def product(
+        self, sku: str = "SKU-1", price: str = "10.00", stock: int = 10, category_id: int | None = None
+    ) -> Product:
+        cmd = CreateProduct(f"Product {sku}", sku, Decimal(price), None, stock, category_id)
+        return create_product(self.uow, self.clock, self.admin, cmd)
+
+    def order(self, buyer: User, *lines: tuple[Product, int]) -> Order:
+        items = tuple(OrderItem(p.id, q) for p, q in lines)
+        return place_order(self.uow, self.clock, buyer, PlaceOrder(items))
+
+    def stock(self, product: Product) -> int:
+        return self.uow.store.tables.products[product.id].stock_quantity
+
+
+@pytest.fixture
+def world(uow: InMemoryUnitOfWork, clock: FixedClock, hasher: FastPasswordHasher) -> World:
+    return World(uow, clock, hasher)

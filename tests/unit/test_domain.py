@@ -1,0 +1,158 @@
+"""Rules that live on the entities: money, pricing, stock, cancelling, slugs."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from domain.catalog import Category, Product, slugify
+from domain.errors import (
+    CategoryCycle,
+    InactiveUser,
+    InsufficientStock,
+    InvalidOrder,
+    InvalidStockChange,
+    OrderNotCancellable,
+    ProductUnavailable,
+)
+from domain.money import money
+from domain.orders import Order, OrderStatus, order_number
+from domain.users import User
+
+AT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+def product(pid: int, price: str = "49.99", stock: int = 5, active: bool = True) -> Product:
+    p = Product.create(name=f"P{pid}", sku=f"sku-{pid}", price=Decimal(price), stock_quantity=stock, at=AT)
+    p.id, p.is_active = pid, active
+    return p
+
+
+def buyer(active: bool = True) -> User:
+    return User("Ann@Shop.test", "Ann", "h", AT, AT, is_active=active, id=1)
+
+
+def place(*items: tuple[Product, int], who: User | None = None) -> Order:
+    return Order.place(number="ORD-X", buyer=who or buyer(), items=list(items), actor_id=1, at=AT)
+
+
+def test_money_is_quantized_to_cents() -> None:
+    assert money(Decimal("1.005")) == Decimal("1.01")
+    assert str(money(3)) == "3.00"
+    assert str(money(0.1)) == "0.10"
+    assert str(money("149.970")) == "149.97"
+
+
+def test_placing_prices_lines_and_total_from_current_prices() -> None:
+    order = place((product(1, "49.99"), 3), (product(2, "0.10"), 1))
+    assert [(line.unit_price, line.line_total) for line in order.lines] == [
+        (Decimal("49.99"), Decimal("149.97")),
+        (Decimal("0.10"), Decimal("0.10")),
+    ]
+    assert order.total_amount == Decimal("150.07")
+    assert order.status is OrderStatus.PENDING
+    assert [(e.from_status, e.to_status) for e in order.new_events] == [(None, OrderStatus.PENDING)]
+    assert order.quantities() == {1: 3, 2: 1}
+
+
+def test_a_product_cannot_supply_more_than_its_stock() -> None:
+    with pytest.raises(InsufficientStock) as raised:
+        place((product(4, stock=2), 3))
+    assert (raised.value.product_id, raised.value.requested, raised.value.available) == (4, 3, 2)
+    assert "insufficient stock" in str(raised.value) and "4" in str(raised.value)
+
+
+def test_inactive_product_cannot_be_ordered() -> None:
+    with pytest.raises(ProductUnavailable):
+        place((product(1, active=False), 1))
+
+
+def test_inactive_buyer_cannot_order() -> None:
+    with pytest.raises(InactiveUser):
+        place((product(1), 1), who=buyer(active=False))
+
+
+@pytest.mark.parametrize(
+    "items",
+    [[], [(1, 0)], [(1, 1001)], [(1, 1), (1, 2)], [(i, 1) for i in range(1, 52)]],
+    ids=["empty", "zero", "too-many-units", "repeated", "too-many-lines"],
+)
+def test_structurally_invalid_orders(items: list[tuple[int, int]]) -> None:
+    with pytest.raises(InvalidOrder):
+        place(*[(product(pid, stock=2000), q) for pid, q in items])
+
+
+def test_cancel_happens_once_and_respects_who_cancels() -> None:
+    order = place((product(1), 1))
+    assert order.cancel(actor_id=1, by_admin=False, at=AT) is True
+    assert order.cancel(actor_id=1, by_admin=False, at=AT) is False
+    assert order.status is OrderStatus.CANCELLED
+    assert len(order.new_events) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "by_admin", "allowed"),
+    [
+        ("pending", False, True),
+        ("confirmed", False, True),
+        ("processing", False, False),
+        ("processing", True, True),
+        ("shipped", True, False),
+        ("delivered", True, False),
+    ],
+)
+def test_who_may_cancel_when(status: str, by_admin: bool, allowed: bool) -> None:
+    order = place((product(1), 1))
+    order.status = OrderStatus(status)
+    if allowed:
+        assert order.cancel(actor_id=9, by_admin=by_admin, at=AT)
+    else:
+        with pytest.raises(OrderNotCancellable):
+            order.cancel(actor_id=9, by_admin=by_admin, at=AT)
+        assert order.status is OrderStatus(status)
+
+
+def test_stock_adjustment_rules() -> None:
+    p = product(1, stock=3)
+    p.adjust_stock(-3)
+    assert p.stock_quantity == 0
+    with pytest.raises(InsufficientStock):
+        p.adjust_stock(-1)
+    with pytest.raises(InvalidStockChange):
+        p.adjust_stock(0)
+    with pytest.raises(InvalidStockChange):
+        p.set_stock(-1)
+    assert p.stock_quantity == 0
+
+
+def test_product_normalizes_sku_and_price_and_bumps_version() -> None:
+    p = product(1, price="5")
+    assert (p.sku, p.price, p.version) == ("SKU-1", Decimal("5.00"), 1)
+    p.touch(AT)
+    assert p.version == 2
+
+
+def test_category_cannot_become_its_own_ancestor() -> None:
+    c = Category.create(name="Books", description=None, parent_id=None, at=AT)
+    c.id = 1
+    with pytest.raises(CategoryCycle):
+        c.move_under(3, [3, 2, 1])
+    with pytest.raises(CategoryCycle):
+        c.move_under(1, [1])
+    c.move_under(2, [2])
+    assert c.parent_id == 2
+
+
+def test_slugs_and_emails_are_normalized() -> None:
+    assert slugify("Home & Garden") == "home-garden"
+    assert slugify("Café Crème") == "cafe-creme"
+    assert buyer().email == "ann@shop.test"
+
+
+def test_order_number_format() -> None:
+    assert order_number(AT, "7F3A9C") == "ORD-20261122-7F3A9C"
+
+
+def test_entities_are_equal_by_id() -> None:
+    assert product(1) == product(1, price="1.00")
+    assert product(1) != product(2)

@@ -1,0 +1,56 @@
+"""All 36 (from, to) status pairs: legal ones move and record, the rest raise and change nothing."""
+
+import itertools
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from domain.errors import IllegalStatusChange
+from domain.orders import Order, OrderStatus
+
+LEGAL = {
+    ("pending", "confirmed"),
+    ("pending", "cancelled"),
+    ("confirmed", "processing"),
+    ("confirmed", "cancelled"),
+    ("processing", "shipped"),
+    ("processing", "cancelled"),
+    ("shipped", "delivered"),
+}
+AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+PAIRS = list(itertools.product(OrderStatus, OrderStatus))
+
+
+def order_in(status: OrderStatus) -> Order:
+    start = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    return Order("ORD-20261122-AAAA", 1, status, Decimal("1.00"), start, start, id=7)
+
+
+def test_there_are_36_pairs() -> None:
+    assert len(PAIRS) == 36
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), PAIRS, ids=[f"{a}->{b}" for a, b in PAIRS])
+def test_status_change(from_status: OrderStatus, to_status: OrderStatus) -> None:
+    order = order_in(from_status)
+    if (from_status.value, to_status.value) in LEGAL:
+        order.change_status(to_status, actor_id=3, at=AT)
+        assert order.status is to_status
+        assert order.version == 2
+        assert order.updated_at == AT
+        [event] = order.new_events
+        assert (event.from_status, event.to_status, event.actor_id, event.at) == (
+            from_status,
+            to_status,
+            3,
+            AT,
+        )
+    else:
+        with pytest.raises(IllegalStatusChange) as raised:
+            order.change_status(to_status, actor_id=3, at=AT)
+        assert f"'{from_status.value}'" in str(raised.value)
+        assert f"'{to_status.value}'" in str(raised.value)
+        assert order.status is from_status
+        assert order.version == 1
+        assert order.new_events == []

@@ -1,0 +1,275 @@
+"""Order use cases: placing, reading, listing, status changes, cancelling, stats, idempotency."""
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from adapters.memory import InMemoryAsyncUnitOfWork
+from application.errors import (
+    Forbidden,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    NotFound,
+    PreconditionFailed,
+    UnknownReference,
+)
+from application.idempotency import (
+    ABANDONED_AFTER,
+    KEY_TTL,
+    claim_key,
+    fingerprint,
+    place_order_idempotently,
+    purge_expired_keys,
+)
+from application.orders import (
+    OrderItem,
+    PlaceOrder,
+    cancel_order,
+    change_order_status,
+    get_order,
+    list_orders,
+    order_events,
+    order_stats,
+    place_order,
+)
+from application.ports import OrderFilter
+from domain.errors import (
+    IllegalStatusChange,
+    InactiveUser,
+    InsufficientStock,
+    OrderNotCancellable,
+    ProductUnavailable,
+)
+from domain.orders import OrderStatus
+from tests.unit.conftest import dump
+
+
+def test_place_order_takes_stock_and_records_creation(world, uow):
+    ann = world.customer()
+    a, b = world.product("A", "49.99", 5), world.product("B", "2.50", 5)
+    order = world.order(ann, (a, 3), (b, 2))
+    stored = uow.store.tables.orders[order.id]
+    assert stored.total_amount == Decimal("154.97")
+    assert [(line.product_name, line.unit_price, line.line_total) for line in stored.lines] == [
+        ("Product A", Decimal("49.99"), Decimal("149.97")),
+        ("Product B", Decimal("2.50"), Decimal("5.00")),
+    ]
+    assert (world.stock(a), world.stock(b)) == (2, 3)
+    assert stored.status is OrderStatus.PENDING
+    assert stored.order_number.startswith("ORD-20261122-") and len(stored.order_number) == 23
+    assert [(e.from_status, e.to_status, e.actor_id) for e in uow.store.tables.events[order.id]] == [
+        (None, OrderStatus.PENDING, ann.id)
+    ]
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["insufficient", "unknown-product", "inactive-product", "inactive-buyer", "unknown-buyer", "other-buyer"],
+)
+def test_failed_placement_changes_nothing(world, uow, clock, case):
+    ann, bob = world.customer("ann@shop.test"), world.customer("bob@shop.test")
+    a, b = world.product("A", stock=5), world.product("B", stock=1)
+    items = (OrderItem(a.id, 1), OrderItem(b.id, 2 if case == "insufficient" else 1))
+    user_id = None
+    expected: type[Exception] = InsufficientStock
+    if case == "unknown-product":
+        items, expected = (OrderItem(a.id, 1), OrderItem(999, 1)), UnknownReference
+    elif case == "inactive-product":
+        world.uow.store.tables.products[b.id].is_active = False
+        expected = ProductUnavailable
+    elif case == "inactive-buyer":
+        world.uow.store.tables.users[ann.id].is_active = False
+        expected = InactiveUser
+    elif case == "unknown-buyer":
+        ann, user_id, expected = world.admin, 999, UnknownReference
+    elif case == "other-buyer":
+        user_id, expected = bob.id, Forbidden
+    before = dump(uow.store)
+    with pytest.raises(expected) as raised:
+        place_order(uow, clock, ann, PlaceOrder(items, user_id))
+    assert dump(uow.store) == before
+    if case == "insufficient":
+        assert "insufficient stock" in str(raised.value) and str(b.id) in str(raised.value)
+
+
+def test_admin_may_order_for_another_user(world, uow, clock):
+    ann = world.customer()
+    p = world.product()
+    order = place_order(uow, clock, world.admin, PlaceOrder((OrderItem(p.id, 1),), ann.id))
+    assert order.user_id == ann.id
+    assert uow.store.tables.events[order.id][0].actor_id == world.admin.id
+
+
+def test_customers_see_only_their_orders(world, uow):
+    ann, bob = world.customer("ann@shop.test"), world.customer("bob@shop.test")
+    p = world.product(stock=10)
+    mine = world.order(ann, (p, 1))
+    theirs = world.order(bob, (p, 1))
+    assert get_order(uow, ann, mine.id).id == mine.id
+    assert get_order(uow, world.admin, theirs.id).id == theirs.id
+    with pytest.raises(NotFound):
+        get_order(uow, ann, theirs.id)
+    with pytest.raises(NotFound):
+        order_events(uow, ann, theirs.id)
+    with pytest.raises(NotFound):
+        get_order(uow, ann, 999)
+    assert [o.id for o in list_orders(uow, ann, OrderFilter(user_id=bob.id), 20, 0).items] == [mine.id]
+    assert {o.id for o in list_orders(uow, world.admin, OrderFilter(), 20, 0).items} == {mine.id, theirs.id}
+    assert [o.id for o in list_orders(uow, world.admin, OrderFilter(user_id=bob.id), 20, 0).items] == [
+        theirs.id
+    ]
+
+
+def test_list_orders_newest_first_with_filters(world, uow, clock):
+    from datetime import timedelta
+
+    ann = world.customer()
+    p = world.product(stock=10)
+    first = world.order(ann, (p, 1))
+    clock.advance(timedelta(hours=1))
+    second = world.order(ann, (p, 1))
+    change_order_status(uow, clock, world.admin, second.id, OrderStatus.CONFIRMED)
+    page = list_orders(uow, ann, OrderFilter(), 20, 0)
+    assert [o.id for o in page.items] == [second.id, first.id] and page.items[0].lines
+    assert [o.id for o in list_orders(uow, ann, OrderFilter(status=OrderStatus.PENDING), 20, 0).items] == [
+        first.id
+    ]
+    later = list_orders(uow, ann, OrderFilter(created_from=clock.now()), 20, 0)
+    assert [o.id for o in later.items] == [second.id]
+    earlier = list_orders(uow, ann, OrderFilter(created_to=clock.now() - timedelta(minutes=1)), 20, 0)
+    assert [o.id for o in earlier.items] == [first.id]
+
+
+def test_change_status_records_events_and_cancel_returns_stock(world, uow, clock):
+    ann = world.customer()
+    p = world.product(stock=5)
+    order = world.order(ann, (p, 2))
+    change_order_status(uow, clock, world.admin, order.id, OrderStatus.CONFIRMED, expected_version=1)
+    updated = change_order_status(uow, clock, world.admin, order.id, OrderStatus.CANCELLED)
+    assert (updated.status, updated.version) == (OrderStatus.CANCELLED, 3)
+    assert world.stock(p) == 5
+    events = order_events(uow, ann, order.id)
+    assert [(e.from_status, e.to_status) for e in events] == [
+        (None, OrderStatus.PENDING),
+        (OrderStatus.PENDING, OrderStatus.CONFIRMED),
+        (OrderStatus.CONFIRMED, OrderStatus.CANCELLED),
+    ]
+
+
+def test_change_status_failures_change_nothing(world, uow, clock):
+    ann = world.customer()
+    p = world.product(stock=5)
+    order = world.order(ann, (p, 2))
+    before = dump(uow.store)
+    with pytest.raises(IllegalStatusChange, match="'pending' to 'shipped'"):
+        change_order_status(uow, clock, world.admin, order.id, OrderStatus.SHIPPED)
+    with pytest.raises(PreconditionFailed):
+        change_order_status(uow, clock, world.admin, order.id, OrderStatus.CONFIRMED, expected_version=7)
+    with pytest.raises(Forbidden):
+        change_order_status(uow, clock, ann, order.id, OrderStatus.CONFIRMED)
+    with pytest.raises(NotFound):
+        change_order_status(uow, clock, world.admin, 999, OrderStatus.CONFIRMED)
+    assert dump(uow.store) == before
+
+
+def test_cancel_returns_stock_once(world, uow, clock):
+    ann = world.customer()
+    p = world.product(stock=5)
+    order = world.order(ann, (p, 2))
+    assert cancel_order(uow, clock, ann, order.id).status is OrderStatus.CANCELLED
+    assert world.stock(p) == 5
+    before = dump(uow.store)
+    assert cancel_order(uow, clock, ann, order.id).status is OrderStatus.CANCELLED
+    assert dump(uow.store) == before
+
+
+def test_cancel_rules_by_role(world, uow, clock):
+    ann, bob = world.customer("ann@shop.test"), world.customer("bob@shop.test")
+    p = world.product(stock=5)
+    order = world.order(ann, (p, 2))
+    change_order_status(uow, clock, world.admin, order.id, OrderStatus.CONFIRMED)
+    change_order_status(uow, clock, world.admin, order.id, OrderStatus.PROCESSING)
+    before = dump(uow.store)
+    with pytest.raises(OrderNotCancellable):
+        cancel_order(uow, clock, ann, order.id)
+    with pytest.raises(NotFound):
+        cancel_order(uow, clock, bob, order.id)
+    assert dump(uow.store) == before
+    assert cancel_order(uow, clock, world.admin, order.id).status is OrderStatus.CANCELLED
+    assert world.stock(p) == 5
+
+
+def test_stats(world, uow, clock):
+    ann = world.customer()
+    p = world.product(price="10.00", stock=10)
+    world.order(ann, (p, 1))
+    cancelled = world.order(ann, (p, 2))
+    cancel_order(uow, clock, ann, cancelled.id)
+    stats = order_stats(uow, world.admin)
+    assert (stats.total_orders, stats.total_revenue) == (2, Decimal("10.00"))
+    assert (
+        stats.orders_by_status[OrderStatus.PENDING] == 1
+        and stats.orders_by_status[OrderStatus.CANCELLED] == 1
+    )
+    assert set(stats.orders_by_status) == set(OrderStatus)
+    with pytest.raises(Forbidden):
+        order_stats(uow, ann)
+
+
+def _idempotent(store, clock, actor, cmd, key):
+    return asyncio.run(place_order_idempotently(InMemoryAsyncUnitOfWork(store), clock, actor, cmd, key))
+
+
+def test_idempotent_retry_returns_the_same_order(world, uow, clock):
+    ann = world.customer()
+    p = world.product(stock=5)
+    cmd = PlaceOrder((OrderItem(p.id, 2),))
+    first = _idempotent(uow.store, clock, ann, cmd, "key-1")
+    second = _idempotent(uow.store, clock, ann, cmd, "key-1")
+    assert first.id == second.id and len(uow.store.tables.orders) == 1 and world.stock(p) == 3
+    other = _idempotent(uow.store, clock, world.customer("bob@shop.test"), cmd, "key-1")
+    assert other.id != first.id  # keys are scoped to the caller
+
+
+def test_idempotency_key_with_another_body_is_refused(world, uow, clock):
+    ann = world.customer()
+    p = world.product(stock=5)
+    _idempotent(uow.store, clock, ann, PlaceOrder((OrderItem(p.id, 2),)), "k")
+    before = dump(uow.store)
+    with pytest.raises(IdempotencyKeyReused):
+        _idempotent(uow.store, clock, ann, PlaceOrder((OrderItem(p.id, 3),)), "k")
+    assert dump(uow.store) == before
+
+
+def test_idempotency_key_in_flight_is_409_until_abandoned(world, uow, clock):
+    ann = world.customer()
+    p = world.product(stock=5)
+    cmd = PlaceOrder((OrderItem(p.id, 1),))
+    assert claim_key(uow, clock, ann.id, "k", fingerprint(cmd)) is None
+    with pytest.raises(IdempotencyKeyInUse):
+        _idempotent(uow.store, clock, ann, cmd, "k")
+    clock.advance(ABANDONED_AFTER)
+    assert _idempotent(uow.store, clock, ann, cmd, "k").id is not None
+
+
+def test_failed_idempotent_order_frees_the_key(world, uow, clock):
+    ann = world.customer()
+    p = world.product(stock=1)
+    cmd = PlaceOrder((OrderItem(p.id, 2),))
+    before = dump(uow.store)
+    with pytest.raises(InsufficientStock):
+        _idempotent(uow.store, clock, ann, cmd, "k")
+    assert dump(uow.store) == before
+
+
+def test_keys_expire_after_a_day(world, uow, clock):
+    ann = world.customer()
+    p = world.product(stock=5)
+    cmd = PlaceOrder((OrderItem(p.id, 1),))
+    first = _idempotent(uow.store, clock, ann, cmd, "k")
+    clock.advance(KEY_TTL)
+    assert purge_expired_keys(uow, clock) == 0  # exactly 24 h old is still kept
+    clock.advance(KEY_TTL)
+    assert purge_expired_keys(uow, clock) == 1
+    assert _idempotent(uow.store, clock, ann, cmd, "k").id != first.id
