@@ -1,0 +1,1 @@
+"""The relational adapter: SQLModel tables, repositories and Units of Work over SQLAlchemy 2."""

@@ -1,0 +1,82 @@
+"""Engines from one database URL: the service picks psycopg 3 (sync and async) or sqlite/aiosqlite itself."""
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+
+def sync_url(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def async_url(url: str) -> str:
+    parsed = make_url(url)
+    driver = {"postgresql": "postgresql+psycopg", "sqlite": "sqlite+aiosqlite"}[parsed.get_backend_name()]
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _engine_options(
+    url: str, pool_size: int, max_overflow: int, pool_timeout: float, connect_timeout: float
+) -> dict[str, Any]:
+    if is_sqlite(url):
+        # Each SQLite connection is a file handle; waiting on the file lock is done by busy_timeout.
+        return {"poolclass": NullPool} if ":memory:" not in url else {}
+    return {
+        "pool_size": pool_size,
+        "max_overflow": max_overflow,
+        "pool_timeout": pool_timeout,
+        "pool_pre_ping": True,  # a connection that died with the server is replaced, not handed out
+        "pool_recycle": 1800,
+        "connect_args": {"connect_timeout": max(1, int(connect_timeout))},
+    }
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores foreign keys unless asked, per connection
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_sync_engine(
+    url: str,
+    *,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    pool_timeout: float = 5,
+    connect_timeout: float = 2,
+) -> Engine:
+    engine = create_engine(
+        sync_url(url), **_engine_options(url, pool_size, max_overflow, pool_timeout, connect_timeout)
+    )
+    if is_sqlite(url):
+        event.listen(engine, "connect", _on_sqlite_connect)
+    return engine
+
+
+def make_async_engine(
+    url: str,
+    *,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    pool_timeout: float = 5,
+    connect_timeout: float = 2,
+) -> AsyncEngine:
+    engine = create_async_engine(
+        async_url(url), **_engine_options(url, pool_size, max_overflow, pool_timeout, connect_timeout)
+    )
+    if is_sqlite(url):
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    return engine

@@ -1,0 +1,398 @@
+"""Repositories over one SQLAlchemy `Session`, written once and used by the sync and the async Unit of Work.
+
+Statements are SQLAlchemy Core on the SQLModel tables: entities go in, entities come out, and no ORM
+object (so no lazy load) ever exists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from adapters.sql import mapping
+from adapters.sql.tables import (
+    CategoryRow,
+    IdempotencyKeyRow,
+    OrderEventRow,
+    OrderLineRow,
+    OrderRow,
+    ProductRow,
+    UserRow,
+)
+from application.ports import (
+    DuplicateKey,
+    IdempotencyRecord,
+    OrderFilter,
+    OrderStats,
+    Page,
+    ProductFilter,
+    ProductSort,
+    StaleVersion,
+    UserFilter,
+)
+from domain.catalog import Category, Product
+from domain.errors import InsufficientStock
+from domain.money import money
+from domain.orders import Order, OrderLine, OrderStatus, StatusEvent
+from domain.users import User
+
+users = UserRow.__table__
+categories = CategoryRow.__table__
+products = ProductRow.__table__
+orders = OrderRow.__table__
+order_lines = OrderLineRow.__table__
+order_events = OrderEventRow.__table__
+idempotency_keys = IdempotencyKeyRow.__table__
+
+
+def _is_unique_violation(error: IntegrityError) -> bool:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate == "23505" or "UNIQUE constraint failed" in str(error.orig)
+
+
+class _SqlRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _write(self, statement: Any, what: str) -> Any:
+        """Execute an insert/update; a unique-key violation becomes DuplicateKey."""
+        try:
+            return self.session.execute(statement)
+        except IntegrityError as error:
+            if _is_unique_violation(error):
+                raise DuplicateKey(what) from None
+            raise
+
+    def _page(
+        self, query: Select[Any], order_by: Sequence[Any], limit: int, offset: int
+    ) -> tuple[list[Any], int]:
+        total = self.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = self.session.execute(query.order_by(*order_by).limit(limit).offset(offset)).all()
+        return list(rows), total
+
+
+class SqlUserRepository(_SqlRepository):
+    def add(self, user: User) -> None:
+        statement = insert(users).values(mapping.user_values(user)).returning(users.c.id)
+        user.id = self._write(statement, "users.email").scalar_one()
+
+    def get(self, user_id: int) -> User | None:
+        row = self.session.execute(select(users).where(users.c.id == user_id)).first()
+        return mapping.user_from_row(row) if row else None
+
+    def get_by_email(self, email: str) -> User | None:
+        row = self.session.execute(select(users).where(users.c.email == email.lower())).first()
+        return mapping.user_from_row(row) if row else None
+
+    def list(self, filters: UserFilter, limit: int, offset: int) -> Page[User]:
+        query = select(users)
+        if filters.is_active is not None:
+            query = query.where(users.c.is_active == filters.is_active)
+        if filters.q:
+            query = query.where(
+                or_(
+                    users.c.email.icontains(filters.q, autoescape=True),
+                    users.c.name.icontains(filters.q, autoescape=True),
+                )
+            )
+        rows, total = self._page(query, [users.c.id], limit, offset)
+        return Page([mapping.user_from_row(r) for r in rows], total, limit, offset)
+
+    def save(self, user: User) -> None:
+        self._write(
+            update(users).where(users.c.id == user.id).values(mapping.user_values(user)), "users.email"
+        )
+
+
+class SqlCategoryRepository(_SqlRepository):
+    def add(self, category: Category) -> None:
+        statement = insert(categories).values(mapping.category_values(category)).returning(categories.c.id)
+        category.id = self._write(statement, "categories.name").scalar_one()
+
+    def get(self, category_id: int) -> Category | None:
+        row = self.session.execute(select(categories).where(categories.c.id == category_id)).first()
+        return mapping.category_from_row(row) if row else None
+
+    def get_by_name(self, name: str) -> Category | None:
+        row = self.session.execute(
+            select(categories).where(func.lower(categories.c.name) == name.lower())
+        ).first()
+        return mapping.category_from_row(row) if row else None
+
+    def list(self, limit: int, offset: int) -> Page[Category]:
+        rows, total = self._page(select(categories), [categories.c.name, categories.c.id], limit, offset)
+        return Page([mapping.category_from_row(r) for r in rows], total, limit, offset)
+
+    def count_active_products(self, category_ids: Sequence[int]) -> dict[int, int]:
+        if not category_ids:
+            return {}
+        query = (
+            select(products.c.category_id, func.count())
+            .where(products.c.category_id.in_(category_ids), products.c.is_active.is_(True))
+            .group_by(products.c.category_id)
+        )
+        return {category_id: count for category_id, count in self.session.execute(query)}
+
+    def save(self, category: Category) -> None:
+        statement = (
+            update(categories).where(categories.c.id == category.id).values(mapping.category_values(category))
+        )
+        self._write(statement, "categories.name")
+
+    def delete(self, category_id: int) -> None:
+        # Children and products are detached by the foreign keys' ON DELETE SET NULL.
+        self.session.execute(delete(categories).where(categories.c.id == category_id))
+
+
+_PRODUCT_ORDER: dict[ProductSort, list[Any]] = {
+    ProductSort.ID: [products.c.id],
+    ProductSort.NAME: [products.c.name, products.c.id],
+    ProductSort.NAME_DESC: [products.c.name.desc(), products.c.id.desc()],
+    ProductSort.PRICE: [products.c.price, products.c.id],
+    ProductSort.PRICE_DESC: [products.c.price.desc(), products.c.id.desc()],
+    ProductSort.CREATED_AT: [products.c.created_at, products.c.id],
+    ProductSort.CREATED_AT_DESC: [products.c.created_at.desc(), products.c.id.desc()],
+}
+
+
+def _product_conditions(f: ProductFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if not f.include_inactive:
+        conditions.append(products.c.is_active.is_(True))
+    if f.category_id is not None:
+        conditions.append(products.c.category_id == f.category_id)
+    if f.min_price is not None:
+        conditions.append(products.c.price >= f.min_price)
+    if f.max_price is not None:
+        conditions.append(products.c.price <= f.max_price)
+    if f.in_stock is not None:
+        conditions.append(products.c.stock_quantity > 0 if f.in_stock else products.c.stock_quantity == 0)
+    if f.q:
+        conditions.append(
+            or_(
+                *(
+                    c.icontains(f.q, autoescape=True)
+                    for c in (products.c.name, products.c.description, products.c.sku)
+                )
+            )
+        )
+    return conditions
+
+
+class SqlProductRepository(_SqlRepository):
+    def add(self, product: Product) -> None:
+        statement = insert(products).values(mapping.product_values(product)).returning(products.c.id)
+        product.id = self._write(statement, "products.sku").scalar_one()
+
+    def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
+        query = select(products).where(products.c.id == product_id)
+        row = self.session.execute(query.with_for_update() if for_update else query).first()
+        return mapping.product_from_row(row) if row else None
+
+    def get_many(self, product_ids: Sequence[int]) -> dict[int, Product]:
+        rows = self.session.execute(select(products).where(products.c.id.in_(product_ids)))
+        return {r.id: mapping.product_from_row(r) for r in rows}
+
+    def get_by_sku(self, sku: str) -> Product | None:
+        row = self.session.execute(select(products).where(products.c.sku == sku.upper())).first()
+        return mapping.product_from_row(row) if row else None
+
+    def list(self, filters: ProductFilter, limit: int, offset: int) -> Page[Product]:
+        query = select(products).where(*_product_conditions(filters))
+        rows, total = self._page(query, _PRODUCT_ORDER[filters.sort], limit, offset)
+        return Page([mapping.product_from_row(r) for r in rows], total, limit, offset)
+
+    def save(self, product: Product) -> None:
+        statement = (
+            update(products)
+            .where(products.c.id == product.id, products.c.version == product.version - 1)
+            .values(mapping.product_values(product))
+        )
+        if self._write(statement, "products.sku").rowcount == 0:
+            raise StaleVersion(self._version(products, product.id))
+
+    def take_stock(self, quantities: dict[int, int]) -> None:
+        # One conditional update per line, in id order: concurrent orders lock rows in the same order
+        # (no deadlock) and the database refuses to go below zero (no oversell).
+        for product_id in sorted(quantities):
+            quantity = quantities[product_id]
+            taken = self.session.execute(
+                update(products)
+                .where(products.c.id == product_id, products.c.stock_quantity >= quantity)
+                .values(stock_quantity=products.c.stock_quantity - quantity, version=products.c.version + 1)
+            )
+            if taken.rowcount == 0:
+                available = self.session.execute(
+                    select(products.c.stock_quantity).where(products.c.id == product_id)
+                ).scalar_one()
+                raise InsufficientStock(product_id, quantity, available)
+
+    def return_stock(self, quantities: dict[int, int]) -> None:
+        for product_id in sorted(quantities):
+            self.session.execute(
+                update(products)
+                .where(products.c.id == product_id)
+                .values(
+                    stock_quantity=products.c.stock_quantity + quantities[product_id],
+                    version=products.c.version + 1,
+                )
+            )
+
+    def adjust_stock(self, product_id: int, delta: int, at: datetime) -> Product:
+        row = self.session.execute(
+            update(products)
+            .where(products.c.id == product_id, products.c.stock_quantity + delta >= 0)
+            .values(
+                stock_quantity=products.c.stock_quantity + delta,
+                version=products.c.version + 1,
+                updated_at=at,
+            )
+            .returning(*products.c)
+        ).first()
+        if row is None:
+            available = self.session.execute(
+                select(products.c.stock_quantity).where(products.c.id == product_id)
+            ).scalar_one()
+            raise InsufficientStock(product_id, -delta, available)
+        return mapping.product_from_row(row)
+
+    def _version(self, table: Any, entity_id: int | None) -> int:
+        return self.session.execute(select(table.c.version).where(table.c.id == entity_id)).scalar_one()
+
+
+class SqlOrderRepository(_SqlRepository):
+    def add(self, order: Order) -> None:
+        order.id = self.session.execute(
+            insert(orders).values(mapping.order_values(order)).returning(orders.c.id)
+        ).scalar_one()
+        line_ids = self.session.execute(
+            insert(order_lines).returning(order_lines.c.id, sort_by_parameter_order=True),
+            [mapping.line_values(order.id, line) for line in order.lines],
+        ).scalars()
+        for line, line_id in zip(order.lines, line_ids, strict=True):
+            line.id = line_id
+        self._store_events(order)
+
+    def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        query = select(orders).where(orders.c.id == order_id)
+        row = self.session.execute(query.with_for_update() if for_update else query).first()
+        if row is None:
+            return None
+        return mapping.order_from_row(row, self._lines([order_id]).get(order_id, []))
+
+    def list(self, filters: OrderFilter, limit: int, offset: int) -> Page[Order]:
+        query = select(orders).where(*self._conditions(filters))
+        rows, total = self._page(query, [orders.c.created_at.desc(), orders.c.id.desc()], limit, offset)
+        lines = self._lines([r.id for r in rows])
+        return Page([mapping.order_from_row(r, lines.get(r.id, [])) for r in rows], total, limit, offset)
+
+    def events(self, order_id: int) -> list[StatusEvent]:
+        rows = self.session.execute(
+            select(order_events).where(order_events.c.order_id == order_id).order_by(order_events.c.id)
+        )
+        return [mapping.event_from_row(r) for r in rows]
+
+    def save(self, order: Order) -> None:
+        updated = self.session.execute(
+            update(orders)
+            .where(orders.c.id == order.id, orders.c.version == order.version - 1)
+            .values(status=order.status.value, version=order.version, updated_at=order.updated_at)
+        )
+        if updated.rowcount == 0:
+            raise StaleVersion(
+                self.session.execute(select(orders.c.version).where(orders.c.id == order.id)).scalar_one()
+            )
+        self._store_events(order)
+
+    def stats(self) -> OrderStats:
+        rows = self.session.execute(
+            select(orders.c.status, func.count(), func.coalesce(func.sum(orders.c.total_amount), 0)).group_by(
+                orders.c.status
+            )
+        ).all()
+        by_status = {status: 0 for status in OrderStatus}
+        revenue = Decimal(0)
+        for status, count, amount in rows:
+            by_status[OrderStatus(status)] = count
+            if status != OrderStatus.CANCELLED:
+                revenue += Decimal(str(amount))
+        return OrderStats(sum(by_status.values()), money(revenue), by_status)
+
+    def _lines(self, order_ids: Sequence[int]) -> dict[int, list[OrderLine]]:
+        if not order_ids:
+            return {}
+        rows = self.session.execute(
+            select(order_lines).where(order_lines.c.order_id.in_(order_ids)).order_by(order_lines.c.id)
+        )
+        grouped: dict[int, list[OrderLine]] = {}
+        for r in rows:
+            grouped.setdefault(r.order_id, []).append(mapping.line_from_row(r))
+        return grouped
+
+    def _store_events(self, order: Order) -> None:
+        assert order.id is not None
+        if order.new_events:
+            self.session.execute(
+                insert(order_events), [mapping.event_values(order.id, e) for e in order.new_events]
+            )
+            order.new_events.clear()
+
+    @staticmethod
+    def _conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if f.user_id is not None:
+            conditions.append(orders.c.user_id == f.user_id)
+        if f.status is not None:
+            conditions.append(orders.c.status == f.status.value)
+        if f.created_from is not None:
+            conditions.append(orders.c.created_at >= f.created_from)
+        if f.created_to is not None:
+            conditions.append(orders.c.created_at <= f.created_to)
+        return conditions
+
+
+class SqlIdempotencyRepository(_SqlRepository):
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        claimed = self.session.execute(
+            dialect.insert(idempotency_keys)
+            .values(
+                user_id=record.user_id,
+                key=record.key,
+                fingerprint=record.fingerprint,
+                created_at=record.created_at,
+                order_id=None,
+            )
+            .on_conflict_do_nothing()
+            .returning(idempotency_keys.c.key)
+        ).first()
+        if claimed is not None:
+            return None
+        row = self.session.execute(
+            select(idempotency_keys).where(self._key(record.user_id, record.key))
+        ).one()
+        return mapping.idempotency_from_row(row)
+
+    def complete(self, user_id: int, key: str, order_id: int) -> None:
+        self.session.execute(
+            update(idempotency_keys).where(self._key(user_id, key)).values(order_id=order_id)
+        )
+
+    def release(self, user_id: int, key: str) -> None:
+        self.session.execute(delete(idempotency_keys).where(self._key(user_id, key)))
+
+    def purge(self, created_before: datetime) -> int:
+        result = self.session.execute(
+            delete(idempotency_keys).where(idempotency_keys.c.created_at < created_before)
+        )
+        return result.rowcount
+
+    @staticmethod
+    def _key(user_id: int, key: str) -> ColumnElement[bool]:
+        return and_(idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key)

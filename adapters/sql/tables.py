@@ -1,0 +1,126 @@
+"""The schema. The database holds the invariants itself: unique keys, CHECKs, foreign keys, indexes."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, text
+from sqlmodel import Field, SQLModel
+
+from adapters.fields import CategoryFields, ProductFields, UserFields
+from domain.orders import OrderStatus
+
+# Named constraints make migrations reproducible and let errors say which rule broke.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = SQLModel.metadata
+
+_STATUSES = ", ".join(f"'{s.value}'" for s in OrderStatus)
+
+
+def _timestamp(*, index: bool = False) -> datetime:
+    return Field(sa_type=DateTime(timezone=True), nullable=False, index=index)  # type: ignore[no-any-return]
+
+
+def _money(digits: int) -> Decimal:
+    return Field(sa_type=Numeric(digits, 2), nullable=False)  # type: ignore[no-any-return]
+
+
+class UserRow(UserFields, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)  # stored lower-case, so unique in any case
+    password_hash: str = Field(max_length=255)
+    is_active: bool = Field(default=True, index=True)
+    is_admin: bool = Field(default=False)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class CategoryRow(CategoryFields, table=True):
+    __tablename__ = "categories"
+    __table_args__ = (Index("uq_categories_name_lower", text("lower(name)"), unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, index=True)
+    parent_id: int | None = Field(default=None, foreign_key="categories.id", ondelete="SET NULL", index=True)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ProductRow(ProductFields, table=True):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("stock_quantity >= 0", name="stock_non_negative"),
+        CheckConstraint("price >= 0", name="price_non_negative"),
+        # The public list: a category's active products sorted by price. Also indexes the foreign key.
+        Index("ix_products_category_active_price", "category_id", "is_active", "price", "id"),
+        Index("ix_products_name", "name"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=220)
+    sku: str = Field(max_length=50, unique=True)  # stored upper-case
+    price: Decimal = Field(sa_type=Numeric(10, 2), nullable=False, index=True)
+    is_active: bool = Field(default=True, index=True)
+    category_id: int | None = Field(default=None, foreign_key="categories.id", ondelete="SET NULL")
+    version: int = Field(default=1)
+    created_at: datetime = _timestamp(index=True)
+    updated_at: datetime = _timestamp()
+
+
+class OrderRow(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_STATUSES})", name="status_known"),
+        # A customer's orders, newest first. Also indexes the foreign key.
+        Index("ix_orders_user_created", "user_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_number: str = Field(max_length=32, unique=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="RESTRICT")
+    status: str = Field(max_length=20, index=True)
+    total_amount: Decimal = _money(14)
+    version: int = Field(default=1)
+    created_at: datetime = _timestamp(index=True)
+    updated_at: datetime = _timestamp()
+
+
+class OrderLineRow(SQLModel, table=True):
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", ondelete="CASCADE", index=True)
+    product_id: int = Field(foreign_key="products.id", ondelete="RESTRICT", index=True)
+    product_name: str = Field(max_length=200)
+    quantity: int
+    unit_price: Decimal = _money(10)
+    line_total: Decimal = _money(14)
+
+
+class OrderEventRow(SQLModel, table=True):
+    __tablename__ = "order_status_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", ondelete="CASCADE", index=True)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str = Field(max_length=20)
+    at: datetime = _timestamp()
+    actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)
+
+
+class IdempotencyKeyRow(SQLModel, table=True):
+    __tablename__ = "idempotency_keys"
+
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
+    key: str = Field(max_length=255, primary_key=True)
+    fingerprint: str = Field(max_length=64)
+    order_id: int | None = Field(default=None, foreign_key="orders.id", ondelete="CASCADE", index=True)
+    created_at: datetime = _timestamp(index=True)

@@ -1,0 +1,51 @@
+"""Alembic environment: the URL comes from the service's settings unless the caller passed a connection."""
+
+from logging.config import fileConfig
+from typing import Any
+
+from alembic import context
+from sqlmodel.sql.sqltypes import AutoString
+
+from adapters.settings import Settings
+from adapters.sql.engine import make_sync_engine
+from adapters.sql.tables import metadata
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logging", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Render SQLModel's AutoString as a plain sa.String, so revisions never need `import sqlmodel`."""
+    if type_ == "type" and isinstance(obj, AutoString):
+        return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    return False
+
+
+def _configure(connection: Any) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        compare_type=True,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
+        render_item=render_item,
+    )
+
+
+def run_migrations() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    url = config.attributes.get("database_url") or Settings().database_url
+    engine = make_sync_engine(url)
+    with engine.connect() as connection:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations()

@@ -1,0 +1,68 @@
+"""Shared fixtures: a real PostgreSQL (started here when SHOP_TEST_DATABASE_URL is unset) and SQLite files."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from adapters.sql.engine import make_sync_engine
+from adapters.sql.migrate import migrate
+from adapters.sql.tables import metadata
+from tests.support.postgres import ThrowawayPostgres
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[ThrowawayPostgres | None]:
+    """Our own throwaway server, unless the environment names one to use."""
+    if os.environ.get("SHOP_TEST_DATABASE_URL"):
+        yield None
+        return
+    server = ThrowawayPostgres()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: ThrowawayPostgres | None) -> str:
+    """A migrated PostgreSQL database shared by the session; tests clean it with `clean_postgres`."""
+    if postgres_server is None:
+        url = os.environ["SHOP_TEST_DATABASE_URL"]
+    else:
+        url = postgres_server.create_database("shop_test")
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    engine = make_sync_engine(postgres_url)
+    yield engine
+    engine.dispose()
+
+
+def truncate_all(engine: Engine) -> None:
+    names = ", ".join(t.name for t in metadata.sorted_tables)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def clean_postgres(postgres_url: str, postgres_engine: Engine) -> str:
+    truncate_all(postgres_engine)
+    return postgres_url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    migrate(url)
+    return url

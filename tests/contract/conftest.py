@@ -1,0 +1,25 @@
+"""The repository contract runs against the in-memory fakes, SQLite and PostgreSQL alike."""
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy.orm import Session
+
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.sql.engine import make_sync_engine
+from adapters.sql.unit_of_work import SqlUnitOfWork
+from application.ports import UnitOfWork
+
+MakeUow = Callable[[], UnitOfWork]
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def make_uow(request: pytest.FixtureRequest) -> Iterator[MakeUow]:
+    if request.param == "memory":
+        store = InMemoryStore()
+        yield lambda: InMemoryUnitOfWork(store)
+        return
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "clean_postgres")
+    engine = make_sync_engine(url)
+    yield lambda: SqlUnitOfWork(Session(engine))
+    engine.dispose()

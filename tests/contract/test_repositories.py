@@ -1,0 +1,350 @@
+"""One contract for every implementation of the repository ports: what goes in comes out, and the
+storage enforces uniqueness, versions, atomic stock and SET NULL the same way."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from application.ports import (
+    DuplicateKey,
+    IdempotencyRecord,
+    OrderFilter,
+    ProductFilter,
+    ProductSort,
+    StaleVersion,
+    UserFilter,
+)
+from domain.catalog import Category, Product
+from domain.errors import InsufficientStock
+from domain.orders import Order, OrderStatus
+from domain.users import User
+from tests.contract.conftest import MakeUow
+
+T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+def add_user(make_uow: MakeUow, email: str = "ann@shop.test", **kw) -> User:
+    user = User(email, "Ann", "hash", T0, T0, **kw)
+    with make_uow() as uow:
+        uow.users.add(user)
+        uow.commit()
+    return user
+
+
+def add_category(make_uow: MakeUow, name: str, parent_id: int | None = None) -> Category:
+    category = Category.create(name=name, description="d", parent_id=parent_id, at=T0)
+    with make_uow() as uow:
+        uow.categories.add(category)
+        uow.commit()
+    return category
+
+
+def add_product(make_uow: MakeUow, sku: str, price: str = "9.99", stock: int = 10, **kw) -> Product:
+    at, is_active = kw.pop("at", T0), kw.pop("is_active", True)
+    product = Product.create(
+        name=kw.pop("name", f"Item {sku}"), sku=sku, price=Decimal(price), stock_quantity=stock, at=at, **kw
+    )
+    product.is_active = is_active
+    with make_uow() as uow:
+        uow.products.add(product)
+        uow.commit()
+    return product
+
+
+def add_order(make_uow: MakeUow, buyer: User, *lines: tuple[Product, int], at: datetime = T0) -> Order:
+    order = Order.place(
+        number=f"ORD-20261122-{at:%H%M%S}{len(lines)}X",
+        buyer=buyer,
+        items=list(lines),
+        actor_id=buyer.id,
+        at=at,
+    )
+    with make_uow() as uow:
+        uow.orders.add(order)
+        uow.commit()
+    return order
+
+
+def stock_of(make_uow: MakeUow, product: Product) -> int:
+    with make_uow() as uow:
+        return uow.products.get(product.id).stock_quantity
+
+
+def test_user_round_trip_and_lookup(make_uow: MakeUow) -> None:
+    user = add_user(make_uow, "Ann@Shop.test", is_admin=True)
+    with make_uow() as uow:
+        loaded = uow.users.get(user.id)
+        by_email = uow.users.get_by_email("ANN@shop.test")
+        missing = uow.users.get(99999)
+    assert loaded is not None and by_email is not None and missing is None
+    assert (loaded.id, loaded.email, loaded.name, loaded.is_admin, loaded.is_active) == (
+        user.id,
+        "ann@shop.test",
+        "Ann",
+        True,
+        True,
+    )
+    assert loaded.created_at == T0 and loaded.created_at.tzinfo is not None
+    assert by_email.id == user.id
+
+
+def test_duplicate_email_is_refused(make_uow: MakeUow) -> None:
+    add_user(make_uow, "ann@shop.test")
+    with pytest.raises(DuplicateKey), make_uow() as uow:
+        uow.users.add(User("ANN@shop.test", "Other", "h", T0, T0))
+    with make_uow() as uow:
+        assert uow.users.list(UserFilter(), 10, 0).total == 1
+
+
+def test_user_list_filters_and_pages(make_uow: MakeUow) -> None:
+    add_user(make_uow, "ann@shop.test")
+    add_user(make_uow, "bob@example.org", is_active=False)
+    add_user(make_uow, "c_d%@shop.test")
+    with make_uow() as uow:
+        assert [u.email for u in uow.users.list(UserFilter(q="EXAMPLE"), 10, 0).items] == ["bob@example.org"]
+        assert [u.email for u in uow.users.list(UserFilter(q="_d%"), 10, 0).items] == ["c_d%@shop.test"]
+        assert uow.users.list(UserFilter(is_active=True), 10, 0).total == 2
+        page = uow.users.list(UserFilter(), 1, 1)
+    assert (page.total, [u.email for u in page.items]) == (3, ["bob@example.org"])
+
+
+def test_user_save(make_uow: MakeUow) -> None:
+    user = add_user(make_uow)
+    add_user(make_uow, "bob@shop.test")
+    user.name, user.is_active = "Anne", False
+    with make_uow() as uow:
+        uow.users.save(user)
+        uow.commit()
+    with make_uow() as uow:
+        assert (uow.users.get(user.id).name, uow.users.get(user.id).is_active) == ("Anne", False)
+    user.email = "bob@shop.test"
+    with pytest.raises(DuplicateKey), make_uow() as uow:
+        uow.users.save(user)
+
+
+def test_category_names_are_unique_in_any_case_and_listed_by_name(make_uow: MakeUow) -> None:
+    add_category(make_uow, "Books")
+    add_category(make_uow, "Art")
+    with pytest.raises(DuplicateKey), make_uow() as uow:
+        uow.categories.add(Category.create(name="BOOKS", description=None, parent_id=None, at=T0))
+    with make_uow() as uow:
+        assert uow.categories.get_by_name("bOoKs").name == "Books"
+        assert [c.name for c in uow.categories.list(10, 0).items] == ["Art", "Books"]
+
+
+def test_deleting_a_category_detaches_products_and_children(make_uow: MakeUow) -> None:
+    parent = add_category(make_uow, "Parent")
+    child = add_category(make_uow, "Child", parent.id)
+    product = add_product(make_uow, "P-1", category_id=parent.id)
+    add_product(make_uow, "P-2", category_id=parent.id, is_active=False)
+    with make_uow() as uow:
+        assert uow.categories.count_active_products([parent.id, child.id]) == {parent.id: 1}
+        uow.categories.delete(parent.id)
+        uow.commit()
+    with make_uow() as uow:
+        assert uow.categories.get(parent.id) is None
+        assert uow.categories.get(child.id).parent_id is None
+        assert uow.products.get(product.id).category_id is None
+
+
+def test_product_round_trip_keeps_exact_money(make_uow: MakeUow) -> None:
+    product = add_product(make_uow, "ab-1", price="149.97", description="desc")
+    with make_uow() as uow:
+        loaded = uow.products.get(product.id)
+        assert uow.products.get_by_sku("AB-1").id == product.id
+        assert set(uow.products.get_many([product.id, 99999])) == {product.id}
+    assert (loaded.sku, loaded.price, str(loaded.price), loaded.version, loaded.description) == (
+        "AB-1",
+        Decimal("149.97"),
+        "149.97",
+        1,
+        "desc",
+    )
+
+
+def test_duplicate_sku_is_refused(make_uow: MakeUow) -> None:
+    add_product(make_uow, "AB-1")
+    with pytest.raises(DuplicateKey), make_uow() as uow:
+        uow.products.add(Product.create(name="x", sku="ab-1", price=Decimal(1), at=T0))
+
+
+def test_product_list_filters_and_sorts(make_uow: MakeUow) -> None:
+    books = add_category(make_uow, "Books")
+    add_product(make_uow, "B-1", "5.00", 0, category_id=books.id, name="Beta", at=T0 + timedelta(seconds=2))
+    add_product(
+        make_uow, "B-2", "1.00", 3, category_id=books.id, name="alpha 100%", at=T0 + timedelta(seconds=1)
+    )
+    add_product(make_uow, "O-1", "9.00", 3, name="Gamma")
+    add_product(make_uow, "X-1", "2.00", 3, name="Hidden", is_active=False)
+
+    def skus(limit: int = 10, **kw) -> list[str]:
+        with make_uow() as uow:
+            return [p.sku for p in uow.products.list(ProductFilter(**kw), limit, 0).items]
+
+    assert skus() == ["B-1", "B-2", "O-1"]
+    assert skus(include_inactive=True) == ["B-1", "B-2", "O-1", "X-1"]
+    assert skus(category_id=books.id, sort=ProductSort.PRICE) == ["B-2", "B-1"]
+    assert skus(sort=ProductSort.PRICE_DESC) == ["O-1", "B-1", "B-2"]
+    assert skus(sort=ProductSort.CREATED_AT) == ["O-1", "B-2", "B-1"]
+    assert skus(sort=ProductSort.CREATED_AT_DESC) == ["B-1", "B-2", "O-1"]
+    assert skus(min_price=Decimal("2"), max_price=Decimal("6")) == ["B-1"]
+    assert skus(in_stock=True) == ["B-2", "O-1"] and skus(in_stock=False) == ["B-1"]
+    assert skus(q="100%") == ["B-2"] and skus(q="o-1") == ["O-1"] and skus(q="%") == ["B-2"]
+    with make_uow() as uow:
+        page = uow.products.list(ProductFilter(), 1, 1)
+    assert (page.total, [p.sku for p in page.items]) == (3, ["B-2"])
+
+
+def test_product_save_checks_the_version(make_uow: MakeUow) -> None:
+    product = add_product(make_uow, "P-1")
+    product.rename("New name")
+    product.touch(T0)
+    with make_uow() as uow:
+        uow.products.save(product)
+        uow.commit()
+    product.touch(T0)
+    product.version = 2  # pretend we loaded version 1 again
+    with pytest.raises(StaleVersion) as raised, make_uow() as uow:
+        uow.products.save(product)
+    assert raised.value.current_version == 2
+    with make_uow() as uow:
+        assert uow.products.get(product.id).name == "New name"
+
+
+def test_take_stock_is_all_or_nothing(make_uow: MakeUow) -> None:
+    a, b = add_product(make_uow, "A", stock=5), add_product(make_uow, "B", stock=1)
+    with make_uow() as uow:
+        uow.products.take_stock({a.id: 2, b.id: 1})
+        uow.commit()
+    assert (stock_of(make_uow, a), stock_of(make_uow, b)) == (3, 0)
+    with pytest.raises(InsufficientStock) as raised, make_uow() as uow:
+        uow.products.take_stock({a.id: 1, b.id: 1})
+        uow.commit()
+    assert (raised.value.product_id, raised.value.requested, raised.value.available) == (b.id, 1, 0)
+    assert (stock_of(make_uow, a), stock_of(make_uow, b)) == (3, 0)
+    with make_uow() as uow:
+        uow.products.return_stock({a.id: 2, b.id: 1})
+        uow.commit()
+    assert (stock_of(make_uow, a), stock_of(make_uow, b)) == (5, 1)
+
+
+def test_adjust_stock(make_uow: MakeUow) -> None:
+    product = add_product(make_uow, "A", stock=2)
+    with make_uow() as uow:
+        adjusted = uow.products.adjust_stock(product.id, 3, T0 + timedelta(hours=1))
+        uow.commit()
+    assert (adjusted.stock_quantity, adjusted.version, adjusted.updated_at) == (5, 2, T0 + timedelta(hours=1))
+    with pytest.raises(InsufficientStock), make_uow() as uow:
+        uow.products.adjust_stock(product.id, -6, T0)
+    assert stock_of(make_uow, product) == 5
+
+
+def test_order_round_trip_with_lines_and_events(make_uow: MakeUow) -> None:
+    buyer = add_user(make_uow)
+    a, b = add_product(make_uow, "A", "49.99"), add_product(make_uow, "B", "0.10")
+    order = add_order(make_uow, buyer, (a, 3), (b, 1))
+    assert (
+        order.id is not None and all(line.id is not None for line in order.lines) and order.new_events == []
+    )
+    with make_uow() as uow:
+        loaded = uow.orders.get(order.id)
+        events = uow.orders.events(order.id)
+        assert uow.orders.get(99999) is None
+    assert (loaded.order_number, loaded.user_id, loaded.status, loaded.total_amount, loaded.version) == (
+        order.order_number,
+        buyer.id,
+        OrderStatus.PENDING,
+        Decimal("150.07"),
+        1,
+    )
+    assert [
+        (ln.product_id, ln.product_name, ln.quantity, ln.unit_price, ln.line_total) for ln in loaded.lines
+    ] == [
+        (a.id, "Item A", 3, Decimal("49.99"), Decimal("149.97")),
+        (b.id, "Item B", 1, Decimal("0.10"), Decimal("0.10")),
+    ]
+    assert [(e.from_status, e.to_status, e.actor_id, e.at) for e in events] == [
+        (None, OrderStatus.PENDING, buyer.id, T0)
+    ]
+
+
+def test_order_save_records_events_and_checks_the_version(make_uow: MakeUow) -> None:
+    buyer = add_user(make_uow)
+    order = add_order(make_uow, buyer, (add_product(make_uow, "A"), 1))
+    with make_uow() as uow:
+        loaded = uow.orders.get(order.id, for_update=True)
+        loaded.change_status(OrderStatus.CONFIRMED, actor_id=buyer.id, at=T0 + timedelta(minutes=1))
+        uow.orders.save(loaded)
+        uow.commit()
+    order.change_status(OrderStatus.CANCELLED, actor_id=buyer.id, at=T0)  # from the stale copy
+    with pytest.raises(StaleVersion), make_uow() as uow:
+        uow.orders.save(order)
+    with make_uow() as uow:
+        assert uow.orders.get(order.id).status is OrderStatus.CONFIRMED
+        assert [e.to_status for e in uow.orders.events(order.id)] == [
+            OrderStatus.PENDING,
+            OrderStatus.CONFIRMED,
+        ]
+
+
+def test_order_list_newest_first_with_filters(make_uow: MakeUow) -> None:
+    ann, bob = add_user(make_uow), add_user(make_uow, "bob@shop.test")
+    product = add_product(make_uow, "A", stock=100)
+    first = add_order(make_uow, ann, (product, 1), at=T0)
+    second = add_order(make_uow, bob, (product, 2), at=T0 + timedelta(hours=1))
+    third = add_order(make_uow, ann, (product, 3), at=T0 + timedelta(hours=2))
+
+    def ids(**kw) -> list[int]:
+        with make_uow() as uow:
+            return [o.id for o in uow.orders.list(OrderFilter(**kw), 10, 0).items]
+
+    assert ids() == [third.id, second.id, first.id]
+    assert ids(user_id=ann.id) == [third.id, first.id]
+    assert ids(status=OrderStatus.PENDING) == [third.id, second.id, first.id]
+    assert ids(status=OrderStatus.SHIPPED) == []
+    assert ids(created_from=T0 + timedelta(hours=1)) == [third.id, second.id]
+    assert ids(created_to=T0 + timedelta(hours=1)) == [second.id, first.id]
+    with make_uow() as uow:
+        page = uow.orders.list(OrderFilter(), 2, 1)
+    assert page.total == 3 and [(o.id, o.lines[0].quantity) for o in page.items] == [
+        (second.id, 2),
+        (first.id, 1),
+    ]
+
+
+def test_order_stats(make_uow: MakeUow) -> None:
+    buyer = add_user(make_uow)
+    product = add_product(make_uow, "A", "10.00", stock=100)
+    add_order(make_uow, buyer, (product, 1))
+    cancelled = add_order(make_uow, buyer, (product, 2), at=T0 + timedelta(seconds=1))
+    with make_uow() as uow:
+        loaded = uow.orders.get(cancelled.id)
+        loaded.cancel(actor_id=buyer.id, by_admin=False, at=T0)
+        uow.orders.save(loaded)
+        stats = uow.orders.stats()
+    assert (stats.total_orders, stats.total_revenue) == (2, Decimal("10.00"))
+    assert stats.orders_by_status == {s: {"pending": 1, "cancelled": 1}.get(s.value, 0) for s in OrderStatus}
+
+
+def test_idempotency_records(make_uow: MakeUow) -> None:
+    buyer = add_user(make_uow)
+    order = add_order(make_uow, buyer, (add_product(make_uow, "A"), 1))
+    record = IdempotencyRecord(buyer.id, "key-1", "f" * 64, T0)
+    with make_uow() as uow:
+        assert uow.idempotency.claim(record) is None
+        uow.commit()
+    with make_uow() as uow:
+        existing = uow.idempotency.claim(IdempotencyRecord(buyer.id, "key-1", "other", T0))
+        assert (existing.fingerprint, existing.order_id, existing.created_at) == ("f" * 64, None, T0)
+        uow.idempotency.complete(buyer.id, "key-1", order.id)
+        uow.commit()
+    with make_uow() as uow:
+        assert uow.idempotency.claim(record).order_id == order.id
+        assert uow.idempotency.purge(T0) == 0
+        assert uow.idempotency.purge(T0 + timedelta(seconds=1)) == 1
+        uow.commit()
+    with make_uow() as uow:
+        assert uow.idempotency.claim(record) is None
+        uow.idempotency.release(buyer.id, "key-1")
+        assert uow.idempotency.claim(record) is None
