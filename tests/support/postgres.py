@@ -3,6 +3,7 @@
 It listens on 127.0.0.1 on a free port, runs as an unprivileged user when we are root (PostgreSQL refuses
 to run as root), and can be stopped and started again to test how the service rides out an outage."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -50,10 +51,8 @@ class ThrowawayPostgres:
         self._ctl("-w", "-m", "fast", "stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.stop()
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def psql(self, sql: str, database: str = "postgres") -> str:
