@@ -1,0 +1,55 @@
+"""Seeding through the use cases, and a statement counter, for integration tests."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from adapters.clock import SystemClock
+from adapters.security import FastPasswordHasher
+from adapters.sql.unit_of_work import sync_unit_of_work
+from application.products import CreateProduct, create_product
+from application.users import RegisterUser, ensure_admin, register_user
+from domain.catalog import Product
+from domain.users import User
+
+clock = SystemClock()
+hasher = FastPasswordHasher()
+
+
+def admin(engine: Engine) -> User:
+    return ensure_admin(sync_unit_of_work(engine), hasher, clock, "admin@shop.test", "adminpass", "Admin")
+
+
+def customer(engine: Engine, email: str) -> User:
+    return register_user(sync_unit_of_work(engine), hasher, clock, RegisterUser(email, "C", "password1"))
+
+
+def product(engine: Engine, actor: User, sku: str, stock: int, price: str = "10.00", **kw: Any) -> Product:
+    cmd = CreateProduct(f"Product {sku}", sku, Decimal(price), None, stock, **kw)
+    return create_product(sync_unit_of_work(engine), clock, actor, cmd)
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_statements(engine: Engine) -> Iterator[StatementCounter]:
+    """Counts the SQL statements sent (BEGIN/COMMIT are not statements the driver executes)."""
+    counter = StatementCounter()
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)

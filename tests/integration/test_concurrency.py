@@ -1,0 +1,92 @@
+"""Stock is taken atomically: concurrent orders for the last units never oversell (real PostgreSQL)."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from adapters.sql.unit_of_work import SqlUnitOfWork, sync_unit_of_work
+from application.orders import OrderItem, PlaceOrder, place_order
+from domain.errors import InsufficientStock
+from tests.integration.helpers import admin, clock, customer, product
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg(clean_postgres: str, postgres_engine: Engine) -> Engine:
+    return postgres_engine
+
+
+def stock(engine: Engine, product_id: int) -> int:
+    with engine.connect() as c:
+        return c.execute(
+            text("SELECT stock_quantity FROM products WHERE id = :i"), {"i": product_id}
+        ).scalar_one()
+
+
+def wait_until_blocked(engine: Engine, timeout: float = 10.0) -> None:
+    """Poll pg_locks until some backend waits for a row lock (a condition, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    with engine.connect() as c:
+        while time.monotonic() < deadline:
+            if c.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
+                return
+            c.rollback()
+            time.sleep(0.01)
+    raise AssertionError("the second transaction never waited for the first")
+
+
+def test_second_order_for_the_last_unit_waits_then_fails(pg: Engine) -> None:
+    boss = admin(pg)
+    ann, bob = customer(pg, "ann@shop.test"), customer(pg, "bob@shop.test")
+    last = product(pg, boss, "LAST-1", stock=1)
+    cmd = PlaceOrder((OrderItem(last.id, 1),))
+
+    first = SqlUnitOfWork(Session(pg))
+    with first:
+        # Place the first order but hold its transaction open.
+        first.products.take_stock({last.id: 1})
+        outcome: dict[str, object] = {}
+
+        def second_order() -> None:
+            try:
+                outcome["order"] = place_order(sync_unit_of_work(pg), clock, bob, cmd)
+            except InsufficientStock as error:
+                outcome["error"] = error
+
+        worker = threading.Thread(target=second_order)
+        worker.start()
+        wait_until_blocked(pg)
+        first.commit()
+    worker.join(timeout=30)
+    assert isinstance(outcome.get("error"), InsufficientStock) and "order" not in outcome
+    assert stock(pg, last.id) == 0
+    assert ann  # the first buyer's account exists; the first transaction took the unit
+
+
+def test_many_concurrent_orders_for_few_units_never_oversell(pg: Engine) -> None:
+    boss = admin(pg)
+    buyers = [customer(pg, f"c{i}@shop.test") for i in range(8)]
+    scarce = product(pg, boss, "SCARCE-1", stock=5)
+    cmd = PlaceOrder((OrderItem(scarce.id, 1),))
+    start = threading.Barrier(len(buyers) * 3)
+
+    def attempt(buyer_index: int) -> bool:
+        start.wait()
+        try:
+            place_order(sync_unit_of_work(pg), clock, buyers[buyer_index % len(buyers)], cmd)
+            return True
+        except InsufficientStock:
+            return False
+
+    with ThreadPoolExecutor(max_workers=len(buyers) * 3) as pool:
+        results = list(pool.map(attempt, range(len(buyers) * 3)))
+    assert results.count(True) == 5 and results.count(False) == 19
+    assert stock(pg, scarce.id) == 0
+    with pg.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM orders")).scalar_one() == 5
+        assert c.execute(text("SELECT coalesce(sum(quantity), 0) FROM order_lines")).scalar_one() == 5

@@ -1,0 +1,74 @@
+"""The SQL Units of Work, sync and async: roll back by default and on error, keep what was committed."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from adapters.sql.engine import make_async_engine
+from adapters.sql.repositories import users
+from adapters.sql.unit_of_work import SqlAsyncUnitOfWork, SqlUnitOfWork, sync_unit_of_work
+from application.ports import UnitOfWork
+from domain.users import User
+
+T0 = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def count_users(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(users)).scalar_one()
+
+
+def add_user(uow: UnitOfWork, commit: bool, email: str = "a@b.test") -> None:
+    with uow:
+        uow.users.add(User(email, "A", "h", T0, T0))
+        if commit:
+            uow.commit()
+
+
+def test_rolls_back_uncommitted_work_by_default(engine: Engine) -> None:
+    add_user(sync_unit_of_work(engine), commit=False)
+    assert count_users(engine) == 0
+
+
+def test_rolls_back_on_error(engine: Engine) -> None:
+    uow = sync_unit_of_work(engine)
+    with pytest.raises(RuntimeError), uow:
+        uow.users.add(User("a@b.test", "A", "h", T0, T0))
+        raise RuntimeError("boom")
+    assert count_users(engine) == 0
+
+
+def test_keeps_committed_work(engine: Engine) -> None:
+    add_user(sync_unit_of_work(engine), commit=True)
+    assert count_users(engine) == 1
+
+
+def test_a_unit_of_work_can_run_several_transactions(engine: Engine) -> None:
+    uow = SqlUnitOfWork(sync_unit_of_work(engine).session)
+    add_user(uow, commit=True, email="one@b.test")
+    add_user(uow, commit=False, email="two@b.test")
+    add_user(uow, commit=True, email="three@b.test")
+    assert count_users(engine) == 2
+
+
+def test_async_unit_of_work_commits_and_rolls_back(database_url: str, engine: Engine) -> None:
+    async def scenario() -> None:
+        async_engine = make_async_engine(database_url)
+        runner = SqlAsyncUnitOfWork(async_engine)
+        await runner.run(add_user, True, "kept@b.test")
+        await runner.run(add_user, False, "dropped@b.test")
+
+        def fail(uow: UnitOfWork) -> None:
+            with uow:
+                uow.users.add(User("failed@b.test", "A", "h", T0, T0))
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            await runner.run(fail)
+        await async_engine.dispose()
+
+    asyncio.run(scenario())
+    with engine.connect() as connection:
+        assert connection.execute(select(users.c.email)).scalars().all() == ["kept@b.test"]
