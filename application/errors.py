@@ -53,5 +53,9 @@ class IdempotencyKeyReused(ApplicationError):
         super().__init__("this Idempotency-Key was already used with a different request body; use a new key")
 
 
+class RejectedValue(ApplicationError):
+    """A value the store cannot hold (out of its range, or a NUL character); nothing was changed."""
+
+
 class ServiceUnavailable(ApplicationError):
     """The database cannot be reached or stays locked; the request changed nothing and may be retried."""

@@ -16,6 +16,7 @@ from domain.errors import (
 from domain.money import money
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+MAX_STOCK = 2_147_483_647  # the stock column is a 32-bit integer
 
 
 def slugify(name: str) -> str:
@@ -121,11 +122,13 @@ class Product(Entity):
             raise InvalidStockChange("a stock adjustment must not be zero")
         if self.stock_quantity + delta < 0:
             raise InsufficientStock(self._id(), -delta, self.stock_quantity)
+        if self.stock_quantity + delta > MAX_STOCK:
+            raise InvalidStockChange(f"stock cannot exceed {MAX_STOCK} units")
         self.stock_quantity += delta
 
     def set_stock(self, quantity: int) -> None:
-        if quantity < 0:
-            raise InvalidStockChange("stock cannot be negative")
+        if not 0 <= quantity <= MAX_STOCK:
+            raise InvalidStockChange(f"stock must be between 0 and {MAX_STOCK}")
         self.stock_quantity = quantity
 
     def deactivate(self) -> None:

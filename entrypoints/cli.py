@@ -1,10 +1,65 @@
-"""The `shop` command line."""
+"""The `shop` command line: serve, migrate, create-admin, purge-idempotency-keys, seed-demo."""
+
+from typing import Annotated
 
 import typer
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from adapters.sql.migrate import migrate as run_migrations
+from application.idempotency import purge_expired_keys
+from application.users import ensure_admin
+from entrypoints.container import Container
 
 app = typer.Typer(help="The shop service: users, a catalog with stock, and orders.", no_args_is_help=True)
 
 
-@app.callback()
-def main() -> None:
-    """Manage and serve the shop service."""
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the REST API with uvicorn."""
+    uvicorn.run(
+        "entrypoints.api.main:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database (SHOP_DATABASE_URL) to the latest schema."""
+    url = Container().settings().database_url
+    run_migrations(url)
+    typer.echo(f"database at {_safe(url)} is at the latest revision")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The admin's email (the login name).")],
+    password: Annotated[str, typer.Option(help="At least 8 characters.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "Admin",
+) -> None:
+    """Create an admin, or promote an existing user; running it twice is harmless."""
+    if not 8 <= len(password) <= 128:
+        raise typer.BadParameter("the password must have 8 to 128 characters", param_hint="--password")
+    c = Container()
+    user = ensure_admin(c.unit_of_work(), c.password_hasher(), c.clock(), email, password, name)
+    typer.echo(f"admin {user.email} (id {user.id}) is ready")
+
+
+@app.command("purge-idempotency-keys")
+def purge_idempotency_keys() -> None:
+    """Delete Idempotency-Key records older than 24 hours (run it daily, e.g. from cron)."""
+    c = Container()
+    typer.echo(f"purged {purge_expired_keys(c.unit_of_work(), c.clock())} expired keys")
+
+
+def _safe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

@@ -10,7 +10,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -36,7 +48,7 @@ from application.ports import (
     StaleVersion,
     UserFilter,
 )
-from domain.catalog import Category, Product
+from domain.catalog import MAX_STOCK, Category, Product
 from domain.errors import InsufficientStock
 from domain.money import money
 from domain.orders import Order, OrderLine, OrderStatus, StatusEvent
@@ -245,9 +257,10 @@ class SqlProductRepository(_SqlRepository):
             )
 
     def adjust_stock(self, product_id: int, delta: int, at: datetime) -> Product:
+        new_stock = cast(products.c.stock_quantity, BigInteger) + delta  # no 32-bit overflow in the check
         row = self.session.execute(
             update(products)
-            .where(products.c.id == product_id, products.c.stock_quantity + delta >= 0)
+            .where(products.c.id == product_id, new_stock.between(0, MAX_STOCK))
             .values(
                 stock_quantity=products.c.stock_quantity + delta,
                 version=products.c.version + 1,
@@ -256,10 +269,10 @@ class SqlProductRepository(_SqlRepository):
             .returning(*products.c)
         ).first()
         if row is None:
-            available = self.session.execute(
-                select(products.c.stock_quantity).where(products.c.id == product_id)
-            ).scalar_one()
-            raise InsufficientStock(product_id, -delta, available)
+            current = self.get(product_id)
+            assert current is not None
+            current.adjust_stock(delta)  # raises the domain's own error for this product
+            raise StaleVersion(current.version)  # the row moved between the two statements
         return mapping.product_from_row(row)
 
     def _version(self, table: Any, entity_id: int | None) -> int:

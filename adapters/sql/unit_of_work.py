@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +23,7 @@ from adapters.sql.repositories import (
     SqlProductRepository,
     SqlUserRepository,
 )
-from application.errors import ServiceUnavailable
+from application.errors import Conflict, RejectedValue, ServiceUnavailable
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -110,6 +110,10 @@ class SqlAsyncUnitOfWork:
                     raise ServiceUnavailable(
                         "the database is unavailable; nothing was changed, retry"
                     ) from error
+                if isinstance(error, DataError):
+                    raise RejectedValue("a value is out of the range the shop can store") from error
+                if isinstance(error, IntegrityError):
+                    raise Conflict("the change conflicts with the current data; reload and retry") from error
                 raise
             except (PoolTimeout, OSError, ConnectionError) as error:
                 raise ServiceUnavailable("the database is unavailable; nothing was changed, retry") from error

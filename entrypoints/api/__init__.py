@@ -1,0 +1,1 @@
+"""The REST API (FastAPI), built by `create_app(container)`."""

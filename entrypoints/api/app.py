@@ -1,0 +1,73 @@
+"""`create_app(container)`: the FastAPI application. Importing this module connects to nothing."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+from entrypoints.api import problems
+from entrypoints.api.limits import BodySizeLimit
+from entrypoints.api.routes import catalog, orders, users
+from entrypoints.api.schemas import Health
+from entrypoints.container import Container
+
+DESCRIPTION = """Users, a product catalog with categories and stock, and orders with a status workflow.
+
+Errors other than schema violations (422) are RFC 9457 `application/problem+json`."""
+
+
+def create_app(container: Container) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await container.async_engine().dispose()  # creating an engine opens no connection
+
+    app = FastAPI(
+        title="shop",
+        version="1.0.0",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    problems.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=container.settings().max_body_bytes)
+    app.include_router(users.router)
+    app.include_router(catalog.router)
+    app.include_router(orders.router)
+    _health(app, container)
+    _offline_docs(app)
+    return app
+
+
+def _health(app: FastAPI, container: Container) -> None:
+    @app.get(
+        "/health",
+        response_model=Health,
+        tags=["health"],
+        responses={503: {"model": Health, "description": "The database is unreachable"}},
+    )
+    async def health() -> JSONResponse:
+        if await container.database_probe().ping():
+            return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI from the service itself (the swagger-ui-bundle package), never from a CDN."""
+    app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="shop API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+        )

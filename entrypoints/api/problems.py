@@ -1,0 +1,103 @@
+"""Errors become RFC 9457 problem+json here, in one place. Schema errors keep FastAPI's 422 shape."""
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from application.errors import (
+    AuthenticationFailed,
+    Conflict,
+    Forbidden,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    NotFound,
+    PreconditionFailed,
+    RejectedValue,
+    ServiceUnavailable,
+    UnknownReference,
+)
+from domain.errors import DomainError
+from entrypoints.api.schemas import Problem
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+# Most specific first: the first matching class decides the status.
+STATUS_OF: list[tuple[type[Exception], int]] = [
+    (AuthenticationFailed, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (IdempotencyKeyInUse, 409),
+    (Conflict, 409),
+    (PreconditionFailed, 412),
+    (IdempotencyKeyReused, 422),
+    (ServiceUnavailable, 503),
+    (UnknownReference, 400),
+    (RejectedValue, 400),
+    (DomainError, 400),
+]
+
+
+def problem(
+    status: int, detail: str, *, slug: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    phrase = HTTPStatus(status).phrase
+    body = Problem(
+        type=f"/problems/{slug or phrase.lower().replace(' ', '-')}",
+        title=phrase,
+        status=status,
+        detail=detail,
+    )
+    return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _slug(error: Exception) -> str:
+    """InsufficientStock -> insufficient-stock: a stable type clients can branch on."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", type(error).__name__).lower()
+
+
+async def _application_error(request: Request, error: Exception) -> JSONResponse:
+    status = next(code for kind, code in STATUS_OF if isinstance(error, kind))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 412 and isinstance(error, PreconditionFailed):
+        headers = {"ETag": f'"{error.current_version}"'}
+    if status == 503:
+        headers = {"Retry-After": "1"}
+    detail = str(error) or HTTPStatus(status).description
+    return problem(status, _sentence(detail), slug=_slug(error), headers=headers)
+
+
+async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).description
+    return problem(error.status_code, _sentence(detail), headers=getattr(error, "headers", None))
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(500, "The server failed to handle this request; it has been logged.")
+
+
+def _sentence(text: str) -> str:
+    """Messages keep their words (clients match on "insufficient stock"); they end as a sentence."""
+    text = text.strip()
+    return text if not text or text.endswith(".") else text + "."
+
+
+def install(app: FastAPI) -> None:
+    for kind, _ in STATUS_OF:
+        app.add_exception_handler(kind, _application_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem responses a route can give, for its OpenAPI description."""
+    return {
+        status: {"model": Problem, "description": HTTPStatus(status).phrase, "content": {PROBLEM_JSON: {}}}
+        for status in statuses
+    }

@@ -1,0 +1,97 @@
+"""/auth/token and /users."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from application.ports import UserFilter
+from application.users import (
+    RegisterUser,
+    UserPatch,
+    authenticate,
+    deactivate_user,
+    get_user,
+    list_users,
+    register_user,
+    update_user,
+)
+from entrypoints.api.dependencies import ClockDep, ContainerDep, CurrentUser, Uow
+from entrypoints.api.paging import Limit, Offset, ResourceId
+from entrypoints.api.problems import responses
+from entrypoints.api.schemas import PageOf, Token, UserCreate, UserRead, UserUpdate
+
+router = APIRouter()
+
+
+@router.post("/auth/token", response_model=Token, tags=["auth"], responses=responses(401))
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], container: ContainerDep, uow: Uow
+) -> Token:
+    """OAuth2 password flow: `username` is the email."""
+    token = await uow.run(
+        authenticate, container.password_hasher(), container.token_issuer(), form.username, form.password
+    )
+    return Token(access_token=token.access_token, token_type=token.token_type, expires_in=token.expires_in)
+
+
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    tags=["users"],
+    responses=responses(409),
+)
+async def register(
+    body: UserCreate, response: Response, container: ContainerDep, uow: Uow, clock: ClockDep
+) -> UserRead:
+    cmd = RegisterUser(body.email, body.name, body.password)
+    user = await uow.run(register_user, container.password_hasher(), clock, cmd)
+    response.headers["Location"] = f"/users/{user.id}"
+    return UserRead.of(user)
+
+
+@router.get("/users", response_model=PageOf[UserRead], tags=["users"], responses=responses(401, 403))
+async def users(
+    actor: CurrentUser,
+    uow: Uow,
+    limit: Limit = 20,
+    offset: Offset = 0,
+    is_active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> PageOf[UserRead]:
+    page = await uow.run(list_users, actor, UserFilter(is_active=is_active, q=q), limit, offset)
+    return PageOf.of(page, UserRead.of)
+
+
+@router.get("/users/me", response_model=UserRead, tags=["users"], responses=responses(401))
+async def me(actor: CurrentUser) -> UserRead:
+    return UserRead.of(actor)
+
+
+@router.get("/users/{user_id}", response_model=UserRead, tags=["users"], responses=responses(401, 404))
+async def user(user_id: ResourceId, actor: CurrentUser, uow: Uow) -> UserRead:
+    return UserRead.of(await uow.run(get_user, actor, user_id))
+
+
+@router.patch(
+    "/users/{user_id}", response_model=UserRead, tags=["users"], responses=responses(401, 403, 404, 409)
+)
+async def change_user(
+    user_id: ResourceId,
+    body: UserUpdate,
+    actor: CurrentUser,
+    container: ContainerDep,
+    uow: Uow,
+    clock: ClockDep,
+) -> UserRead:
+    patch = UserPatch(**body.model_dump(exclude_unset=True))
+    return UserRead.of(await uow.run(update_user, container.password_hasher(), clock, actor, user_id, patch))
+
+
+@router.delete(
+    "/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["users"], responses=responses(401, 404)
+)
+async def deactivate(user_id: ResourceId, actor: CurrentUser, uow: Uow, clock: ClockDep) -> Response:
+    await uow.run(deactivate_user, clock, actor, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

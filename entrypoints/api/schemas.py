@@ -1,0 +1,301 @@
+"""Request and response models. Constrained fields come from the shared `adapters.fields` bases, so the
+API validates exactly what the tables can hold; entities are turned into responses here, once."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlmodel import SQLModel
+
+from adapters.fields import EMAIL_PATTERN, MAX_ID, SKU_PATTERN, CategoryFields, ProductFields, UserFields
+from application.categories import CategoryDetail, CategoryView
+from application.ports import OrderStats, Page
+from domain.catalog import Product
+from domain.money import MAX_AMOUNT
+from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, StatusEvent
+from domain.users import User
+
+T = TypeVar("T")
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Money = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, max_digits=10, decimal_places=2)]
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+FORBID_EXTRA = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, served as application/problem+json."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+class PageOf(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+    @classmethod
+    def of(cls, page: Page[Any], convert: Any) -> "PageOf[T]":
+        return cls(
+            items=[convert(i) for i in page.items], total=page.total, limit=page.limit, offset=page.offset
+        )
+
+
+class _Patch(BaseModel):
+    """All-optional update; a field sent as null is refused unless it may be null."""
+
+    model_config = FORBID_EXTRA
+    _nullable: frozenset[str] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> "_Patch":
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in self._nullable:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+
+# --- users ---------------------------------------------------------------------------------------------
+
+
+class UserCreate(UserFields):
+    model_config = FORBID_EXTRA  # type: ignore[assignment]
+    password: Password
+
+
+class UserUpdate(_Patch):
+    email: str | None = Field(default=None, max_length=320, pattern=EMAIL_PATTERN)
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    password: Password | None = None
+    is_active: bool | None = None
+    is_admin: bool | None = None
+
+
+class UserRead(UserFields):
+    id: int
+    is_active: bool
+    is_admin: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, u: User) -> "UserRead":
+        return cls(
+            id=u.id,
+            email=u.email,
+            name=u.name,
+            is_active=u.is_active,
+            is_admin=u.is_admin,
+            created_at=u.created_at,
+            updated_at=u.updated_at,
+        )
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+# --- catalog -------------------------------------------------------------------------------------------
+
+
+class CategoryCreate(CategoryFields):
+    model_config = FORBID_EXTRA  # type: ignore[assignment]
+
+
+class CategoryUpdate(_Patch):
+    _nullable = frozenset({"description", "parent_id"})
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=500)
+    parent_id: Id | None = None
+
+
+class CategoryRead(CategoryFields):
+    id: int
+    slug: str
+    product_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, view: CategoryView) -> "CategoryRead":
+        c = view.category
+        return cls(
+            id=c.id,
+            name=c.name,
+            slug=c.slug,
+            description=c.description,
+            parent_id=c.parent_id,
+            product_count=view.product_count,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
+
+
+class ProductCreate(ProductFields):
+    model_config = FORBID_EXTRA  # type: ignore[assignment]
+
+
+class ProductUpdate(_Patch):
+    _nullable = frozenset({"description", "category_id"})
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    sku: str | None = Field(default=None, min_length=1, max_length=50, pattern=SKU_PATTERN)
+    description: str | None = Field(default=None, max_length=2000)
+    price: Money | None = None
+    stock_quantity: int | None = Field(default=None, ge=0, le=2_147_483_647)
+    category_id: Id | None = None
+    is_active: bool | None = None
+
+
+class ProductRead(ProductFields):
+    id: int
+    slug: str
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, p: Product) -> "ProductRead":
+        return cls(
+            id=p.id,
+            name=p.name,
+            slug=p.slug,
+            sku=p.sku,
+            description=p.description,
+            price=p.price,
+            stock_quantity=p.stock_quantity,
+            is_active=p.is_active,
+            category_id=p.category_id,
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+            version=p.version,
+        )
+
+
+class CategoryDetailRead(CategoryRead):
+    products: list[ProductRead]
+
+    @classmethod
+    def of_detail(cls, detail: CategoryDetail) -> "CategoryDetailRead":
+        base = CategoryRead.of(detail.view).model_dump()
+        return cls(**base, products=[ProductRead.of(p) for p in detail.products])
+
+
+class StockAdjustment(BaseModel):
+    model_config = FORBID_EXTRA
+    delta: int = Field(ge=-1_000_000_000, le=1_000_000_000, description="Units to add (or remove), not 0.")
+    reason: str | None = Field(default=None, max_length=200)
+
+    @field_validator("delta")
+    @classmethod
+    def _non_zero(cls, delta: int) -> int:
+        if delta == 0:
+            raise ValueError("delta must not be zero")
+        return delta
+
+
+# --- orders --------------------------------------------------------------------------------------------
+
+
+class OrderLineIn(BaseModel):
+    model_config = FORBID_EXTRA
+    product_id: Id
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+
+
+class OrderCreate(BaseModel):
+    model_config = FORBID_EXTRA
+    items: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES)
+    user_id: Id | None = None
+
+    @field_validator("items")
+    @classmethod
+    def _each_product_once(cls, items: list[OrderLineIn]) -> list[OrderLineIn]:
+        ids = [i.product_id for i in items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("each product may appear only once in an order")
+        return items
+
+
+class StatusChange(BaseModel):
+    model_config = FORBID_EXTRA
+    status: OrderStatus
+
+
+class OrderItemRead(SQLModel):
+    id: int
+    product_id: int
+    product_name: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+
+
+class OrderRead(SQLModel):
+    id: int
+    order_number: str
+    user_id: int
+    status: OrderStatus
+    total_amount: Decimal
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    items: list[OrderItemRead]
+
+    @classmethod
+    def of(cls, o: Order) -> "OrderRead":
+        return cls(
+            id=o.id,
+            order_number=o.order_number,
+            user_id=o.user_id,
+            status=o.status,
+            total_amount=o.total_amount,
+            created_at=o.created_at,
+            updated_at=o.updated_at,
+            version=o.version,
+            items=[
+                OrderItemRead(
+                    id=line.id,
+                    product_id=line.product_id,
+                    product_name=line.product_name,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    line_total=line.line_total,
+                )
+                for line in o.lines
+            ],
+        )
+
+
+class OrderEventRead(BaseModel):
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    at: datetime
+    actor_id: int | None
+
+    @classmethod
+    def of(cls, e: StatusEvent) -> "OrderEventRead":
+        return cls(from_status=e.from_status, to_status=e.to_status, at=e.at, actor_id=e.actor_id)
+
+
+class OrderStatsRead(BaseModel):
+    total_orders: int
+    total_revenue: Decimal
+    orders_by_status: dict[OrderStatus, int]
+
+    @classmethod
+    def of(cls, s: OrderStats) -> "OrderStatsRead":
+        return cls(
+            total_orders=s.total_orders, total_revenue=s.total_revenue, orders_by_status=s.orders_by_status
+        )
+
+
+class Health(BaseModel):
+    status: str
+    database: str

@@ -1,0 +1,47 @@
+"""The dependency-injector container: settings, engines, Units of Work and the other adapters.
+
+Nothing here runs at import: providers build their objects on first use, so `create_app(Container())`
+connects to nothing until a request needs the database."""
+
+from datetime import timedelta
+
+from dependency_injector import containers, providers
+
+from adapters.clock import SystemClock
+from adapters.security import Argon2PasswordHasher, JwtTokenIssuer
+from adapters.settings import Settings
+from adapters.sql.engine import make_async_engine, make_sync_engine
+from adapters.sql.health import DatabaseProbe
+from adapters.sql.unit_of_work import SqlAsyncUnitOfWork, sync_unit_of_work
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Singleton(Settings)
+
+    _engine_options = providers.Dict(
+        pool_size=settings.provided.pool_size,
+        max_overflow=settings.provided.max_overflow,
+        pool_timeout=settings.provided.pool_timeout,
+        connect_timeout=settings.provided.db_connect_timeout,
+    )
+    sync_engine = providers.Singleton(
+        make_sync_engine, settings.provided.database_url, **_engine_options.kwargs
+    )
+    async_engine = providers.Singleton(
+        make_async_engine, settings.provided.database_url, **_engine_options.kwargs
+    )
+
+    # A fresh Unit of Work per use: the CLI's is sync, the API's runs the same use cases on the async engine.
+    unit_of_work = providers.Factory(sync_unit_of_work, sync_engine)
+    async_unit_of_work = providers.Factory(SqlAsyncUnitOfWork, async_engine)
+    database_probe = providers.Factory(DatabaseProbe, async_engine, settings.provided.db_connect_timeout)
+
+    clock = providers.Singleton(SystemClock)
+    password_hasher = providers.Singleton(Argon2PasswordHasher)
+    token_lifetime = providers.Factory(timedelta, minutes=settings.provided.access_token_minutes)
+    token_issuer = providers.Singleton(
+        JwtTokenIssuer,
+        secret_key=settings.provided.secret_key.get_secret_value.call(),
+        lifetime=token_lifetime,
+        clock=clock,
+    )
