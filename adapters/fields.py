@@ -13,7 +13,7 @@ MAX_ID = 2_147_483_647  # ids are 32-bit integers in the database
 
 
 class UserFields(SQLModel):
-    email: str = Field(max_length=320, regex=EMAIL_PATTERN)
+    email: str = Field(max_length=320, schema_extra={"pattern": EMAIL_PATTERN})
     name: str = Field(min_length=1, max_length=100)
 
 
@@ -25,7 +25,7 @@ class CategoryFields(SQLModel):
 
 class ProductFields(SQLModel):
     name: str = Field(min_length=1, max_length=200)
-    sku: str = Field(min_length=1, max_length=50, regex=SKU_PATTERN)
+    sku: str = Field(min_length=1, max_length=50, schema_extra={"pattern": SKU_PATTERN})
     description: str | None = Field(default=None, max_length=2000)
     price: Decimal = Field(ge=0, le=MAX_AMOUNT, max_digits=10, decimal_places=2)
     stock_quantity: int = Field(default=0, ge=0, le=2_147_483_647)

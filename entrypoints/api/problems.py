@@ -1,11 +1,14 @@
 """Errors become RFC 9457 problem+json here, in one place. Schema errors keep FastAPI's 422 shape."""
 
 import logging
+import math
 import re
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -77,6 +80,21 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> JSONRe
     return problem(error.status_code, _sentence(detail), headers=getattr(error, "headers", None))
 
 
+async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    """FastAPI's own 422 shape, made safe for inputs JSON cannot carry (1e400 parses to infinity)."""
+    return JSONResponse({"detail": _finite(jsonable_encoder(error.errors()))}, status_code=422)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(500, "The server failed to handle this request; it has been logged.")
@@ -92,6 +110,7 @@ def install(app: FastAPI) -> None:
     for kind, _ in STATUS_OF:
         app.add_exception_handler(kind, _application_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -1,0 +1,79 @@
+"""Health, docs, OpenAPI and the cross-cutting error rules."""
+
+import json
+
+from tests.unit.api.conftest import Api
+from tests.unit.conftest import dump
+
+
+def test_health(api: Api) -> None:
+    assert api.client.get("/health").json() == {"status": "ok", "database": "ok"}
+    api.probe.reachable = False
+    response = api.client.get("/health")
+    assert response.status_code == 503 and response.json() == {
+        "status": "unavailable",
+        "database": "unreachable",
+    }
+
+
+def test_oversized_body_is_413(api: Api, admin) -> None:
+    before = dump(api.store)
+    big = {"name": "x", "sku": "X-1", "price": "1.00", "description": "y" * (1024 * 1024)}
+    response = api.client.post(
+        "/products", content=json.dumps(big), headers={**admin, "content-type": "application/json"}
+    )
+    assert response.status_code == 413 and response.headers["content-type"] == "application/problem+json"
+
+    def chunks():
+        yield b'{"name": "x", "sku": "X-1", "price": "1.00", "description": "'
+        for _ in range(1100):
+            yield b"z" * 1024
+        yield b'"}'
+
+    streamed = api.client.post(
+        "/products", content=chunks(), headers={**admin, "content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    assert dump(api.store) == before
+
+
+def test_hostile_bodies_get_a_clear_4xx(api: Api, admin) -> None:
+    before = dump(api.store)
+    headers = {**admin, "content-type": "application/json"}
+    for body in [b"\xff\xfe not utf-8", b"[" * 5000 + b"]" * 5000, b'{"name": 1e400}', b"null", b"{"]:
+        response = api.client.post("/products", content=body, headers=headers)
+        assert 400 <= response.status_code < 500, (body[:20], response.status_code)
+    huge = api.client.post("/products", json={"name": "x", "sku": "X-1", "price": 10**30}, headers=admin)
+    assert huge.status_code == 422
+    assert api.client.get("/products/99999999999999999999").status_code == 422
+    assert dump(api.store) == before
+
+
+def test_unknown_route_is_a_problem(api: Api) -> None:
+    response = api.client.get("/nope")
+    assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
+
+
+def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    routes = {(path, method) for path, item in spec["paths"].items() for method in item}
+    assert routes == {
+        ("/auth/token", "post"), ("/users", "post"), ("/users", "get"), ("/users/me", "get"),
+        ("/users/{user_id}", "get"), ("/users/{user_id}", "patch"), ("/users/{user_id}", "delete"),
+        ("/categories", "post"), ("/categories", "get"), ("/categories/{category_id}", "get"),
+        ("/categories/{category_id}", "patch"), ("/categories/{category_id}", "delete"),
+        ("/products", "post"), ("/products", "get"), ("/products/{product_id}", "get"),
+        ("/products/{product_id}", "patch"), ("/products/{product_id}", "delete"),
+        ("/products/{product_id}/stock", "post"), ("/orders", "post"), ("/orders", "get"),
+        ("/orders/stats", "get"), ("/orders/{order_id}", "get"), ("/orders/{order_id}", "delete"),
+        ("/orders/{order_id}/events", "get"), ("/orders/{order_id}/status", "patch"), ("/health", "get"),
+    }  # fmt: skip
+    place = spec["paths"]["/orders"]["post"]["responses"]
+    assert {"201", "400", "401", "403", "409", "422"} <= set(place)
+    assert "application/problem+json" in place["400"]["content"]
+
+
+def test_docs_are_served_without_a_cdn(api: Api) -> None:
+    page = api.client.get("/docs").text
+    assert "/docs/assets/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    assert api.client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
