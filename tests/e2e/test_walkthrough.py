@@ -1,0 +1,103 @@
+"""Every route's success path over HTTP against the live service on PostgreSQL, as the README walks it."""
+
+from tests.e2e.conftest import Client
+
+
+def test_readme_walkthrough(client: Client) -> None:
+    http = client.http
+    admin = client.admin()
+    category = http.post("/categories", json={"name": "Books"}, headers=admin)
+    assert category.status_code == 201
+    cid = category.json()["id"]
+    product = http.post(
+        "/products",
+        json={
+            "name": "Domain-Driven Design",
+            "sku": "ddd-1",
+            "price": "49.99",
+            "stock_quantity": 5,
+            "category_id": cid,
+        },
+        headers=admin,
+    )
+    assert product.status_code == 201 and product.headers["ETag"] == '"1"'
+    pid = product.json()["id"]
+    assert (
+        http.post(
+            "/users", json={"email": "ann@example.com", "name": "Ann", "password": "password1"}
+        ).status_code
+        == 201
+    )
+    ann = client.login("ann@example.com", "password1")
+    order = http.post(
+        "/orders",
+        json={"items": [{"product_id": pid, "quantity": 3}]},
+        headers={**ann, "Idempotency-Key": "first-order"},
+    )
+    assert order.status_code == 201 and order.json()["total_amount"] == "149.97"
+    oid = order.json()["id"]
+    assert client.stock(pid) == 2
+    confirmed = http.patch(f"/orders/{oid}/status", json={"status": "confirmed"}, headers=admin)
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+    cancelled = http.delete(f"/orders/{oid}", headers=ann)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert client.stock(pid) == 5
+
+
+def test_every_route_succeeds(client: Client) -> None:
+    http = client.http
+    admin = client.admin()
+    ann, ann_id = client.customer("ann@shop.test")
+    assert http.get("/health").json() == {"status": "ok", "database": "ok"}
+    assert http.get("/users/me", headers=ann).json()["id"] == ann_id
+    assert http.get(f"/users/{ann_id}", headers=ann).status_code == 200
+    assert http.get("/users", params={"q": "ann"}, headers=admin).json()["total"] == 1
+    assert http.patch(f"/users/{ann_id}", json={"name": "Anne"}, headers=ann).json()["name"] == "Anne"
+
+    parent = http.post("/categories", json={"name": "Home"}, headers=admin).json()
+    child = http.post("/categories", json={"name": "Garden", "parent_id": parent["id"]}, headers=admin).json()
+    assert [c["name"] for c in http.get("/categories").json()["items"]] == ["Garden", "Home"]
+    assert (
+        http.patch(f"/categories/{child['id']}", json={"description": "Outdoors"}, headers=admin).status_code
+        == 200
+    )
+    product = client.product(admin, "G-1", stock=4, category_id=child["id"])
+    detail = http.get(f"/categories/{child['id']}").json()
+    assert detail["product_count"] == 1 and detail["products"][0]["id"] == product["id"]
+    listed = http.get("/products", params={"category_id": child["id"], "sort": "-price", "q": "g-1"}).json()
+    assert [p["id"] for p in listed["items"]] == [product["id"]]
+    patched = http.patch(
+        f"/products/{product['id']}", json={"price": 12}, headers={**admin, "If-Match": '"1"'}
+    )
+    assert patched.status_code == 200 and patched.json()["price"] == "12.00"
+    restocked = http.post(
+        f"/products/{product['id']}/stock", json={"delta": 6, "reason": "delivery"}, headers=admin
+    )
+    assert restocked.json()["stock_quantity"] == 10
+
+    order = http.post(
+        "/orders", json={"items": [{"product_id": product["id"], "quantity": 2}]}, headers=ann
+    ).json()
+    assert http.get(f"/orders/{order['id']}", headers=ann).json()["id"] == order["id"]
+    assert [
+        o["id"] for o in http.get("/orders", params={"status": "pending"}, headers=ann).json()["items"]
+    ] == [order["id"]]
+    for status in ("confirmed", "processing", "shipped", "delivered"):
+        assert (
+            http.patch(f"/orders/{order['id']}/status", json={"status": status}, headers=admin).status_code
+            == 200
+        )
+    events = http.get(f"/orders/{order['id']}/events", headers=ann).json()
+    assert [e["to_status"] for e in events] == ["pending", "confirmed", "processing", "shipped", "delivered"]
+    stats = http.get("/orders/stats", headers=admin).json()
+    assert (stats["total_orders"], stats["total_revenue"], stats["orders_by_status"]["delivered"]) == (
+        1,
+        "24.00",
+        1,
+    )
+
+    assert http.delete(f"/products/{product['id']}", headers=admin).status_code == 204
+    assert http.delete(f"/categories/{child['id']}", headers=admin).status_code == 204
+    assert http.get(f"/products/{product['id']}").json()["category_id"] is None
+    assert http.delete(f"/users/{ann_id}", headers=ann).status_code == 204
+    assert http.get("/users/me", headers=ann).status_code == 401
