@@ -1,0 +1,46 @@
+"""The `shop` CLI against a real SQLite file: migrate, create-admin (twice), purge keys."""
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from adapters.sql.engine import make_sync_engine
+from entrypoints.cli import app
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("SHOP_DATABASE_URL", url)
+    return url
+
+
+def test_migrate_then_create_admin_twice(env: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    for _ in range(2):
+        result = runner.invoke(app, ["create-admin", "--email", "Boss@Shop.test", "--password", "adminpass"])
+        assert result.exit_code == 0, result.output
+    engine = make_sync_engine(env)
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT email, is_admin, is_active FROM users")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("boss@shop.test", True, True)]
+
+
+def test_create_admin_refuses_a_short_password(env: str) -> None:
+    runner = CliRunner()
+    runner.invoke(app, ["migrate"])
+    result = runner.invoke(app, ["create-admin", "--email", "a@b.test", "--password", "short"])
+    assert result.exit_code != 0
+    engine = make_sync_engine(env)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM users")).scalar_one() == 0
+    engine.dispose()
+
+
+def test_purge_idempotency_keys(env: str) -> None:
+    runner = CliRunner()
+    runner.invoke(app, ["migrate"])
+    result = runner.invoke(app, ["purge-idempotency-keys"])
+    assert result.exit_code == 0 and "purged 0 expired keys" in result.output
