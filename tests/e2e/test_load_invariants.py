@@ -56,7 +56,7 @@ def test_no_deadlock_and_no_lost_stock(client: Client, e2e_engine: Engine) -> No
     adjustments: Counter[int] = Counter()
     for round_ in range(3):
         requests = []
-        for i, headers in enumerate(customers):
+        for headers in customers:
             lines = rng.sample(products, rng.randint(2, 4))  # random products in random order
             body = {"items": [{"product_id": p, "quantity": rng.randint(1, 3)} for p in lines]}
             requests.append(("POST", "/orders", {"json": body, "headers": headers}))
