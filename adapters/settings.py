@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     max_overflow: int = Field(default=10, ge=0)
     pool_timeout: float = Field(default=5.0, gt=0)
     db_connect_timeout: float = Field(default=2.0, gt=0)
+    health_timeout: float = Field(default=1.5, gt=0)  # GET /health answers within this, reachable or not
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @model_validator(mode="after")

@@ -34,7 +34,7 @@ class Container(containers.DeclarativeContainer):
     # A fresh Unit of Work per use: the CLI's is sync, the API's runs the same use cases on the async engine.
     unit_of_work = providers.Factory(sync_unit_of_work, sync_engine)
     async_unit_of_work = providers.Factory(SqlAsyncUnitOfWork, async_engine)
-    database_probe = providers.Factory(DatabaseProbe, async_engine, settings.provided.db_connect_timeout)
+    database_probe = providers.Factory(DatabaseProbe, async_engine, settings.provided.health_timeout)
 
     clock = providers.Singleton(SystemClock)
     password_hasher = providers.Singleton(Argon2PasswordHasher)

@@ -41,13 +41,19 @@ def _engine_options(
     }
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores foreign keys unless asked, per connection
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+SQLITE_BUSY_TIMEOUT_MS = 1000  # per attempt; the async Unit of Work retries a locked database a few times
+
+
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores foreign keys unless asked, per connection
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
 def make_sync_engine(
@@ -57,12 +63,13 @@ def make_sync_engine(
     max_overflow: int = 5,
     pool_timeout: float = 5,
     connect_timeout: float = 2,
+    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
 ) -> Engine:
     engine = create_engine(
         sync_url(url), **_engine_options(url, pool_size, max_overflow, pool_timeout, connect_timeout)
     )
     if is_sqlite(url):
-        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_busy_timeout_ms))
     return engine
 
 
@@ -73,10 +80,11 @@ def make_async_engine(
     max_overflow: int = 5,
     pool_timeout: float = 5,
     connect_timeout: float = 2,
+    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
 ) -> AsyncEngine:
     engine = create_async_engine(
         async_url(url), **_engine_options(url, pool_size, max_overflow, pool_timeout, connect_timeout)
     )
     if is_sqlite(url):
-        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(sqlite_busy_timeout_ms))
     return engine
