@@ -3,6 +3,7 @@
 
 from decimal import Decimal
 
+from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from domain.money import MAX_AMOUNT
@@ -12,18 +13,38 @@ SKU_PATTERN = r"^[A-Za-z0-9-]+$"
 MAX_ID = 2_147_483_647  # ids are 32-bit integers in the database
 
 
-class UserFields(SQLModel):
+def storable_text(value: str) -> str:
+    """PostgreSQL text holds neither NUL characters nor lone surrogates: refuse them as schema errors."""
+    if "\x00" in value:
+        raise ValueError("text may not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no unpaired surrogates)") from None
+    return value
+
+
+class StorableModel(SQLModel):
+    """Validates every string field with `storable_text` (tables skip validation; request models do not)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        return storable_text(value) if isinstance(value, str) else value
+
+
+class UserFields(StorableModel):
     email: str = Field(max_length=320, schema_extra={"pattern": EMAIL_PATTERN})
     name: str = Field(min_length=1, max_length=100)
 
 
-class CategoryFields(SQLModel):
+class CategoryFields(StorableModel):
     name: str = Field(min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
     parent_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
-class ProductFields(SQLModel):
+class ProductFields(StorableModel):
     name: str = Field(min_length=1, max_length=200)
     sku: str = Field(min_length=1, max_length=50, schema_extra={"pattern": SKU_PATTERN})
     description: str | None = Field(default=None, max_length=2000)

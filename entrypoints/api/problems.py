@@ -29,6 +29,7 @@ from entrypoints.api.schemas import Problem
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"
 
 # Most specific first: the first matching class decides the status.
 STATUS_OF: list[tuple[type[Exception], int]] = [
@@ -41,7 +42,6 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (IdempotencyKeyReused, 422),
     (ServiceUnavailable, 503),
     (UnknownReference, 400),
-    (RejectedValue, 400),
     (DomainError, 400),
 ]
 
@@ -76,8 +76,17 @@ async def _application_error(request: Request, error: Exception) -> JSONResponse
 
 
 async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    if error.status_code == 400 and error.detail == FASTAPI_UNPARSABLE_BODY:
+        # A body that is not JSON text at all (e.g. not UTF-8) is a schema violation like any other.
+        detail = [{"loc": ["body"], "msg": "the body is not valid UTF-8 JSON", "type": "json_invalid"}]
+        return JSONResponse({"detail": detail}, status_code=422)
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).description
     return problem(error.status_code, _sentence(detail), headers=getattr(error, "headers", None))
+
+
+async def _rejected_value(request: Request, error: RejectedValue) -> JSONResponse:
+    """A value the database refused (a backstop behind schema validation): a 422 in FastAPI's shape."""
+    return JSONResponse({"detail": [{"loc": [], "msg": str(error), "type": "value_error"}]}, status_code=422)
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -111,6 +120,7 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(kind, _application_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RejectedValue, _rejected_value)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
 
 

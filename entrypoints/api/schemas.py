@@ -8,7 +8,15 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlmodel import SQLModel
 
-from adapters.fields import EMAIL_PATTERN, MAX_ID, SKU_PATTERN, CategoryFields, ProductFields, UserFields
+from adapters.fields import (
+    EMAIL_PATTERN,
+    MAX_ID,
+    SKU_PATTERN,
+    CategoryFields,
+    ProductFields,
+    StorableModel,
+    UserFields,
+)
 from application.categories import CategoryDetail, CategoryView
 from application.ports import OrderStats, Page
 from domain.catalog import Product
@@ -45,7 +53,7 @@ class PageOf(BaseModel, Generic[T]):
         )
 
 
-class _Patch(BaseModel):
+class _Patch(StorableModel):
     """All-optional update; a field sent as null is refused unless it may be null."""
 
     model_config = FORBID_EXTRA
@@ -187,7 +195,7 @@ class CategoryDetailRead(CategoryRead):
         return cls(**base, products=[ProductRead.of(p) for p in detail.products])
 
 
-class StockAdjustment(BaseModel):
+class StockAdjustment(StorableModel):
     model_config = FORBID_EXTRA
     delta: int = Field(ge=-1_000_000_000, le=1_000_000_000, description="Units to add (or remove), not 0.")
     reason: str | None = Field(default=None, max_length=200)

@@ -60,7 +60,10 @@ def test_killed_connection_leaves_no_partial_order(faulty) -> None:
             target=lambda: outcome.update(r=client.http.post("/orders", json=body, headers=ann))
         )
         worker.start()
-        waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE products%'"
+        waiting = (
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE products%'"
+        )
         wait_for(lambda: pg.psql(waiting, "shop_faults") != "", "the order to wait on the row lock")
         pg.psql(f"SELECT pg_terminate_backend(pid) FROM ({waiting}) AS w", "shop_faults")
         worker.join(timeout=30)

@@ -28,7 +28,7 @@ from application.products import (
 )
 from domain.catalog import Product
 from entrypoints.api.dependencies import ClockDep, CurrentUser, ExpectedVersion, OptionalUser, Uow
-from entrypoints.api.paging import Limit, Offset, ResourceId
+from entrypoints.api.paging import Limit, Offset, ResourceId, SearchText
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import (
     CategoryCreate,
@@ -136,7 +136,7 @@ async def products(
     min_price: Annotated[Money | None, Query()] = None,
     max_price: Annotated[Money | None, Query()] = None,
     in_stock: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: SearchText = None,
     sort: ProductSort = ProductSort.ID,
     include_inactive: Annotated[bool, Query(description="Admins only.")] = False,
 ) -> PageOf[ProductRead]:

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from application.ports import UserFilter
@@ -17,7 +17,7 @@ from application.users import (
     update_user,
 )
 from entrypoints.api.dependencies import ClockDep, ContainerDep, CurrentUser, Uow
-from entrypoints.api.paging import Limit, Offset, ResourceId
+from entrypoints.api.paging import Limit, Offset, ResourceId, SearchText
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import PageOf, Token, UserCreate, UserRead, UserUpdate
 
@@ -58,7 +58,7 @@ async def users(
     limit: Limit = 20,
     offset: Offset = 0,
     is_active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: SearchText = None,
 ) -> PageOf[UserRead]:
     page = await uow.run(list_users, actor, UserFilter(is_active=is_active, q=q), limit, offset)
     return PageOf.of(page, UserRead.of)
