@@ -116,6 +116,7 @@ def _sentence(text: str) -> str:
 
 
 def install(app: FastAPI) -> None:
+    document_problems(app)
     for kind, _ in STATUS_OF:
         app.add_exception_handler(kind, _application_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
@@ -125,8 +126,42 @@ def install(app: FastAPI) -> None:
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The problem responses a route can give, for its OpenAPI description."""
-    return {
-        status: {"model": Problem, "description": HTTPStatus(status).phrase, "content": {PROBLEM_JSON: {}}}
+    """The problem responses a route can give, for its OpenAPI description (see `document_problems`).
+
+    422 is FastAPI's validation error; listing it here adds the problem+json 422 of a broken rule on the
+    request itself (an Idempotency-Key reused with another body)."""
+    documented: dict[int | str, dict[str, Any]] = {
+        status: {"model": Problem, "description": HTTPStatus(status).phrase}
         for status in statuses
+        if status != 422
     }
+    if 422 in statuses:
+        documented[422] = {
+            "description": "Validation Error, or a key reused with another body",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}},
+                PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}},
+            },
+        }
+    return documented
+
+
+def document_problems(app: FastAPI) -> None:
+    """FastAPI files every response model under application/json; move the Problem ones to problem+json."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        for path in schema["paths"].values():
+            for operation in path.values():
+                for response in operation.get("responses", {}).values():
+                    content = response.get("content", {})
+                    if content.get("application/json", {}).get("schema") == {
+                        "$ref": "#/components/schemas/Problem"
+                    }:
+                        content[PROBLEM_JSON] = content.pop("application/json")
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -59,7 +59,7 @@ def _utc(moment: datetime | None) -> datetime | None:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=OrderRead,
-    responses=responses(400, 401, 403, 409, 503),
+    responses=responses(400, 401, 403, 409, 422, 503),
 )
 async def new_order(
     body: OrderCreate,
