@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 
 from adapters.sql.engine import make_async_engine
 from adapters.sql.repositories import users
@@ -72,3 +73,31 @@ def test_async_unit_of_work_commits_and_rolls_back(database_url: str, engine: En
     asyncio.run(scenario())
     with engine.connect() as connection:
         assert connection.execute(select(users.c.email)).scalars().all() == ["kept@b.test"]
+
+
+class _SerializationFailure(Exception):
+    sqlstate = "40001"
+
+
+def test_async_unit_of_work_retries_serialization_failures(database_url: str, engine: Engine) -> None:
+    """A conflict the database aborted us for runs the whole transaction again, on a fresh session."""
+    attempts: list[int] = []
+
+    def flaky(uow: UnitOfWork) -> None:
+        attempts.append(1)
+        with uow:
+            uow.users.add(User(f"try{len(attempts)}@b.test", "A", "h", T0, T0))
+            if len(attempts) < 3:
+                raise OperationalError("UPDATE ...", {}, _SerializationFailure())
+            uow.commit()
+
+    async def scenario() -> int:
+        async_engine = make_async_engine(database_url)
+        runner = SqlAsyncUnitOfWork(async_engine)
+        await runner.run(flaky)
+        await async_engine.dispose()
+        return runner.retries
+
+    assert asyncio.run(scenario()) == 2
+    with engine.connect() as connection:
+        assert connection.execute(select(users.c.email)).scalars().all() == ["try3@b.test"]
