@@ -91,16 +91,16 @@ class _SqlRepository:
 
 class SqlUserRepository(_SqlRepository):
     def add(self, user: User) -> None:
-        statement = insert(users).values(mapping.user_values(user)).returning(users.c.id)
+        statement = insert(users).values(mapping.values(users, user)).returning(users.c.id)
         user.id = self._write(statement, "users.email").scalar_one()
 
     def get(self, user_id: int) -> User | None:
         row = self.session.execute(select(users).where(users.c.id == user_id)).first()
-        return mapping.user_from_row(row) if row else None
+        return mapping.from_row(User, row) if row else None
 
     def get_by_email(self, email: str) -> User | None:
         row = self.session.execute(select(users).where(users.c.email == email.lower())).first()
-        return mapping.user_from_row(row) if row else None
+        return mapping.from_row(User, row) if row else None
 
     def list(self, filters: UserFilter, limit: int, offset: int) -> Page[User]:
         query = select(users)
@@ -114,32 +114,32 @@ class SqlUserRepository(_SqlRepository):
                 )
             )
         rows, total = self._page(query, [users.c.id], limit, offset)
-        return Page([mapping.user_from_row(r) for r in rows], total, limit, offset)
+        return Page([mapping.from_row(User, r) for r in rows], total, limit, offset)
 
     def save(self, user: User) -> None:
         self._write(
-            update(users).where(users.c.id == user.id).values(mapping.user_values(user)), "users.email"
+            update(users).where(users.c.id == user.id).values(mapping.values(users, user)), "users.email"
         )
 
 
 class SqlCategoryRepository(_SqlRepository):
     def add(self, category: Category) -> None:
-        statement = insert(categories).values(mapping.category_values(category)).returning(categories.c.id)
+        statement = insert(categories).values(mapping.values(categories, category)).returning(categories.c.id)
         category.id = self._write(statement, "categories.name").scalar_one()
 
     def get(self, category_id: int) -> Category | None:
         row = self.session.execute(select(categories).where(categories.c.id == category_id)).first()
-        return mapping.category_from_row(row) if row else None
+        return mapping.from_row(Category, row) if row else None
 
     def get_by_name(self, name: str) -> Category | None:
         row = self.session.execute(
             select(categories).where(func.lower(categories.c.name) == name.lower())
         ).first()
-        return mapping.category_from_row(row) if row else None
+        return mapping.from_row(Category, row) if row else None
 
     def list(self, limit: int, offset: int) -> Page[Category]:
         rows, total = self._page(select(categories), [categories.c.name, categories.c.id], limit, offset)
-        return Page([mapping.category_from_row(r) for r in rows], total, limit, offset)
+        return Page([mapping.from_row(Category, r) for r in rows], total, limit, offset)
 
     def count_active_products(self, category_ids: Sequence[int]) -> dict[int, int]:
         if not category_ids:
@@ -153,7 +153,9 @@ class SqlCategoryRepository(_SqlRepository):
 
     def save(self, category: Category) -> None:
         statement = (
-            update(categories).where(categories.c.id == category.id).values(mapping.category_values(category))
+            update(categories)
+            .where(categories.c.id == category.id)
+            .values(mapping.values(categories, category))
         )
         self._write(statement, "categories.name")
 
@@ -199,32 +201,32 @@ def _product_conditions(f: ProductFilter) -> list[ColumnElement[bool]]:
 
 class SqlProductRepository(_SqlRepository):
     def add(self, product: Product) -> None:
-        statement = insert(products).values(mapping.product_values(product)).returning(products.c.id)
+        statement = insert(products).values(mapping.values(products, product)).returning(products.c.id)
         product.id = self._write(statement, "products.sku").scalar_one()
 
     def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
         query = select(products).where(products.c.id == product_id)
         row = self.session.execute(query.with_for_update() if for_update else query).first()
-        return mapping.product_from_row(row) if row else None
+        return mapping.from_row(Product, row) if row else None
 
     def get_many(self, product_ids: Sequence[int]) -> dict[int, Product]:
         rows = self.session.execute(select(products).where(products.c.id.in_(product_ids)))
-        return {r.id: mapping.product_from_row(r) for r in rows}
+        return {r.id: mapping.from_row(Product, r) for r in rows}
 
     def get_by_sku(self, sku: str) -> Product | None:
         row = self.session.execute(select(products).where(products.c.sku == sku.upper())).first()
-        return mapping.product_from_row(row) if row else None
+        return mapping.from_row(Product, row) if row else None
 
     def list(self, filters: ProductFilter, limit: int, offset: int) -> Page[Product]:
         query = select(products).where(*_product_conditions(filters))
         rows, total = self._page(query, _PRODUCT_ORDER[filters.sort], limit, offset)
-        return Page([mapping.product_from_row(r) for r in rows], total, limit, offset)
+        return Page([mapping.from_row(Product, r) for r in rows], total, limit, offset)
 
     def save(self, product: Product) -> None:
         statement = (
             update(products)
             .where(products.c.id == product.id, products.c.version == product.version - 1)
-            .values(mapping.product_values(product))
+            .values(mapping.values(products, product))
         )
         if self._write(statement, "products.sku").rowcount == 0:
             raise StaleVersion(self._version(products, product.id))
@@ -273,7 +275,7 @@ class SqlProductRepository(_SqlRepository):
             assert current is not None
             current.adjust_stock(delta)  # raises the domain's own error for this product
             raise StaleVersion(current.version)  # the row moved between the two statements
-        return mapping.product_from_row(row)
+        return mapping.from_row(Product, row)
 
     def _version(self, table: Any, entity_id: int | None) -> int:
         return self.session.execute(select(table.c.version).where(table.c.id == entity_id)).scalar_one()
@@ -282,11 +284,11 @@ class SqlProductRepository(_SqlRepository):
 class SqlOrderRepository(_SqlRepository):
     def add(self, order: Order) -> None:
         order.id = self.session.execute(
-            insert(orders).values(mapping.order_values(order)).returning(orders.c.id)
+            insert(orders).values(mapping.values(orders, order)).returning(orders.c.id)
         ).scalar_one()
         line_ids = self.session.execute(
             insert(order_lines).returning(order_lines.c.id, sort_by_parameter_order=True),
-            [mapping.line_values(order.id, line) for line in order.lines],
+            [mapping.values(order_lines, line, order_id=order.id) for line in order.lines],
         ).scalars()
         for line, line_id in zip(order.lines, line_ids, strict=True):
             line.id = line_id
@@ -345,14 +347,15 @@ class SqlOrderRepository(_SqlRepository):
         )
         grouped: dict[int, list[OrderLine]] = {}
         for r in rows:
-            grouped.setdefault(r.order_id, []).append(mapping.line_from_row(r))
+            grouped.setdefault(r.order_id, []).append(mapping.from_row(OrderLine, r))
         return grouped
 
     def _store_events(self, order: Order) -> None:
         assert order.id is not None
         if order.new_events:
             self.session.execute(
-                insert(order_events), [mapping.event_values(order.id, e) for e in order.new_events]
+                insert(order_events),
+                [mapping.values(order_events, e, order_id=order.id) for e in order.new_events],
             )
             order.new_events.clear()
 
@@ -390,7 +393,7 @@ class SqlIdempotencyRepository(_SqlRepository):
         row = self.session.execute(
             select(idempotency_keys).where(self._key(record.user_id, record.key))
         ).one()
-        return mapping.idempotency_from_row(row)
+        return mapping.from_row(IdempotencyRecord, row)
 
     def complete(self, user_id: int, key: str, order_id: int) -> None:
         self.session.execute(

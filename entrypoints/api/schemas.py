@@ -1,6 +1,7 @@
 """Request and response models. Constrained fields come from the shared `adapters.fields` bases, so the
 API validates exactly what the tables can hold; entities are turned into responses here, once."""
 
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
@@ -92,15 +93,7 @@ class UserRead(UserFields):
 
     @classmethod
     def of(cls, u: User) -> "UserRead":
-        return cls(
-            id=u.id,
-            email=u.email,
-            name=u.name,
-            is_active=u.is_active,
-            is_admin=u.is_admin,
-            created_at=u.created_at,
-            updated_at=u.updated_at,
-        )
+        return cls.model_validate(u, from_attributes=True)
 
 
 class Token(BaseModel):
@@ -132,17 +125,7 @@ class CategoryRead(CategoryFields):
 
     @classmethod
     def of(cls, view: CategoryView) -> "CategoryRead":
-        c = view.category
-        return cls(
-            id=c.id,
-            name=c.name,
-            slug=c.slug,
-            description=c.description,
-            parent_id=c.parent_id,
-            product_count=view.product_count,
-            created_at=c.created_at,
-            updated_at=c.updated_at,
-        )
+        return cls.model_validate({**asdict(view.category), "product_count": view.product_count})
 
 
 class ProductCreate(ProductFields):
@@ -170,20 +153,7 @@ class ProductRead(ProductFields):
 
     @classmethod
     def of(cls, p: Product) -> "ProductRead":
-        return cls(
-            id=p.id,
-            name=p.name,
-            slug=p.slug,
-            sku=p.sku,
-            description=p.description,
-            price=p.price,
-            stock_quantity=p.stock_quantity,
-            is_active=p.is_active,
-            category_id=p.category_id,
-            created_at=p.created_at,
-            updated_at=p.updated_at,
-            version=p.version,
-        )
+        return cls.model_validate(p, from_attributes=True)
 
 
 class CategoryDetailRead(CategoryRead):
@@ -258,27 +228,8 @@ class OrderRead(SQLModel):
 
     @classmethod
     def of(cls, o: Order) -> "OrderRead":
-        return cls(
-            id=o.id,
-            order_number=o.order_number,
-            user_id=o.user_id,
-            status=o.status,
-            total_amount=o.total_amount,
-            created_at=o.created_at,
-            updated_at=o.updated_at,
-            version=o.version,
-            items=[
-                OrderItemRead(
-                    id=line.id,
-                    product_id=line.product_id,
-                    product_name=line.product_name,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    line_total=line.line_total,
-                )
-                for line in o.lines
-            ],
-        )
+        items = [OrderItemRead.model_validate(line, from_attributes=True) for line in o.lines]
+        return cls.model_validate({**asdict(o), "items": items})
 
 
 class OrderEventRead(BaseModel):
@@ -289,7 +240,7 @@ class OrderEventRead(BaseModel):
 
     @classmethod
     def of(cls, e: StatusEvent) -> "OrderEventRead":
-        return cls(from_status=e.from_status, to_status=e.to_status, at=e.at, actor_id=e.actor_id)
+        return cls.model_validate(e, from_attributes=True)
 
 
 class OrderStatsRead(BaseModel):
