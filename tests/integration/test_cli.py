@@ -44,3 +44,19 @@ def test_purge_idempotency_keys(env: str) -> None:
     runner.invoke(app, ["migrate"])
     result = runner.invoke(app, ["purge-idempotency-keys"])
     assert result.exit_code == 0 and "purged 0 expired keys" in result.output
+
+
+def test_seed_demo_loads_users_categories_and_products(env: str) -> None:
+    runner = CliRunner()
+    runner.invoke(app, ["migrate"])
+    result = runner.invoke(app, ["seed-demo", "--users", "7", "--products", "5012"])
+    assert result.exit_code == 0, result.output
+    engine = make_sync_engine(env)
+    with engine.connect() as c:
+        counts = [
+            c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("users", "categories", "products")
+        ]
+        stock = c.execute(text("SELECT min(stock_quantity) FROM products")).scalar_one()
+    engine.dispose()
+    assert counts == [7, 50, 5012] and stock > 0

@@ -1,0 +1,96 @@
+"""Demo data for benchmarks and trying the API: many users, categories and products, inserted in large
+multi-row batches through Core (no use case per row: this is a loader, not a business operation)."""
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, insert
+
+from adapters.sql.repositories import categories, products, users
+from domain.catalog import slugify
+
+BATCH = 5_000
+CATEGORIES = 50
+DEMO_PASSWORD = "password1"
+
+
+def demo_email(i: int) -> str:
+    return f"user{i}@demo.shop"
+
+
+def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def seed_demo(
+    engine: Engine,
+    *,
+    users_count: int,
+    products_count: int,
+    password_hash: str,
+    progress: Callable[[str, int], None] = lambda table, n: None,
+    seed: int = 1,
+) -> None:
+    """Add `users_count` customers (all with DEMO_PASSWORD), CATEGORIES categories and `products_count`
+    products with plenty of stock. Reports each inserted batch through `progress(table, rows)`."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        category_rows = [
+            {
+                "name": f"Demo category {i}",
+                "slug": slugify(f"Demo category {i}"),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(1, CATEGORIES + 1)
+        ]
+        category_ids = (
+            connection.execute(insert(categories).returning(categories.c.id), category_rows).scalars().all()
+        )
+    progress("categories", CATEGORIES)
+
+    user_rows = (
+        {
+            "email": demo_email(i),
+            "name": f"Demo user {i}",
+            "password_hash": password_hash,
+            "is_active": True,
+            "is_admin": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(1, users_count + 1)
+    )
+    product_rows = (
+        {
+            "name": f"Demo product {i}",
+            "slug": f"demo-product-{i}",
+            "sku": f"DEMO-{i:08d}",
+            "description": None,
+            "price": Decimal(rng.randint(100, 50_000)) / 100,
+            "stock_quantity": 1_000_000,
+            "is_active": True,
+            "category_id": category_ids[i % len(category_ids)],
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(1, products_count + 1)
+    )
+    for table, rows in (("users", user_rows), ("products", product_rows)):
+        target = users if table == "users" else products
+        for batch in _batches(rows):
+            with engine.begin() as connection:
+                connection.execute(insert(target), batch)
+            progress(table, len(batch))
