@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from adapters.sql.repositories import categories, products, users
-from domain.catalog import slugify
 
 BATCH = 5_000
 CATEGORIES = 50
@@ -32,6 +31,18 @@ def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield batch
 
 
+def _demo_categories(connection: Connection, now: datetime) -> list[int]:
+    demo = categories.c.name.like("Demo category %")
+    existing = connection.execute(select(categories.c.id).where(demo)).scalars().all()
+    if existing:
+        return list(existing)
+    rows = [
+        {"name": f"Demo category {i}", "slug": f"demo-category-{i}", "created_at": now, "updated_at": now}
+        for i in range(1, CATEGORIES + 1)
+    ]
+    return list(connection.execute(insert(categories).returning(categories.c.id), rows).scalars().all())
+
+
 def seed_demo(
     engine: Engine,
     *,
@@ -41,22 +52,18 @@ def seed_demo(
     progress: Callable[[str, int], None] = lambda table, n: None,
     seed: int = 1,
 ) -> None:
-    """Add `users_count` customers (all with DEMO_PASSWORD), CATEGORIES categories and `products_count`
-    products with plenty of stock. Reports each inserted batch through `progress(table, rows)`."""
+    """Add `users_count` customers (all with DEMO_PASSWORD), the CATEGORIES demo categories (once) and
+    `products_count` products with plenty of stock; running it again adds more, numbered on from the last.
+    Reports each inserted batch through `progress(table, rows)`."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
     with engine.begin() as connection:
-        category_rows = [
-            {
-                "name": f"Demo category {i}",
-                "slug": slugify(f"Demo category {i}"),
-                "created_at": now,
-                "updated_at": now,
-            }
-            for i in range(1, CATEGORIES + 1)
-        ]
-        category_ids = (
-            connection.execute(insert(categories).returning(categories.c.id), category_rows).scalars().all()
+        category_ids = _demo_categories(connection, now)
+        first_user = (
+            1 + connection.execute(select(func.count()).where(users.c.email.like("%@demo.shop"))).scalar_one()
+        )
+        first_product = (
+            1 + connection.execute(select(func.count()).where(products.c.sku.like("DEMO-%"))).scalar_one()
         )
     progress("categories", CATEGORIES)
 
@@ -70,7 +77,7 @@ def seed_demo(
             "created_at": now,
             "updated_at": now,
         }
-        for i in range(1, users_count + 1)
+        for i in range(first_user, first_user + users_count)
     )
     product_rows = (
         {
@@ -86,7 +93,7 @@ def seed_demo(
             "created_at": now,
             "updated_at": now,
         }
-        for i in range(1, products_count + 1)
+        for i in range(first_product, first_product + products_count)
     )
     for table, rows in (("users", user_rows), ("products", product_rows)):
         target = users if table == "users" else products
