@@ -23,7 +23,9 @@ def _free_port() -> int:
 
 
 class ThrowawayPostgres:
-    def __init__(self, *, fast_and_unsafe: bool = True, max_connections: int = 300) -> None:
+    def __init__(
+        self, *, fast_and_unsafe: bool = True, max_connections: int = 300, options: tuple[str, ...] = ()
+    ) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="shop-pg-"))
         self.pgdata = self.root / "data"
         self.port = _free_port()
@@ -35,6 +37,7 @@ class ThrowawayPostgres:
         ]
         if fast_and_unsafe:  # a test database need not survive a power cut
             self._options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        self._options += list(options)
         self._user = SYSTEM_USER if os.geteuid() == 0 else None
         self._initdb()
 
