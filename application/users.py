@@ -91,11 +91,13 @@ def update_user(
         sent["password_hash"] = hasher.hash(str(sent.pop("password")))
     with uow:
         user = _load(uow, user_id)
-        if "email" in sent and normalize_email(str(sent["email"])) != user.email:
-            _ensure_email_free(uow, normalize_email(str(sent["email"])))
+        if "email" in sent:
+            email = normalize_email(str(sent.pop("email")))
+            if email != user.email:
+                _ensure_email_free(uow, email)
+            user.change_email(email)
         for name, value in sent.items():
             setattr(user, name, value)
-        user.change_email(user.email)
         user.updated_at = clock.now()
         _save(uow, user)
         uow.commit()

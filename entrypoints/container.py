@@ -10,7 +10,7 @@ from dependency_injector import containers, providers
 from adapters.clock import SystemClock
 from adapters.security import Argon2PasswordHasher, JwtTokenIssuer
 from adapters.settings import Settings
-from adapters.sql.engine import make_async_engine, make_sync_engine
+from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engine
 from adapters.sql.health import DatabaseProbe
 from adapters.sql.unit_of_work import SqlAsyncUnitOfWork, sync_unit_of_work
 
@@ -18,22 +18,20 @@ from adapters.sql.unit_of_work import SqlAsyncUnitOfWork, sync_unit_of_work
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings)
 
-    _engine_options = providers.Dict(
+    engine_options = providers.Factory(
+        EngineOptions,
         pool_size=settings.provided.pool_size,
         max_overflow=settings.provided.max_overflow,
         pool_timeout=settings.provided.pool_timeout,
         connect_timeout=settings.provided.db_connect_timeout,
     )
-    sync_engine = providers.Singleton(
-        make_sync_engine, settings.provided.database_url, **_engine_options.kwargs
-    )
-    async_engine = providers.Singleton(
-        make_async_engine, settings.provided.database_url, **_engine_options.kwargs
-    )
+    sync_engine = providers.Singleton(make_sync_engine, settings.provided.database_url, engine_options)
+    async_engine = providers.Singleton(make_async_engine, settings.provided.database_url, engine_options)
 
-    # A fresh Unit of Work per use: the CLI's is sync, the API's runs the same use cases on the async engine.
+    # The CLI gets a fresh sync Unit of Work per use. The API's async one is a runner that opens a fresh
+    # session (so a fresh Unit of Work) on every run, so one instance serves all requests.
     unit_of_work = providers.Factory(sync_unit_of_work, sync_engine)
-    async_unit_of_work = providers.Factory(SqlAsyncUnitOfWork, async_engine)
+    async_unit_of_work = providers.Singleton(SqlAsyncUnitOfWork, async_engine)
     database_probe = providers.Factory(DatabaseProbe, async_engine, settings.provided.health_timeout)
 
     clock = providers.Singleton(SystemClock)

@@ -1,5 +1,6 @@
 """Engines from one database URL: the service picks psycopg 3 (sync and async) or sqlite/aiosqlite itself."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -25,66 +26,53 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _engine_options(
-    url: str, pool_size: int, max_overflow: int, pool_timeout: float, connect_timeout: float
-) -> dict[str, Any]:
+SQLITE_BUSY_TIMEOUT_MS = 1000  # per attempt; the async Unit of Work retries a locked database a few times
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    pool_size: int = 5
+    max_overflow: int = 5
+    pool_timeout: float = 5
+    connect_timeout: float = 2
+    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+
+
+def _pool_options(url: str, o: EngineOptions) -> dict[str, Any]:
     if is_sqlite(url):
         # Each SQLite connection is a file handle; waiting on the file lock is done by busy_timeout.
         return {"poolclass": NullPool} if ":memory:" not in url else {}
     return {
-        "pool_size": pool_size,
-        "max_overflow": max_overflow,
-        "pool_timeout": pool_timeout,
+        "pool_size": o.pool_size,
+        "max_overflow": o.max_overflow,
+        "pool_timeout": o.pool_timeout,
         "pool_pre_ping": True,  # a connection that died with the server is replaced, not handed out
         "pool_recycle": 1800,
-        "connect_args": {"connect_timeout": max(1, int(connect_timeout))},
+        "connect_args": {"connect_timeout": max(1, int(o.connect_timeout))},
     }
 
 
-SQLITE_BUSY_TIMEOUT_MS = 1000  # per attempt; the async Unit of Work retries a locked database a few times
+def _sqlite_pragmas(engine: Engine, url: str, o: EngineOptions) -> None:
+    if not is_sqlite(url):
+        return
 
-
-def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores foreign keys unless asked, per connection
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(o.sqlite_busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    return on_connect
 
-
-def make_sync_engine(
-    url: str,
-    *,
-    pool_size: int = 5,
-    max_overflow: int = 5,
-    pool_timeout: float = 5,
-    connect_timeout: float = 2,
-    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
-) -> Engine:
-    engine = create_engine(
-        sync_url(url), **_engine_options(url, pool_size, max_overflow, pool_timeout, connect_timeout)
-    )
-    if is_sqlite(url):
-        event.listen(engine, "connect", _sqlite_pragmas(sqlite_busy_timeout_ms))
+def make_sync_engine(url: str, options: EngineOptions = EngineOptions()) -> Engine:
+    engine = create_engine(sync_url(url), **_pool_options(url, options))
+    _sqlite_pragmas(engine, url, options)
     return engine
 
 
-def make_async_engine(
-    url: str,
-    *,
-    pool_size: int = 5,
-    max_overflow: int = 5,
-    pool_timeout: float = 5,
-    connect_timeout: float = 2,
-    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
-) -> AsyncEngine:
-    engine = create_async_engine(
-        async_url(url), **_engine_options(url, pool_size, max_overflow, pool_timeout, connect_timeout)
-    )
-    if is_sqlite(url):
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(sqlite_busy_timeout_ms))
+def make_async_engine(url: str, options: EngineOptions = EngineOptions()) -> AsyncEngine:
+    engine = create_async_engine(async_url(url), **_pool_options(url, options))
+    _sqlite_pragmas(engine.sync_engine, url, options)
     return engine

@@ -81,6 +81,10 @@ class _SqlRepository:
                 raise DuplicateKey(what) from None
             raise
 
+    def _version(self, table: Any, entity_id: int | None) -> int:
+        """The version the row holds now, for a StaleVersion error."""
+        return self.session.execute(select(table.c.version).where(table.c.id == entity_id)).scalar_one()
+
     def _page(
         self, query: Select[Any], order_by: Sequence[Any], limit: int, offset: int
     ) -> tuple[list[Any], int]:
@@ -277,9 +281,6 @@ class SqlProductRepository(_SqlRepository):
             raise StaleVersion(current.version)  # the row moved between the two statements
         return mapping.from_row(Product, row)
 
-    def _version(self, table: Any, entity_id: int | None) -> int:
-        return self.session.execute(select(table.c.version).where(table.c.id == entity_id)).scalar_one()
-
 
 class SqlOrderRepository(_SqlRepository):
     def add(self, order: Order) -> None:
@@ -320,9 +321,7 @@ class SqlOrderRepository(_SqlRepository):
             .values(status=order.status.value, version=order.version, updated_at=order.updated_at)
         )
         if updated.rowcount == 0:
-            raise StaleVersion(
-                self.session.execute(select(orders.c.version).where(orders.c.id == order.id)).scalar_one()
-            )
+            raise StaleVersion(self._version(orders, order.id))
         self._store_events(order)
 
     def stats(self) -> OrderStats:

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from adapters.sql.repositories import (
     SqlCategoryRepository,
@@ -63,7 +63,7 @@ class SqlUnitOfWork:
 
 
 def sync_unit_of_work(engine: Engine) -> SqlUnitOfWork:
-    return SqlUnitOfWork(sessionmaker(engine)())
+    return SqlUnitOfWork(Session(engine))
 
 
 def is_retryable(error: BaseException) -> bool:

@@ -2,7 +2,6 @@
 
 import asyncio
 import sqlite3
-from pathlib import Path
 
 import pytest
 from dependency_injector import providers
@@ -11,7 +10,7 @@ from sqlalchemy import text
 
 from adapters.security import FastPasswordHasher
 from adapters.settings import Settings
-from adapters.sql.engine import make_async_engine, make_sync_engine
+from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engine
 from adapters.sql.unit_of_work import MAX_ATTEMPTS, SqlAsyncUnitOfWork
 from application.errors import ServiceUnavailable
 from application.users import RegisterUser, register_user
@@ -40,7 +39,7 @@ def users(url: str) -> int:
 
 def test_locked_database_is_retried_then_unavailable(sqlite_url: str, locked: sqlite3.Connection) -> None:
     async def scenario() -> int:
-        engine = make_async_engine(sqlite_url, sqlite_busy_timeout_ms=20)
+        engine = make_async_engine(sqlite_url, EngineOptions(sqlite_busy_timeout_ms=20))
         runner = SqlAsyncUnitOfWork(engine)
         cmd = RegisterUser("ann@shop.test", "Ann", "password1")
         with pytest.raises(ServiceUnavailable):
@@ -55,15 +54,13 @@ def test_locked_database_is_retried_then_unavailable(sqlite_url: str, locked: sq
     assert users(sqlite_url) == 1
 
 
-def test_api_answers_503_problem_while_locked(
-    sqlite_url: str, locked: sqlite3.Connection, tmp_path: Path
-) -> None:
+def test_api_answers_503_problem_while_locked(sqlite_url: str, locked: sqlite3.Connection) -> None:
     container = Container()
     container.settings.override(
         providers.Object(Settings(database_url=sqlite_url, secret_key="k" * 40, _env_file=None))
     )
     container.async_engine.override(
-        providers.Singleton(make_async_engine, sqlite_url, sqlite_busy_timeout_ms=20)
+        providers.Singleton(make_async_engine, sqlite_url, EngineOptions(sqlite_busy_timeout_ms=20))
     )
     container.password_hasher.override(providers.Object(FastPasswordHasher()))
     with TestClient(create_app(container)) as client:
