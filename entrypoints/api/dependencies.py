@@ -14,18 +14,18 @@ from entrypoints.container import Container
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def get_uow(container: ContainerDep) -> AsyncUnitOfWork:
+async def get_uow(container: ContainerDep) -> AsyncUnitOfWork:
     return container.async_unit_of_work()  # type: ignore[no-any-return]
 
 
-def get_clock(container: ContainerDep) -> Clock:
+async def get_clock(container: ContainerDep) -> Clock:
     return container.clock()  # type: ignore[no-any-return]
 
 
@@ -54,7 +54,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(max_length=100, description='Send the ETag you read ("3") to update only that version.'),
