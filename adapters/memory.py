@@ -299,11 +299,14 @@ class InMemoryStore:
 
 
 class InMemoryUnitOfWork:
-    """Works on a private copy of the tables; `commit()` publishes it, anything else discards it."""
+    """Works on a private copy of the tables; `commit()` publishes it, anything else discards it.
+
+    As with the SQL one, `with` blocks nest: an inner block joins the outer one's working copy."""
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store if store is not None else InMemoryStore()
         self._working: Tables | None = None
+        self._depth = 0
         self.commits = 0
         self.users = InMemoryUserRepository(self._tables)
         self.categories = InMemoryCategoryRepository(self._tables)
@@ -317,8 +320,10 @@ class InMemoryUnitOfWork:
         return self._working
 
     def __enter__(self) -> Self:
-        with self.store.lock:
-            self._working = copy.deepcopy(self.store.tables)
+        if self._depth == 0:
+            with self.store.lock:
+                self._working = copy.deepcopy(self.store.tables)
+        self._depth += 1
         return self
 
     def __exit__(
@@ -327,7 +332,9 @@ class InMemoryUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.rollback()
+        self._depth -= 1
+        if self._depth == 0:
+            self.rollback()
 
     def commit(self) -> None:
         with self.store.lock:

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from application.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from application.orders import PlaceOrder, get_order, place_order
 from application.ports import AsyncUnitOfWork, Clock, IdempotencyRecord, UnitOfWork
+from application.users import as_caller
 from domain.orders import Order
-from domain.users import User
 
 KEY_TTL = timedelta(hours=24)
 # A claim still unfinished after this long belongs to a request that died; its key may be reused.
@@ -55,18 +55,24 @@ def purge_expired_keys(uow: UnitOfWork, clock: Clock) -> int:
 
 
 async def place_order_idempotently(
-    run: AsyncUnitOfWork, clock: Clock, actor: User, cmd: PlaceOrder, key: str
+    run: AsyncUnitOfWork, clock: Clock, user_id: int, cmd: PlaceOrder, key: str
 ) -> Order:
-    """The first request with `key` places the order; a repeat with the same body gets that order back."""
-    assert actor.id is not None
-    replay_id = await run.run(claim_key, clock, actor.id, key, fingerprint(cmd))
+    """The first request with `key` places the order; a repeat with the same body gets that order back.
+
+    Each step identifies the caller (`user_id`, from a verified token) in its own transaction."""
+    digest = fingerprint(cmd)
+    replay_id = await run.run(
+        as_caller, user_id, lambda uow, actor: claim_key(uow, clock, actor.id, key, digest)
+    )
     if replay_id is not None:
-        return await run.run(get_order, actor, replay_id)
+        return await run.run(as_caller, user_id, lambda uow, actor: get_order(uow, actor, replay_id))
     try:
-        return await run.run(place_order, clock, actor, cmd, idempotency_key=key)
+        return await run.run(
+            as_caller, user_id, lambda uow, actor: place_order(uow, clock, actor, cmd, idempotency_key=key)
+        )
     except BaseException:
         # The order was not placed: free the key so the client may retry with it.
-        await run.run(release_key, actor.id, key)
+        await run.run(release_key, user_id, key)
         raise
 
 

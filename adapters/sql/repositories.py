@@ -1,4 +1,4 @@
-"""Repositories over one SQLAlchemy `Session`, written once and used by the sync and the async Unit of Work.
+"""Repositories over one SQLAlchemy `Connection`, written once for the sync and the async Unit of Work.
 
 Statements are SQLAlchemy Core on the SQLModel tables: entities go in, entities come out, and no ORM
 object (so no lazy load) ever exists."""
@@ -25,7 +25,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from adapters.sql import mapping
 from adapters.sql.tables import (
@@ -37,6 +36,7 @@ from adapters.sql.tables import (
     ProductRow,
     UserRow,
 )
+from adapters.sql.transaction import Transaction
 from application.ports import (
     DuplicateKey,
     IdempotencyRecord,
@@ -69,13 +69,13 @@ def _is_unique_violation(error: IntegrityError) -> bool:
 
 
 class _SqlRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
 
     def _write(self, statement: Any, what: str) -> Any:
         """Execute an insert/update; a unique-key violation becomes DuplicateKey."""
         try:
-            return self.session.execute(statement)
+            return self.tx.execute(statement)
         except IntegrityError as error:
             if _is_unique_violation(error):
                 raise DuplicateKey(what) from None
@@ -83,13 +83,13 @@ class _SqlRepository:
 
     def _version(self, table: Any, entity_id: int | None) -> int:
         """The version the row holds now, for a StaleVersion error."""
-        return self.session.execute(select(table.c.version).where(table.c.id == entity_id)).scalar_one()
+        return self.tx.execute(select(table.c.version).where(table.c.id == entity_id)).scalar_one()
 
     def _page(
         self, query: Select[Any], order_by: Sequence[Any], limit: int, offset: int
     ) -> tuple[list[Any], int]:
-        total = self.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = self.session.execute(query.order_by(*order_by).limit(limit).offset(offset)).all()
+        total = self.tx.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = self.tx.execute(query.order_by(*order_by).limit(limit).offset(offset)).all()
         return list(rows), total
 
 
@@ -99,11 +99,11 @@ class SqlUserRepository(_SqlRepository):
         user.id = self._write(statement, "users.email").scalar_one()
 
     def get(self, user_id: int) -> User | None:
-        row = self.session.execute(select(users).where(users.c.id == user_id)).first()
+        row = self.tx.execute(select(users).where(users.c.id == user_id)).first()
         return mapping.from_row(User, row) if row else None
 
     def get_by_email(self, email: str) -> User | None:
-        row = self.session.execute(select(users).where(users.c.email == email.lower())).first()
+        row = self.tx.execute(select(users).where(users.c.email == email.lower())).first()
         return mapping.from_row(User, row) if row else None
 
     def list(self, filters: UserFilter, limit: int, offset: int) -> Page[User]:
@@ -132,13 +132,11 @@ class SqlCategoryRepository(_SqlRepository):
         category.id = self._write(statement, "categories.name").scalar_one()
 
     def get(self, category_id: int) -> Category | None:
-        row = self.session.execute(select(categories).where(categories.c.id == category_id)).first()
+        row = self.tx.execute(select(categories).where(categories.c.id == category_id)).first()
         return mapping.from_row(Category, row) if row else None
 
     def get_by_name(self, name: str) -> Category | None:
-        row = self.session.execute(
-            select(categories).where(func.lower(categories.c.name) == name.lower())
-        ).first()
+        row = self.tx.execute(select(categories).where(func.lower(categories.c.name) == name.lower())).first()
         return mapping.from_row(Category, row) if row else None
 
     def list(self, limit: int, offset: int) -> Page[Category]:
@@ -153,7 +151,7 @@ class SqlCategoryRepository(_SqlRepository):
             .where(products.c.category_id.in_(category_ids), products.c.is_active.is_(True))
             .group_by(products.c.category_id)
         )
-        return {category_id: count for category_id, count in self.session.execute(query)}
+        return {category_id: count for category_id, count in self.tx.execute(query)}
 
     def save(self, category: Category) -> None:
         statement = (
@@ -165,7 +163,7 @@ class SqlCategoryRepository(_SqlRepository):
 
     def delete(self, category_id: int) -> None:
         # Children and products are detached by the foreign keys' ON DELETE SET NULL.
-        self.session.execute(delete(categories).where(categories.c.id == category_id))
+        self.tx.execute(delete(categories).where(categories.c.id == category_id))
 
 
 _PRODUCT_ORDER: dict[ProductSort, list[Any]] = {
@@ -210,15 +208,15 @@ class SqlProductRepository(_SqlRepository):
 
     def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
         query = select(products).where(products.c.id == product_id)
-        row = self.session.execute(query.with_for_update() if for_update else query).first()
+        row = self.tx.execute(query.with_for_update() if for_update else query).first()
         return mapping.from_row(Product, row) if row else None
 
     def get_many(self, product_ids: Sequence[int]) -> dict[int, Product]:
-        rows = self.session.execute(select(products).where(products.c.id.in_(product_ids)))
+        rows = self.tx.execute(select(products).where(products.c.id.in_(product_ids)))
         return {r.id: mapping.from_row(Product, r) for r in rows}
 
     def get_by_sku(self, sku: str) -> Product | None:
-        row = self.session.execute(select(products).where(products.c.sku == sku.upper())).first()
+        row = self.tx.execute(select(products).where(products.c.sku == sku.upper())).first()
         return mapping.from_row(Product, row) if row else None
 
     def list(self, filters: ProductFilter, limit: int, offset: int) -> Page[Product]:
@@ -240,20 +238,20 @@ class SqlProductRepository(_SqlRepository):
         # (no deadlock) and the database refuses to go below zero (no oversell).
         for product_id in sorted(quantities):
             quantity = quantities[product_id]
-            taken = self.session.execute(
+            taken = self.tx.execute(
                 update(products)
                 .where(products.c.id == product_id, products.c.stock_quantity >= quantity)
                 .values(stock_quantity=products.c.stock_quantity - quantity, version=products.c.version + 1)
             )
             if taken.rowcount == 0:
-                available = self.session.execute(
+                available = self.tx.execute(
                     select(products.c.stock_quantity).where(products.c.id == product_id)
                 ).scalar_one()
                 raise InsufficientStock(product_id, quantity, available)
 
     def return_stock(self, quantities: dict[int, int]) -> None:
         for product_id in sorted(quantities):
-            self.session.execute(
+            self.tx.execute(
                 update(products)
                 .where(products.c.id == product_id)
                 .values(
@@ -264,7 +262,7 @@ class SqlProductRepository(_SqlRepository):
 
     def adjust_stock(self, product_id: int, delta: int, at: datetime) -> Product:
         new_stock = cast(products.c.stock_quantity, BigInteger) + delta  # no 32-bit overflow in the check
-        row = self.session.execute(
+        row = self.tx.execute(
             update(products)
             .where(products.c.id == product_id, new_stock.between(0, MAX_STOCK))
             .values(
@@ -284,10 +282,10 @@ class SqlProductRepository(_SqlRepository):
 
 class SqlOrderRepository(_SqlRepository):
     def add(self, order: Order) -> None:
-        order.id = self.session.execute(
+        order.id = self.tx.execute(
             insert(orders).values(mapping.values(orders, order)).returning(orders.c.id)
         ).scalar_one()
-        line_ids = self.session.execute(
+        line_ids = self.tx.execute(
             insert(order_lines).returning(order_lines.c.id, sort_by_parameter_order=True),
             [mapping.values(order_lines, line, order_id=order.id) for line in order.lines],
         ).scalars()
@@ -297,7 +295,7 @@ class SqlOrderRepository(_SqlRepository):
 
     def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
         query = select(orders).where(orders.c.id == order_id)
-        row = self.session.execute(query.with_for_update() if for_update else query).first()
+        row = self.tx.execute(query.with_for_update() if for_update else query).first()
         if row is None:
             return None
         return mapping.order_from_row(row, self._lines([order_id]).get(order_id, []))
@@ -309,13 +307,13 @@ class SqlOrderRepository(_SqlRepository):
         return Page([mapping.order_from_row(r, lines.get(r.id, [])) for r in rows], total, limit, offset)
 
     def events(self, order_id: int) -> list[StatusEvent]:
-        rows = self.session.execute(
+        rows = self.tx.execute(
             select(order_events).where(order_events.c.order_id == order_id).order_by(order_events.c.id)
         )
         return [mapping.event_from_row(r) for r in rows]
 
     def save(self, order: Order) -> None:
-        updated = self.session.execute(
+        updated = self.tx.execute(
             update(orders)
             .where(orders.c.id == order.id, orders.c.version == order.version - 1)
             .values(status=order.status.value, version=order.version, updated_at=order.updated_at)
@@ -325,7 +323,7 @@ class SqlOrderRepository(_SqlRepository):
         self._store_events(order)
 
     def stats(self) -> OrderStats:
-        rows = self.session.execute(
+        rows = self.tx.execute(
             select(orders.c.status, func.count(), func.coalesce(func.sum(orders.c.total_amount), 0)).group_by(
                 orders.c.status
             )
@@ -341,7 +339,7 @@ class SqlOrderRepository(_SqlRepository):
     def _lines(self, order_ids: Sequence[int]) -> dict[int, list[OrderLine]]:
         if not order_ids:
             return {}
-        rows = self.session.execute(
+        rows = self.tx.execute(
             select(order_lines).where(order_lines.c.order_id.in_(order_ids)).order_by(order_lines.c.id)
         )
         grouped: dict[int, list[OrderLine]] = {}
@@ -352,7 +350,7 @@ class SqlOrderRepository(_SqlRepository):
     def _store_events(self, order: Order) -> None:
         assert order.id is not None
         if order.new_events:
-            self.session.execute(
+            self.tx.execute(
                 insert(order_events),
                 [mapping.values(order_events, e, order_id=order.id) for e in order.new_events],
             )
@@ -374,8 +372,8 @@ class SqlOrderRepository(_SqlRepository):
 
 class SqlIdempotencyRepository(_SqlRepository):
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        claimed = self.session.execute(
+        dialect = postgresql if self.tx.dialect_name == "postgresql" else sqlite
+        claimed = self.tx.execute(
             dialect.insert(idempotency_keys)
             .values(
                 user_id=record.user_id,
@@ -389,21 +387,17 @@ class SqlIdempotencyRepository(_SqlRepository):
         ).first()
         if claimed is not None:
             return None
-        row = self.session.execute(
-            select(idempotency_keys).where(self._key(record.user_id, record.key))
-        ).one()
+        row = self.tx.execute(select(idempotency_keys).where(self._key(record.user_id, record.key))).one()
         return mapping.from_row(IdempotencyRecord, row)
 
     def complete(self, user_id: int, key: str, order_id: int) -> None:
-        self.session.execute(
-            update(idempotency_keys).where(self._key(user_id, key)).values(order_id=order_id)
-        )
+        self.tx.execute(update(idempotency_keys).where(self._key(user_id, key)).values(order_id=order_id))
 
     def release(self, user_id: int, key: str) -> None:
-        self.session.execute(delete(idempotency_keys).where(self._key(user_id, key)))
+        self.tx.execute(delete(idempotency_keys).where(self._key(user_id, key)))
 
     def purge(self, created_before: datetime) -> int:
-        result = self.session.execute(
+        result = self.tx.execute(
             delete(idempotency_keys).where(idempotency_keys.c.created_at < created_before)
         )
         return result.rowcount

@@ -1,20 +1,20 @@
 """Units of Work over SQLAlchemy: a sync one (the CLI) and an async one (the API) sharing every query.
 
-The async Unit of Work runs the same sync use case inside `AsyncSession.run_sync`, so repositories and
+The async Unit of Work runs the same sync use case inside `AsyncConnection.run_sync`, so repositories and
 use cases are written once; SQLAlchemy's greenlet bridge makes each statement await the async driver."""
 
 import asyncio
 import logging
 import random
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.repositories import (
     SqlCategoryRepository,
@@ -23,6 +23,7 @@ from adapters.sql.repositories import (
     SqlProductRepository,
     SqlUserRepository,
 )
+from adapters.sql.transaction import Transaction
 from application.errors import Conflict, RejectedValue, ServiceUnavailable
 
 T = TypeVar("T")
@@ -34,17 +35,34 @@ MAX_ATTEMPTS = 4
 
 
 class SqlUnitOfWork:
-    """One transaction on one session: `with uow:` rolls back everything not committed."""
+    """One transaction on one connection, taken from `connect` at the outermost `with uow:`.
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.users = SqlUserRepository(session)
-        self.categories = SqlCategoryRepository(session)
-        self.products = SqlProductRepository(session)
-        self.orders = SqlOrderRepository(session)
-        self.idempotency = SqlIdempotencyRepository(session)
+    `with` blocks nest: an inner block joins the outer transaction, and only the outermost exit ends it,
+    rolling back whatever was not committed. That lets the API identify the caller and run the use case
+    in one transaction on one connection."""
+
+    def __init__(self, connect: Callable[[], AbstractContextManager[Connection]]) -> None:
+        self._connect = connect
+        self._opened: AbstractContextManager[Connection] | None = None
+        self._depth = 0
+        self.tx = Transaction()
+        self.users = SqlUserRepository(self.tx)
+        self.categories = SqlCategoryRepository(self.tx)
+        self.products = SqlProductRepository(self.tx)
+        self.orders = SqlOrderRepository(self.tx)
+        self.idempotency = SqlIdempotencyRepository(self.tx)
+
+    @classmethod
+    def on(cls, connection: Connection) -> "SqlUnitOfWork":
+        """A Unit of Work on a connection someone else opened and will close."""
+        return cls(lambda: nullcontext(connection))
 
     def __enter__(self) -> Self:
+        if self._depth == 0:
+            self._opened = self._connect()
+            self.tx.connection = self._opened.__enter__()
+            self.tx.wrote = False
+        self._depth += 1
         return self
 
     def __exit__(
@@ -53,17 +71,37 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.rollback()
+        self._depth -= 1
+        if self._depth > 0:
+            return
+        assert self._opened is not None
+        try:
+            if exc_type is None and not self.tx.wrote:
+                # Ending a read-only transaction with COMMIT instead of ROLLBACK changes nothing in the
+                # database, but psycopg drops its prepared statements on every ROLLBACK.
+                self.commit()
+            else:
+                self.rollback()
+        finally:
+            self.tx.connection = None
+            self._opened.__exit__(exc_type, exc, tb)
 
     def commit(self) -> None:
-        self.session.commit()
+        self._connection().commit()
+        self.tx.wrote = False
 
     def rollback(self) -> None:
-        self.session.rollback()
+        self._connection().rollback()
+        self.tx.wrote = False
+
+    def _connection(self) -> Connection:
+        if self.tx.connection is None:
+            raise RuntimeError("commit and rollback happen inside `with uow:`")
+        return self.tx.connection
 
 
 def sync_unit_of_work(engine: Engine) -> SqlUnitOfWork:
-    return SqlUnitOfWork(Session(engine))
+    return SqlUnitOfWork(engine.connect)
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -88,18 +126,18 @@ def is_unavailable(error: BaseException) -> bool:
 
 
 class SqlAsyncUnitOfWork:
-    """Runs `work(uow, ...)` on a fresh session, retrying serialization failures and deadlocks."""
+    """Runs `work(uow, ...)` on a fresh connection, retrying serialization failures and deadlocks."""
 
     def __init__(self, engine: AsyncEngine, max_attempts: int = MAX_ATTEMPTS) -> None:
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._engine = engine
         self._max_attempts = max_attempts
         self.retries = 0
 
     async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         for attempt in range(1, self._max_attempts + 1):
             try:
-                async with self._sessions() as session:
-                    return await session.run_sync(lambda s: work(SqlUnitOfWork(s), *args, **kwargs))
+                async with self._engine.connect() as connection:
+                    return await connection.run_sync(lambda c: work(SqlUnitOfWork.on(c), *args, **kwargs))
             except DBAPIError as error:
                 if is_retryable(error) and attempt < self._max_attempts:
                     self.retries += 1

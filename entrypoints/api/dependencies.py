@@ -1,17 +1,19 @@
 """FastAPI dependencies: the container's collaborators and the caller, as `Annotated` aliases."""
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from application.errors import AuthenticationFailed
-from application.ports import AsyncUnitOfWork, Clock
-from application.users import identify
-from domain.users import User
+from application.ports import AsyncUnitOfWork, Clock, UnitOfWork
+from application.users import as_caller
 from entrypoints.container import Container
 
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+T = TypeVar("T")
 
 
 async def get_container(request: Request) -> Container:
@@ -33,25 +35,42 @@ Uow = Annotated[AsyncUnitOfWork, Depends(get_uow)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-async def current_user(
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent the request (the user id of a verified token; None when anonymous) and how to act as them.
+
+    The token is checked here, before the body is read; the user behind it is loaded by `run`, in the
+    same transaction as the use case."""
+
+    user_id: int | None
+    uow: AsyncUnitOfWork
+
+    async def run(self, work: Callable[[UnitOfWork, Any], T]) -> T:
+        """`work(uow, user)`: the user is the active account behind the token, or None if anonymous."""
+        return await self.uow.run(as_caller, self.user_id, work)
+
+
+def _token_user_id(container: Container, token: str) -> int:
+    return container.token_issuer().read(token)  # type: ignore[no-any-return]
+
+
+async def current_caller(
     container: ContainerDep, uow: Uow, token: Annotated[str | None, Depends(bearer)]
-) -> User:
+) -> Caller:
     if not token:
         raise AuthenticationFailed("this route needs a bearer token: log in at POST /auth/token")
-    return await uow.run(identify, container.token_issuer(), token)
+    return Caller(_token_user_id(container, token), uow)
 
 
-async def optional_user(
+async def optional_caller(
     container: ContainerDep, uow: Uow, token: Annotated[str | None, Depends(bearer)]
-) -> User | None:
+) -> Caller:
     """Public routes that show more to admins: no token is anonymous, a bad token is still a 401."""
-    if not token:
-        return None
-    return await uow.run(identify, container.token_issuer(), token)
+    return Caller(_token_user_id(container, token) if token else None, uow)
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
-OptionalUser = Annotated[User | None, Depends(optional_user)]
+SignedIn = Annotated[Caller, Depends(current_caller)]
+Anyone = Annotated[Caller, Depends(optional_caller)]
 
 
 async def expected_version(

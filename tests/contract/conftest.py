@@ -3,11 +3,10 @@
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy.orm import Session
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.sql.engine import make_sync_engine
-from adapters.sql.unit_of_work import SqlUnitOfWork
+from adapters.sql.unit_of_work import sync_unit_of_work
 from application.ports import UnitOfWork
 
 MakeUow = Callable[[], UnitOfWork]
@@ -21,5 +20,5 @@ def make_uow(request: pytest.FixtureRequest) -> Iterator[MakeUow]:
         return
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "clean_postgres")
     engine = make_sync_engine(url)
-    yield lambda: SqlUnitOfWork(Session(engine))
+    yield lambda: sync_unit_of_work(engine)
     engine.dispose()

@@ -6,9 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
-from adapters.sql.unit_of_work import SqlUnitOfWork, sync_unit_of_work
+from adapters.sql.unit_of_work import sync_unit_of_work
 from application.orders import OrderItem, PlaceOrder, place_order
 from domain.errors import InsufficientStock
 from tests.integration.helpers import admin, clock, customer, product
@@ -46,7 +45,7 @@ def test_second_order_for_the_last_unit_waits_then_fails(pg: Engine) -> None:
     last = product(pg, boss, "LAST-1", stock=1)
     cmd = PlaceOrder((OrderItem(last.id, 1),))
 
-    first = SqlUnitOfWork(Session(pg))
+    first = sync_unit_of_work(pg)
     with first:
         # Place the first order but hold its transaction open.
         first.products.take_stock({last.id: 1})

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from adapters.sql.engine import make_async_engine
 from adapters.sql.repositories import users
-from adapters.sql.unit_of_work import SqlAsyncUnitOfWork, SqlUnitOfWork, sync_unit_of_work
+from adapters.sql.unit_of_work import SqlAsyncUnitOfWork, sync_unit_of_work
 from application.ports import UnitOfWork
 from domain.users import User
 
@@ -47,7 +47,7 @@ def test_keeps_committed_work(engine: Engine) -> None:
 
 
 def test_a_unit_of_work_can_run_several_transactions(engine: Engine) -> None:
-    uow = SqlUnitOfWork(sync_unit_of_work(engine).session)
+    uow = sync_unit_of_work(engine)
     add_user(uow, commit=True, email="one@b.test")
     add_user(uow, commit=False, email="two@b.test")
     add_user(uow, commit=True, email="three@b.test")

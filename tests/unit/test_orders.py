@@ -218,7 +218,7 @@ def test_stats(world, uow, clock):
 
 
 def _idempotent(store, clock, actor, cmd, key):
-    return asyncio.run(place_order_idempotently(InMemoryAsyncUnitOfWork(store), clock, actor, cmd, key))
+    return asyncio.run(place_order_idempotently(InMemoryAsyncUnitOfWork(store), clock, actor.id, cmd, key))
 
 
 def test_idempotent_retry_returns_the_same_order(world, uow, clock):

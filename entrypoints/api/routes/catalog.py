@@ -27,7 +27,7 @@ from application.products import (
     update_product,
 )
 from domain.catalog import Product
-from entrypoints.api.dependencies import ClockDep, CurrentUser, ExpectedVersion, OptionalUser, Uow
+from entrypoints.api.dependencies import Anyone, ClockDep, ExpectedVersion, SignedIn, Uow
 from entrypoints.api.paging import Limit, Offset, ResourceId, SearchText
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import (
@@ -60,10 +60,12 @@ def with_etag(response: Response, product: Product) -> ProductRead:
     responses=responses(400, *ADMIN, 409),
 )
 async def new_category(
-    body: CategoryCreate, response: Response, actor: CurrentUser, uow: Uow, clock: ClockDep
+    body: CategoryCreate, response: Response, caller: SignedIn, clock: ClockDep
 ) -> CategoryRead:
-    view = await uow.run(
-        create_category, clock, actor, CreateCategory(body.name, body.description, body.parent_id)
+    view = await caller.run(
+        lambda uow, actor: create_category(
+            uow, clock, actor, CreateCategory(body.name, body.description, body.parent_id)
+        )
     )
     response.headers["Location"] = f"/categories/{view.category.id}"
     return CategoryRead.of(view)
@@ -91,10 +93,12 @@ async def category(category_id: ResourceId, uow: Uow) -> CategoryDetailRead:
     responses=responses(400, *ADMIN, 404, 409),
 )
 async def change_category(
-    category_id: ResourceId, body: CategoryUpdate, actor: CurrentUser, uow: Uow, clock: ClockDep
+    category_id: ResourceId, body: CategoryUpdate, caller: SignedIn, clock: ClockDep
 ) -> CategoryRead:
     patch = CategoryPatch(**body.model_dump(exclude_unset=True))
-    return CategoryRead.of(await uow.run(update_category, clock, actor, category_id, patch))
+    return CategoryRead.of(
+        await caller.run(lambda uow, actor: update_category(uow, clock, actor, category_id, patch))
+    )
 
 
 @router.delete(
@@ -103,8 +107,8 @@ async def change_category(
     tags=["categories"],
     responses=responses(*ADMIN, 404),
 )
-async def remove_category(category_id: ResourceId, actor: CurrentUser, uow: Uow) -> Response:
-    await uow.run(delete_category, actor, category_id)
+async def remove_category(category_id: ResourceId, caller: SignedIn) -> Response:
+    await caller.run(lambda uow, actor: delete_category(uow, actor, category_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -116,20 +120,19 @@ async def remove_category(category_id: ResourceId, actor: CurrentUser, uow: Uow)
     responses=responses(400, *ADMIN, 409),
 )
 async def new_product(
-    body: ProductCreate, response: Response, actor: CurrentUser, uow: Uow, clock: ClockDep
+    body: ProductCreate, response: Response, caller: SignedIn, clock: ClockDep
 ) -> ProductRead:
     cmd = CreateProduct(
         body.name, body.sku, body.price, body.description, body.stock_quantity, body.category_id
     )
-    product = await uow.run(create_product, clock, actor, cmd)
+    product = await caller.run(lambda uow, actor: create_product(uow, clock, actor, cmd))
     response.headers["Location"] = f"/products/{product.id}"
     return with_etag(response, product)
 
 
 @router.get("/products", response_model=PageOf[ProductRead], tags=["products"], responses=responses(401, 403))
 async def products(
-    actor: OptionalUser,
-    uow: Uow,
+    caller: Anyone,
     limit: Limit = 20,
     offset: Offset = 0,
     category_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -149,7 +152,9 @@ async def products(
         include_inactive=include_inactive,
         sort=sort,
     )
-    return PageOf.of(await uow.run(list_products, actor, filters, limit, offset), ProductRead.of)
+    return PageOf.of(
+        await caller.run(lambda uow, actor: list_products(uow, actor, filters, limit, offset)), ProductRead.of
+    )
 
 
 @router.get("/products/{product_id}", response_model=ProductRead, tags=["products"], responses=responses(404))
@@ -167,13 +172,15 @@ async def change_product(
     product_id: ResourceId,
     body: ProductUpdate,
     response: Response,
-    actor: CurrentUser,
-    uow: Uow,
+    caller: SignedIn,
     clock: ClockDep,
     version: ExpectedVersion,
 ) -> ProductRead:
     patch = ProductPatch(**body.model_dump(exclude_unset=True))
-    return with_etag(response, await uow.run(update_product, clock, actor, product_id, patch, version))
+    return with_etag(
+        response,
+        await caller.run(lambda uow, actor: update_product(uow, clock, actor, product_id, patch, version)),
+    )
 
 
 @router.delete(
@@ -182,8 +189,8 @@ async def change_product(
     tags=["products"],
     responses=responses(*ADMIN, 404),
 )
-async def remove_product(product_id: ResourceId, actor: CurrentUser, uow: Uow, clock: ClockDep) -> Response:
-    await uow.run(delete_product, clock, actor, product_id)
+async def remove_product(product_id: ResourceId, caller: SignedIn, clock: ClockDep) -> Response:
+    await caller.run(lambda uow, actor: delete_product(uow, clock, actor, product_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -197,9 +204,10 @@ async def stock(
     product_id: ResourceId,
     body: StockAdjustment,
     response: Response,
-    actor: CurrentUser,
-    uow: Uow,
+    caller: SignedIn,
     clock: ClockDep,
 ) -> ProductRead:
-    product = await uow.run(adjust_stock, clock, actor, product_id, body.delta, body.reason)
+    product = await caller.run(
+        lambda uow, actor: adjust_stock(uow, clock, actor, product_id, body.delta, body.reason)
+    )
     return with_etag(response, product)

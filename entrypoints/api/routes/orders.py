@@ -20,7 +20,7 @@ from application.orders import (
 )
 from application.ports import OrderFilter
 from domain.orders import Order, OrderStatus
-from entrypoints.api.dependencies import ClockDep, CurrentUser, ExpectedVersion, Uow
+from entrypoints.api.dependencies import ClockDep, ExpectedVersion, SignedIn
 from entrypoints.api.paging import Limit, Offset, ResourceId
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import (
@@ -64,24 +64,22 @@ def _utc(moment: datetime | None) -> datetime | None:
 async def new_order(
     body: OrderCreate,
     response: Response,
-    actor: CurrentUser,
-    uow: Uow,
+    caller: SignedIn,
     clock: ClockDep,
     idempotency_key: IdempotencyKey = None,
 ) -> OrderRead:
     cmd = PlaceOrder(tuple(OrderItem(i.product_id, i.quantity) for i in body.items), body.user_id)
     if idempotency_key is None:
-        order = await uow.run(place_order, clock, actor, cmd)
+        order = await caller.run(lambda uow, actor: place_order(uow, clock, actor, cmd))
     else:
-        order = await place_order_idempotently(uow, clock, actor, cmd, idempotency_key)
+        order = await place_order_idempotently(caller.uow, clock, caller.user_id, cmd, idempotency_key)
     response.headers["Location"] = f"/orders/{order.id}"
     return with_etag(response, order)
 
 
 @router.get("", response_model=PageOf[OrderRead], responses=responses(401))
 async def orders(
-    actor: CurrentUser,
-    uow: Uow,
+    caller: SignedIn,
     limit: Limit = 20,
     offset: Offset = 0,
     user_id: Annotated[
@@ -92,22 +90,26 @@ async def orders(
     created_to: datetime | None = None,
 ) -> PageOf[OrderRead]:
     filters = OrderFilter(user_id, status_, _utc(created_from), _utc(created_to))
-    return PageOf.of(await uow.run(list_orders, actor, filters, limit, offset), OrderRead.of)
+    return PageOf.of(
+        await caller.run(lambda uow, actor: list_orders(uow, actor, filters, limit, offset)), OrderRead.of
+    )
 
 
 @router.get("/stats", response_model=OrderStatsRead, responses=responses(401, 403))
-async def stats(actor: CurrentUser, uow: Uow) -> OrderStatsRead:
-    return OrderStatsRead.of(await uow.run(order_stats, actor))
+async def stats(caller: SignedIn) -> OrderStatsRead:
+    return OrderStatsRead.of(await caller.run(lambda uow, actor: order_stats(uow, actor)))
 
 
 @router.get("/{order_id}", response_model=OrderRead, responses=responses(401, 404))
-async def order(order_id: ResourceId, response: Response, actor: CurrentUser, uow: Uow) -> OrderRead:
-    return with_etag(response, await uow.run(get_order, actor, order_id))
+async def order(order_id: ResourceId, response: Response, caller: SignedIn) -> OrderRead:
+    return with_etag(response, await caller.run(lambda uow, actor: get_order(uow, actor, order_id)))
 
 
 @router.get("/{order_id}/events", response_model=list[OrderEventRead], responses=responses(401, 404))
-async def events(order_id: ResourceId, actor: CurrentUser, uow: Uow) -> list[OrderEventRead]:
-    return [OrderEventRead.of(e) for e in await uow.run(order_events, actor, order_id)]
+async def events(order_id: ResourceId, caller: SignedIn) -> list[OrderEventRead]:
+    return [
+        OrderEventRead.of(e) for e in await caller.run(lambda uow, actor: order_events(uow, actor, order_id))
+    ]
 
 
 @router.patch("/{order_id}/status", response_model=OrderRead, responses=responses(400, 401, 403, 404, 412))
@@ -115,17 +117,16 @@ async def change_status(
     order_id: ResourceId,
     body: StatusChange,
     response: Response,
-    actor: CurrentUser,
-    uow: Uow,
+    caller: SignedIn,
     clock: ClockDep,
     version: ExpectedVersion,
 ) -> OrderRead:
-    order = await uow.run(change_order_status, clock, actor, order_id, body.status, version)
+    order = await caller.run(
+        lambda uow, actor: change_order_status(uow, clock, actor, order_id, body.status, version)
+    )
     return with_etag(response, order)
 
 
 @router.delete("/{order_id}", response_model=OrderRead, responses=responses(400, 401, 404))
-async def cancel(
-    order_id: ResourceId, response: Response, actor: CurrentUser, uow: Uow, clock: ClockDep
-) -> OrderRead:
-    return with_etag(response, await uow.run(cancel_order, clock, actor, order_id))
+async def cancel(order_id: ResourceId, response: Response, caller: SignedIn, clock: ClockDep) -> OrderRead:
+    return with_etag(response, await caller.run(lambda uow, actor: cancel_order(uow, clock, actor, order_id)))

@@ -16,7 +16,7 @@ from application.users import (
     register_user,
     update_user,
 )
-from entrypoints.api.dependencies import ClockDep, ContainerDep, CurrentUser, Uow
+from entrypoints.api.dependencies import ClockDep, ContainerDep, SignedIn, Uow
 from entrypoints.api.paging import Limit, Offset, ResourceId, SearchText
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import PageOf, Token, UserCreate, UserRead, UserUpdate
@@ -53,25 +53,26 @@ async def register(
 
 @router.get("/users", response_model=PageOf[UserRead], tags=["users"], responses=responses(401, 403))
 async def users(
-    actor: CurrentUser,
-    uow: Uow,
+    caller: SignedIn,
     limit: Limit = 20,
     offset: Offset = 0,
     is_active: bool | None = None,
     q: SearchText = None,
 ) -> PageOf[UserRead]:
-    page = await uow.run(list_users, actor, UserFilter(is_active=is_active, q=q), limit, offset)
+    page = await caller.run(
+        lambda uow, actor: list_users(uow, actor, UserFilter(is_active=is_active, q=q), limit, offset)
+    )
     return PageOf.of(page, UserRead.of)
 
 
 @router.get("/users/me", response_model=UserRead, tags=["users"], responses=responses(401))
-async def me(actor: CurrentUser) -> UserRead:
-    return UserRead.of(actor)
+async def me(caller: SignedIn) -> UserRead:
+    return UserRead.of(await caller.run(lambda uow, actor: actor))
 
 
 @router.get("/users/{user_id}", response_model=UserRead, tags=["users"], responses=responses(401, 404))
-async def user(user_id: ResourceId, actor: CurrentUser, uow: Uow) -> UserRead:
-    return UserRead.of(await uow.run(get_user, actor, user_id))
+async def user(user_id: ResourceId, caller: SignedIn) -> UserRead:
+    return UserRead.of(await caller.run(lambda uow, actor: get_user(uow, actor, user_id)))
 
 
 @router.patch(
@@ -80,18 +81,21 @@ async def user(user_id: ResourceId, actor: CurrentUser, uow: Uow) -> UserRead:
 async def change_user(
     user_id: ResourceId,
     body: UserUpdate,
-    actor: CurrentUser,
+    caller: SignedIn,
     container: ContainerDep,
-    uow: Uow,
     clock: ClockDep,
 ) -> UserRead:
     patch = UserPatch(**body.model_dump(exclude_unset=True))
-    return UserRead.of(await uow.run(update_user, container.password_hasher(), clock, actor, user_id, patch))
+    return UserRead.of(
+        await caller.run(
+            lambda uow, actor: update_user(uow, container.password_hasher(), clock, actor, user_id, patch)
+        )
+    )
 
 
 @router.delete(
     "/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["users"], responses=responses(401, 404)
 )
-async def deactivate(user_id: ResourceId, actor: CurrentUser, uow: Uow, clock: ClockDep) -> Response:
-    await uow.run(deactivate_user, clock, actor, user_id)
+async def deactivate(user_id: ResourceId, caller: SignedIn, clock: ClockDep) -> Response:
+    await caller.run(lambda uow, actor: deactivate_user(uow, clock, actor, user_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
