@@ -164,7 +164,7 @@ class InMemoryProductRepository(_Repository):
     def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
         return copy.deepcopy(self.t.products.get(product_id))
 
-    def get_many(self, product_ids: Sequence[int]) -> dict[int, Product]:
+    def get_many(self, product_ids: Sequence[int], *, for_update: bool = False) -> dict[int, Product]:
         return {i: copy.deepcopy(self.t.products[i]) for i in product_ids if i in self.t.products}
 
     def get_by_sku(self, sku: str) -> Product | None:

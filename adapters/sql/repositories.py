@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
     and_,
+    case,
     cast,
     delete,
     func,
@@ -211,9 +212,13 @@ class SqlProductRepository(_SqlRepository):
         row = self.tx.execute(query.with_for_update() if for_update else query).first()
         return mapping.from_row(Product, row) if row else None
 
-    def get_many(self, product_ids: Sequence[int]) -> dict[int, Product]:
-        rows = self.tx.execute(select(products).where(products.c.id.in_(product_ids)))
-        return {r.id: mapping.from_row(Product, r) for r in rows}
+    def get_many(self, product_ids: Sequence[int], *, for_update: bool = False) -> dict[int, Product]:
+        query = select(products).where(products.c.id.in_(product_ids))
+        if for_update:
+            # PostgreSQL sorts before it locks: concurrent orders lock shared products in the same
+            # order, so they queue instead of deadlocking.
+            query = query.order_by(products.c.id).with_for_update()
+        return {r.id: mapping.from_row(Product, r) for r in self.tx.execute(query)}
 
     def get_by_sku(self, sku: str) -> Product | None:
         row = self.tx.execute(select(products).where(products.c.sku == sku.upper())).first()
@@ -234,20 +239,24 @@ class SqlProductRepository(_SqlRepository):
             raise StaleVersion(self._version(products, product.id))
 
     def take_stock(self, quantities: dict[int, int]) -> None:
-        # One conditional update per line, in id order: concurrent orders lock rows in the same order
-        # (no deadlock) and the database refuses to go below zero (no oversell).
-        for product_id in sorted(quantities):
-            quantity = quantities[product_id]
-            taken = self.tx.execute(
-                update(products)
-                .where(products.c.id == product_id, products.c.stock_quantity >= quantity)
-                .values(stock_quantity=products.c.stock_quantity - quantity, version=products.c.version + 1)
-            )
-            if taken.rowcount == 0:
-                available = self.tx.execute(
-                    select(products.c.stock_quantity).where(products.c.id == product_id)
-                ).scalar_one()
-                raise InsufficientStock(product_id, quantity, available)
+        # One statement for every line; the database refuses to go below zero (no oversell, also where
+        # the rows were not locked first, as on SQLite).
+        wanted = case(quantities, value=products.c.id)
+        taken = self.tx.execute(
+            update(products)
+            .where(products.c.id.in_(quantities), products.c.stock_quantity >= wanted)
+            .values(stock_quantity=products.c.stock_quantity - wanted, version=products.c.version + 1)
+        )
+        if taken.rowcount != len(quantities):
+            self._refuse_stock(quantities)
+
+    def _refuse_stock(self, quantities: dict[int, int]) -> NoReturn:
+        rows = self.tx.execute(
+            select(products.c.id, products.c.stock_quantity).where(products.c.id.in_(quantities))
+        )
+        stock = {product_id: units for product_id, units in rows}
+        product_id = next(i for i in sorted(quantities) if stock.get(i, 0) < quantities[i])
+        raise InsufficientStock(product_id, quantities[product_id], stock.get(product_id, 0))
 
     def return_stock(self, quantities: dict[int, int]) -> None:
         for product_id in sorted(quantities):

@@ -348,3 +348,20 @@ def test_idempotency_records(make_uow: MakeUow) -> None:
         assert uow.idempotency.claim(record) is None
         uow.idempotency.release(buyer.id, "key-1")
         assert uow.idempotency.claim(record) is None
+
+
+def test_nested_with_blocks_share_the_outer_transaction(make_uow: MakeUow) -> None:
+    uow = make_uow()
+    user = User("nested@shop.test", "N", "hash", T0, T0)
+    with uow:
+        with uow:
+            uow.users.add(user)
+        assert uow.users.get(user.id) is not None  # the inner exit ended nothing
+    with make_uow() as fresh:
+        assert fresh.users.get(user.id) is None  # the outer exit discarded it: never committed
+    with uow:
+        with uow:
+            uow.users.add(user)
+            uow.commit()
+    with make_uow() as fresh:
+        assert fresh.users.get(user.id) is not None

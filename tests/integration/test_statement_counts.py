@@ -1,4 +1,6 @@
-"""The hot paths take a fixed number of statements whatever the page size: no N+1."""
+"""The hot paths take a fixed number of statements whatever the page size: no N+1.
+
+Each path runs as the API runs it: the caller is identified in the same transaction (`as_caller`)."""
 
 import pytest
 from sqlalchemy import Engine
@@ -7,6 +9,7 @@ from adapters.sql.unit_of_work import sync_unit_of_work
 from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
 from application.ports import OrderFilter, ProductFilter, ProductSort
 from application.products import list_products
+from application.users import as_caller
 from tests.integration.helpers import admin, clock, count_statements, customer, product
 
 
@@ -27,44 +30,48 @@ def seeded(engine: Engine):
     return engine, ann, items, orders
 
 
+def as_request(engine: Engine, user_id: int | None, work):
+    return as_caller(sync_unit_of_work(engine), user_id, work)
+
+
 @pytest.mark.parametrize("page_size", [1, 5, 25])
-def test_order_list_is_three_statements(seeded, page_size: int) -> None:
+def test_order_list_is_four_statements(seeded, page_size: int) -> None:
     engine, ann, _, _ = seeded
     with count_statements(engine) as counter:
-        page = list_orders(sync_unit_of_work(engine), ann, OrderFilter(), page_size, 0)
+        page = as_request(
+            engine, ann.id, lambda uow, actor: list_orders(uow, actor, OrderFilter(), page_size, 0)
+        )
     assert len(page.items) == page_size and all(len(o.lines) == 2 for o in page.items)
-    assert counter.count == 3, counter.statements  # count, page, lines of the page
+    assert counter.count == 4, counter.statements  # caller, count, page, lines of the page
 
 
 @pytest.mark.parametrize("page_size", [1, 4])
-def test_product_list_is_two_statements(seeded, page_size: int) -> None:
+def test_anonymous_product_list_is_two_statements(seeded, page_size: int) -> None:
     engine, _, _, _ = seeded
     with count_statements(engine) as counter:
-        page = list_products(
-            sync_unit_of_work(engine), None, ProductFilter(sort=ProductSort.PRICE), page_size, 0
+        page = as_request(
+            engine,
+            None,
+            lambda uow, actor: list_products(uow, actor, ProductFilter(sort=ProductSort.PRICE), page_size, 0),
         )
     assert len(page.items) == page_size
     assert counter.count == 2, counter.statements  # count, page
 
 
-def test_order_detail_is_two_statements(seeded) -> None:
+def test_order_detail_is_three_statements(seeded) -> None:
     engine, ann, _, orders = seeded
     with count_statements(engine) as counter:
-        order = get_order(sync_unit_of_work(engine), ann, orders[0].id)
+        order = as_request(engine, ann.id, lambda uow, actor: get_order(uow, actor, orders[0].id))
     assert len(order.lines) == 2
-    assert counter.count == 2, counter.statements  # order, its lines
+    assert counter.count == 3, counter.statements  # caller, order, its lines
 
 
-def test_placing_a_two_line_order_is_seven_statements(seeded) -> None:
+def test_placing_a_two_line_order_is_six_statements(seeded) -> None:
     engine, ann, items, _ = seeded
+    cmd = PlaceOrder((OrderItem(items[0].id, 1), OrderItem(items[1].id, 1)))
     with count_statements(engine) as counter:
-        place_order(
-            sync_unit_of_work(engine),
-            clock,
-            ann,
-            PlaceOrder((OrderItem(items[0].id, 1), OrderItem(items[1].id, 1))),
-        )
-    # buyer, products, one conditional stock update per line, order, lines, event. PostgreSQL inserts the
-    # lines in one multi-row statement; SQLite's driver sends one INSERT ... RETURNING per line.
-    expected = 7 if engine.dialect.name == "postgresql" else 8
+        as_request(engine, ann.id, lambda uow, actor: place_order(uow, clock, actor, cmd))
+    # caller (also the buyer), products locked, one stock update for all lines, order, lines, event.
+    # PostgreSQL inserts the lines in one multi-row statement; SQLite's driver sends one per line.
+    expected = 6 if engine.dialect.name == "postgresql" else 7
     assert counter.count == expected, counter.statements

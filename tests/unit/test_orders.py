@@ -78,9 +78,9 @@ def test_failed_placement_changes_nothing(world, uow, clock, case):
     elif case == "inactive-product":
         world.uow.store.tables.products[b.id].is_active = False
         expected = ProductUnavailable
-    elif case == "inactive-buyer":
+    elif case == "inactive-buyer":  # an admin ordering for a deactivated customer
         world.uow.store.tables.users[ann.id].is_active = False
-        expected = InactiveUser
+        ann, user_id, expected = world.admin, ann.id, InactiveUser
     elif case == "unknown-buyer":
         ann, user_id, expected = world.admin, 999, UnknownReference
     elif case == "other-buyer":

@@ -15,6 +15,7 @@ from application.users import (
     authenticate,
     deactivate_user,
     ensure_admin,
+    as_caller,
     get_user,
     identify,
     list_users,
@@ -92,6 +93,29 @@ def test_expired_and_forged_tokens_are_refused(world, uow, hasher, tokens, clock
 def test_token_for_a_missing_user_is_refused(uow, tokens) -> None:
     with pytest.raises(AuthenticationFailed):
         identify(uow, tokens.read(tokens.issue(404).access_token))
+
+
+def test_as_caller_runs_the_work_as_the_identified_user_in_one_transaction(world, uow) -> None:
+    ann = world.customer()
+    seen: list[tuple[object, bool]] = []
+
+    def work(inner: InMemoryUnitOfWork, actor: object) -> str:
+        seen.append((actor, inner is uow))
+        inner.users.get(ann.id)  # still inside the caller's `with` block: the repositories work
+        return "done"
+
+    assert as_caller(uow, ann.id, work) == "done"
+    assert as_caller(uow, None, work) == "done"
+    assert seen == [(uow.store.tables.users[ann.id], True), (None, True)]
+
+
+def test_as_caller_refuses_a_deactivated_user_without_running_the_work(world, uow, clock) -> None:
+    ann = world.customer()
+    deactivate_user(uow, clock, world.admin, ann.id)
+    ran: list[object] = []
+    with pytest.raises(AuthenticationFailed):
+        as_caller(uow, ann.id, lambda _uow, actor: ran.append(actor))
+    assert ran == []
 
 
 def test_users_see_themselves_admins_see_all(world: World, uow: InMemoryUnitOfWork) -> None:
