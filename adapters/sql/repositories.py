@@ -8,13 +8,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, NoReturn
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Integer,
     Select,
+    Update,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -64,6 +68,37 @@ order_events = OrderEventRow.__table__
 idempotency_keys = IdempotencyKeyRow.__table__
 
 
+# Statements on the hot paths are built once, with named parameters: building a statement and computing
+# its cache key cost more CPU than PostgreSQL spends running it.
+_USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
+_PRODUCT_BY_ID = select(products).where(products.c.id == bindparam("id"))
+_PRODUCTS_BY_IDS = select(products).where(products.c.id.in_(bindparam("ids", expanding=True)))
+# PostgreSQL sorts before it locks: concurrent orders lock shared products in the same order, so they
+# queue instead of deadlocking.
+_PRODUCTS_TO_LOCK = _PRODUCTS_BY_IDS.order_by(products.c.id).with_for_update()
+_ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("id"))
+_LINES_OF_ORDERS = (
+    select(order_lines)
+    .where(order_lines.c.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(order_lines.c.id)
+)
+_INSERT_ORDER = insert(orders).returning(orders.c.id)
+_INSERT_LINES = insert(order_lines).returning(order_lines.c.id, sort_by_parameter_order=True)
+_INSERT_EVENTS = insert(order_events)
+
+
+@cache
+def _take_stock_statement(lines: int) -> Update:
+    """Take `qty<i>` units of product `id<i>` for every line at once, only where that many are left."""
+    ids = [bindparam(f"id{i}", type_=Integer) for i in range(lines)]
+    wanted = case(*((products.c.id == ids[i], bindparam(f"qty{i}", type_=Integer)) for i in range(lines)))
+    return (
+        update(products)
+        .where(products.c.id.in_(ids), products.c.stock_quantity >= wanted)
+        .values(stock_quantity=products.c.stock_quantity - wanted, version=products.c.version + 1)
+    )
+
+
 def _is_unique_violation(error: IntegrityError) -> bool:
     sqlstate = getattr(error.orig, "sqlstate", None)
     return sqlstate == "23505" or "UNIQUE constraint failed" in str(error.orig)
@@ -100,7 +135,7 @@ class SqlUserRepository(_SqlRepository):
         user.id = self._write(statement, "users.email").scalar_one()
 
     def get(self, user_id: int) -> User | None:
-        row = self.tx.execute(select(users).where(users.c.id == user_id)).first()
+        row = self.tx.execute(_USER_BY_ID, {"id": user_id}).first()
         return mapping.from_row(User, row) if row else None
 
     def get_by_email(self, email: str) -> User | None:
@@ -208,17 +243,15 @@ class SqlProductRepository(_SqlRepository):
         product.id = self._write(statement, "products.sku").scalar_one()
 
     def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
-        query = select(products).where(products.c.id == product_id)
-        row = self.tx.execute(query.with_for_update() if for_update else query).first()
+        query = _PRODUCT_BY_ID.with_for_update() if for_update else _PRODUCT_BY_ID
+        row = self.tx.execute(query, {"id": product_id}).first()
         return mapping.from_row(Product, row) if row else None
 
     def get_many(self, product_ids: Sequence[int], *, for_update: bool = False) -> dict[int, Product]:
-        query = select(products).where(products.c.id.in_(product_ids))
-        if for_update:
-            # PostgreSQL sorts before it locks: concurrent orders lock shared products in the same
-            # order, so they queue instead of deadlocking.
-            query = query.order_by(products.c.id).with_for_update()
-        return {r.id: mapping.from_row(Product, r) for r in self.tx.execute(query)}
+        query = _PRODUCTS_TO_LOCK if for_update else _PRODUCTS_BY_IDS
+        return {
+            r.id: mapping.from_row(Product, r) for r in self.tx.execute(query, {"ids": list(product_ids)})
+        }
 
     def get_by_sku(self, sku: str) -> Product | None:
         row = self.tx.execute(select(products).where(products.c.sku == sku.upper())).first()
@@ -241,12 +274,10 @@ class SqlProductRepository(_SqlRepository):
     def take_stock(self, quantities: dict[int, int]) -> None:
         # One statement for every line; the database refuses to go below zero (no oversell, also where
         # the rows were not locked first, as on SQLite).
-        wanted = case(quantities, value=products.c.id)
-        taken = self.tx.execute(
-            update(products)
-            .where(products.c.id.in_(quantities), products.c.stock_quantity >= wanted)
-            .values(stock_quantity=products.c.stock_quantity - wanted, version=products.c.version + 1)
-        )
+        parameters: dict[str, int] = {}
+        for i, (product_id, quantity) in enumerate(quantities.items()):
+            parameters[f"id{i}"], parameters[f"qty{i}"] = product_id, quantity
+        taken = self.tx.execute(_take_stock_statement(len(quantities)), parameters)
         if taken.rowcount != len(quantities):
             self._refuse_stock(quantities)
 
@@ -291,20 +322,17 @@ class SqlProductRepository(_SqlRepository):
 
 class SqlOrderRepository(_SqlRepository):
     def add(self, order: Order) -> None:
-        order.id = self.tx.execute(
-            insert(orders).values(mapping.values(orders, order)).returning(orders.c.id)
-        ).scalar_one()
+        order.id = self.tx.execute(_INSERT_ORDER, mapping.values(orders, order)).scalar_one()
         line_ids = self.tx.execute(
-            insert(order_lines).returning(order_lines.c.id, sort_by_parameter_order=True),
-            [mapping.values(order_lines, line, order_id=order.id) for line in order.lines],
+            _INSERT_LINES, [mapping.values(order_lines, line, order_id=order.id) for line in order.lines]
         ).scalars()
         for line, line_id in zip(order.lines, line_ids, strict=True):
             line.id = line_id
         self._store_events(order)
 
     def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
-        query = select(orders).where(orders.c.id == order_id)
-        row = self.tx.execute(query.with_for_update() if for_update else query).first()
+        query = _ORDER_BY_ID.with_for_update() if for_update else _ORDER_BY_ID
+        row = self.tx.execute(query, {"id": order_id}).first()
         if row is None:
             return None
         return mapping.order_from_row(row, self._lines([order_id]).get(order_id, []))
@@ -348,9 +376,7 @@ class SqlOrderRepository(_SqlRepository):
     def _lines(self, order_ids: Sequence[int]) -> dict[int, list[OrderLine]]:
         if not order_ids:
             return {}
-        rows = self.tx.execute(
-            select(order_lines).where(order_lines.c.order_id.in_(order_ids)).order_by(order_lines.c.id)
-        )
+        rows = self.tx.execute(_LINES_OF_ORDERS, {"ids": list(order_ids)})
         grouped: dict[int, list[OrderLine]] = {}
         for r in rows:
             grouped.setdefault(r.order_id, []).append(mapping.from_row(OrderLine, r))
@@ -360,8 +386,7 @@ class SqlOrderRepository(_SqlRepository):
         assert order.id is not None
         if order.new_events:
             self.tx.execute(
-                insert(order_events),
-                [mapping.values(order_events, e, order_id=order.id) for e in order.new_events],
+                _INSERT_EVENTS, [mapping.values(order_events, e, order_id=order.id) for e in order.new_events]
             )
             order.new_events.clear()
 

@@ -359,9 +359,8 @@ def test_nested_with_blocks_share_the_outer_transaction(make_uow: MakeUow) -> No
         assert uow.users.get(user.id) is not None  # the inner exit ended nothing
     with make_uow() as fresh:
         assert fresh.users.get(user.id) is None  # the outer exit discarded it: never committed
-    with uow:
-        with uow:
-            uow.users.add(user)
-            uow.commit()
+    with uow, uow:
+        uow.users.add(user)
+        uow.commit()
     with make_uow() as fresh:
         assert fresh.users.get(user.id) is not None

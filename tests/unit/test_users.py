@@ -12,10 +12,10 @@ from application.ports import UserFilter
 from application.users import (
     RegisterUser,
     UserPatch,
+    as_caller,
     authenticate,
     deactivate_user,
     ensure_admin,
-    as_caller,
     get_user,
     identify,
     list_users,
