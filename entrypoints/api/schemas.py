@@ -229,7 +229,11 @@ class OrderRead(SQLModel):
     @classmethod
     def of(cls, o: Order) -> "OrderRead":
         items = [OrderItemRead.model_validate(line, from_attributes=True) for line in o.lines]
-        return cls.model_validate({**asdict(o), "items": items})
+        # Field by field, not dataclasses.asdict: that deep-copies every line only to throw it away.
+        return cls.model_validate({**{name: getattr(o, name) for name in _ORDER_FIELDS}, "items": items})
+
+
+_ORDER_FIELDS = [name for name in OrderRead.model_fields if name != "items"]
 
 
 class OrderEventRead(BaseModel):
