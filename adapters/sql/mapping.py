@@ -7,6 +7,7 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Table
@@ -32,9 +33,15 @@ def _from_db(value: Any) -> Any:
 
 def from_row(entity: type[E], row: Any, **extra: Any) -> E:
     """Build `entity` from the row's columns of the same names."""
-    data = row._mapping
-    values = {f.name: _from_db(data[f.name]) for f in fields(entity) if f.name in data}  # type: ignore[arg-type]
+    wanted = _wanted(entity, row._fields)
+    values = {name: _from_db(value) for name, value in zip(row._fields, row, strict=True) if name in wanted}
     return entity(**values, **extra)
+
+
+@cache
+def _wanted(entity: type, columns: tuple[str, ...]) -> frozenset[str]:
+    """The columns that are fields of `entity`: worked out once per entity and column list, not per row."""
+    return frozenset(f.name for f in fields(entity)) & frozenset(columns)
 
 
 def values(table: Table, entity: Any, **extra: Any) -> dict[str, Any]:

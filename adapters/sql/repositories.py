@@ -213,28 +213,46 @@ _PRODUCT_ORDER: dict[ProductSort, list[Any]] = {
 }
 
 
-def _product_conditions(f: ProductFilter) -> list[ColumnElement[bool]]:
+def _product_parameters(f: ProductFilter, limit: int, offset: int) -> dict[str, Any]:
+    """The set filters' values, under the names `_product_list` binds; unset filters are left out."""
+    values = {
+        "category_id": f.category_id,
+        "min_price": f.min_price,
+        "max_price": f.max_price,
+        # Contains, case-insensitively; the user's own % _ / match literally.
+        "q": "%" + f.q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%" if f.q else None,
+    }
+    return {name: v for name, v in values.items() if v is not None} | {"limit": limit, "offset": offset}
+
+
+@cache
+def _product_list(
+    names: frozenset[str], include_inactive: bool, in_stock: bool | None, sort: ProductSort
+) -> tuple[Select[Any], Select[Any]]:
+    """(count, page) for one shape of filter, built once per shape; the values are bound at execution."""
     conditions: list[ColumnElement[bool]] = []
-    if not f.include_inactive:
+    if not include_inactive:
         conditions.append(products.c.is_active.is_(True))
-    if f.category_id is not None:
-        conditions.append(products.c.category_id == f.category_id)
-    if f.min_price is not None:
-        conditions.append(products.c.price >= f.min_price)
-    if f.max_price is not None:
-        conditions.append(products.c.price <= f.max_price)
-    if f.in_stock is not None:
-        conditions.append(products.c.stock_quantity > 0 if f.in_stock else products.c.stock_quantity == 0)
-    if f.q:
-        conditions.append(
-            or_(
-                *(
-                    c.icontains(f.q, autoescape=True)
-                    for c in (products.c.name, products.c.description, products.c.sku)
-                )
-            )
-        )
-    return conditions
+    if "category_id" in names:
+        conditions.append(products.c.category_id == bindparam("category_id"))
+    if "min_price" in names:
+        conditions.append(products.c.price >= bindparam("min_price"))
+    if "max_price" in names:
+        conditions.append(products.c.price <= bindparam("max_price"))
+    if in_stock is not None:
+        conditions.append(products.c.stock_quantity > 0 if in_stock else products.c.stock_quantity == 0)
+    if "q" in names:
+        searched = (products.c.name, products.c.description, products.c.sku)
+        conditions.append(or_(*(c.ilike(bindparam("q"), escape="/") for c in searched)))
+    count = select(func.count()).select_from(products).where(*conditions)
+    page = (
+        select(products)
+        .where(*conditions)
+        .order_by(*_PRODUCT_ORDER[sort])
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return count, page
 
 
 class SqlProductRepository(_SqlRepository):
@@ -258,8 +276,12 @@ class SqlProductRepository(_SqlRepository):
         return mapping.from_row(Product, row) if row else None
 
     def list(self, filters: ProductFilter, limit: int, offset: int) -> Page[Product]:
-        query = select(products).where(*_product_conditions(filters))
-        rows, total = self._page(query, _PRODUCT_ORDER[filters.sort], limit, offset)
+        parameters = _product_parameters(filters, limit, offset)
+        count, page = _product_list(
+            frozenset(parameters), filters.include_inactive, filters.in_stock, filters.sort
+        )
+        total = self.tx.execute(count, parameters).scalar_one()
+        rows = self.tx.execute(page, parameters)
         return Page([mapping.from_row(Product, r) for r in rows], total, limit, offset)
 
     def save(self, product: Product) -> None:
