@@ -26,6 +26,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -232,7 +233,8 @@ def _product_list(
     """(count, page) for one shape of filter, built once per shape; the values are bound at execution."""
     conditions: list[ColumnElement[bool]] = []
     if not include_inactive:
-        conditions.append(products.c.is_active.is_(True))
+        # `= true`, not `IS true`: PostgreSQL matches the former against the index, so counts stay index-only.
+        conditions.append(products.c.is_active == true())
     if "category_id" in names:
         conditions.append(products.c.category_id == bindparam("category_id"))
     if "min_price" in names:
