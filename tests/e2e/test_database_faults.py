@@ -53,7 +53,7 @@ def test_killed_connection_leaves_no_partial_order(faulty) -> None:
     before = orders(engine)
     outcome: dict[str, httpx.Response] = {}
     with engine.connect() as blocker:
-        # Hold the product's row lock so the order's stock update waits, mid-transaction.
+        # Hold the product's row lock so the order waits to lock it, mid-transaction (caller already read).
         blocker.execute(text("SELECT id FROM products WHERE id = :i FOR UPDATE"), {"i": product["id"]})
         body = {"items": [{"product_id": product["id"], "quantity": 2}]}
         worker = threading.Thread(
@@ -62,7 +62,7 @@ def test_killed_connection_leaves_no_partial_order(faulty) -> None:
         worker.start()
         waiting = (
             "SELECT pid FROM pg_stat_activity "
-            "WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE products%'"
+            "WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT products.%FOR UPDATE'"
         )
         wait_for(lambda: pg.psql(waiting, "shop_faults") != "", "the order to wait on the row lock")
         pg.psql(f"SELECT pg_terminate_backend(pid) FROM ({waiting}) AS w", "shop_faults")
