@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 		echo "uv not found: bootstrapping it into .bootstrap/"; \
 		$(PYTHON) -m venv .bootstrap && .bootstrap/bin/pip install --quiet uv; \
 	fi
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 run: install
