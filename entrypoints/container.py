@@ -10,7 +10,8 @@ from dependency_injector import containers, providers
 from adapters.clock import SystemClock
 from adapters.security import Argon2PasswordHasher, JwtTokenIssuer
 from adapters.settings import Settings
-from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engine
+from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engine, pool_capacity
+from adapters.sql.gate import FairGate
 from adapters.sql.health import DatabaseProbe
 from adapters.sql.unit_of_work import SqlAsyncUnitOfWork, sync_unit_of_work
 
@@ -31,7 +32,12 @@ class Container(containers.DeclarativeContainer):
     # The CLI gets a fresh sync Unit of Work per use. The API's async one is a runner that opens a fresh
     # session (so a fresh Unit of Work) on every run, so one instance serves all requests.
     unit_of_work = providers.Factory(sync_unit_of_work, sync_engine)
-    async_unit_of_work = providers.Singleton(SqlAsyncUnitOfWork, async_engine)
+    pool_gate = providers.Singleton(
+        FairGate,
+        providers.Callable(pool_capacity, settings.provided.database_url, engine_options),
+        settings.provided.pool_timeout,
+    )
+    async_unit_of_work = providers.Singleton(SqlAsyncUnitOfWork, async_engine, pool_gate)
     database_probe = providers.Factory(DatabaseProbe, async_engine, settings.provided.health_timeout)
 
     clock = providers.Singleton(SystemClock)

@@ -38,7 +38,7 @@ class EngineOptions:
     sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
 
 
-def _pool_options(url: str, o: EngineOptions) -> dict[str, Any]:
+def _pool_options(url: str, o: EngineOptions, pre_ping: bool) -> dict[str, Any]:
     if is_sqlite(url):
         # Each SQLite connection is a file handle; waiting on the file lock is done by busy_timeout.
         return {"poolclass": NullPool} if ":memory:" not in url else {}
@@ -46,10 +46,15 @@ def _pool_options(url: str, o: EngineOptions) -> dict[str, Any]:
         "pool_size": o.pool_size,
         "max_overflow": o.max_overflow,
         "pool_timeout": o.pool_timeout,
-        "pool_pre_ping": True,  # a connection that died with the server is replaced, not handed out
+        "pool_pre_ping": pre_ping,
         "pool_recycle": 1800,
         "connect_args": {"connect_timeout": max(1, int(o.connect_timeout))},
     }
+
+
+def pool_capacity(url: str, o: EngineOptions) -> int | None:
+    """How many connections the pool hands out at most; None where connections are not pooled."""
+    return None if is_sqlite(url) else o.pool_size + o.max_overflow
 
 
 def _sqlite_pragmas(engine: Engine, url: str, o: EngineOptions) -> None:
@@ -67,12 +72,15 @@ def _sqlite_pragmas(engine: Engine, url: str, o: EngineOptions) -> None:
 
 
 def make_sync_engine(url: str, options: EngineOptions = EngineOptions()) -> Engine:
-    engine = create_engine(sync_url(url), **_pool_options(url, options))
+    # A connection that died with the server is replaced, not handed out: pinged at checkout here.
+    engine = create_engine(sync_url(url), **_pool_options(url, options, pre_ping=True))
     _sqlite_pragmas(engine, url, options)
     return engine
 
 
 def make_async_engine(url: str, options: EngineOptions = EngineOptions()) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), **_pool_options(url, options))
+    # No ping, a round trip per request: the async Unit of Work replaces a connection that fails its first
+    # statement instead (SqlAsyncUnitOfWork.run).
+    engine = create_async_engine(async_url(url), **_pool_options(url, options, pre_ping=False))
     _sqlite_pragmas(engine.sync_engine, url, options)
     return engine

@@ -264,13 +264,14 @@ class SqlProductRepository(_SqlRepository):
 
     def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
         query = _PRODUCT_BY_ID.with_for_update() if for_update else _PRODUCT_BY_ID
-        row = self.tx.execute(query, {"id": product_id}).first()
+        row = self.tx.execute(query, {"id": product_id}, locks=for_update).first()
         return mapping.from_row(Product, row) if row else None
 
     def get_many(self, product_ids: Sequence[int], *, for_update: bool = False) -> dict[int, Product]:
         query = _PRODUCTS_TO_LOCK if for_update else _PRODUCTS_BY_IDS
         return {
-            r.id: mapping.from_row(Product, r) for r in self.tx.execute(query, {"ids": list(product_ids)})
+            r.id: mapping.from_row(Product, r)
+            for r in self.tx.execute(query, {"ids": list(product_ids)}, locks=for_update)
         }
 
     def get_by_sku(self, sku: str) -> Product | None:
@@ -356,7 +357,7 @@ class SqlOrderRepository(_SqlRepository):
 
     def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
         query = _ORDER_BY_ID.with_for_update() if for_update else _ORDER_BY_ID
-        row = self.tx.execute(query, {"id": order_id}).first()
+        row = self.tx.execute(query, {"id": order_id}, locks=for_update).first()
         if row is None:
             return None
         return mapping.order_from_row(row, self._lines([order_id]).get(order_id, []))

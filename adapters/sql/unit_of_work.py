@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sql.gate import FairGate
 from adapters.sql.repositories import (
     SqlCategoryRepository,
     SqlIdempotencyRepository,
@@ -60,8 +61,7 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         if self._depth == 0:
             self._opened = self._connect()
-            self.tx.connection = self._opened.__enter__()
-            self.tx.wrote = False
+            self.tx.attach(self._opened.__enter__())
         self._depth += 1
         return self
 
@@ -76,28 +76,16 @@ class SqlUnitOfWork:
             return
         assert self._opened is not None
         try:
-            if exc_type is None and not self.tx.wrote:
-                # Ending a read-only transaction with COMMIT instead of ROLLBACK changes nothing in the
-                # database, but psycopg drops its prepared statements on every ROLLBACK.
-                self.commit()
-            else:
-                self.rollback()
+            self.tx.end(commit=False)  # whatever was not committed
         finally:
             self.tx.connection = None
             self._opened.__exit__(exc_type, exc, tb)
 
     def commit(self) -> None:
-        self._connection().commit()
-        self.tx.wrote = False
+        self.tx.end(commit=True)
 
     def rollback(self) -> None:
-        self._connection().rollback()
-        self.tx.wrote = False
-
-    def _connection(self) -> Connection:
-        if self.tx.connection is None:
-            raise RuntimeError("commit and rollback happen inside `with uow:`")
-        return self.tx.connection
+        self.tx.end(commit=False)
 
 
 def sync_unit_of_work(engine: Engine) -> SqlUnitOfWork:
@@ -128,18 +116,23 @@ def is_unavailable(error: BaseException) -> bool:
 class SqlAsyncUnitOfWork:
     """Runs `work(uow, ...)` on a fresh connection, retrying serialization failures and deadlocks."""
 
-    def __init__(self, engine: AsyncEngine, max_attempts: int = MAX_ATTEMPTS) -> None:
+    def __init__(
+        self, engine: AsyncEngine, gate: FairGate | None = None, max_attempts: int = MAX_ATTEMPTS
+    ) -> None:
         self._engine = engine
+        self._gate = gate or FairGate(None, 0)
         self._max_attempts = max_attempts
         self.retries = 0
 
     async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         for attempt in range(1, self._max_attempts + 1):
+            uow: SqlUnitOfWork | None = None
             try:
-                async with self._engine.connect() as connection:
-                    return await connection.run_sync(lambda c: work(SqlUnitOfWork.on(c), *args, **kwargs))
+                async with self._gate.admitted(), self._engine.connect() as connection:
+                    uow = SqlUnitOfWork.on(connection.sync_connection)  # type: ignore[arg-type]
+                    return await connection.run_sync(lambda _, u: work(u, *args, **kwargs), uow)
             except DBAPIError as error:
-                if is_retryable(error) and attempt < self._max_attempts:
+                if attempt < self._max_attempts and self._worth_retrying(error, uow):
                     self.retries += 1
                     log.info("retrying after a transient conflict (attempt %d): %s", attempt, error.orig)
                     await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)  # jitter breaks lockstep
@@ -156,3 +149,12 @@ class SqlAsyncUnitOfWork:
             except (PoolTimeout, OSError, ConnectionError) as error:
                 raise ServiceUnavailable("the database is unavailable; nothing was changed, retry") from error
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _worth_retrying(error: DBAPIError, uow: "SqlUnitOfWork | None") -> bool:
+        """A conflict the database aborted us for, or a pooled connection found dead before it ran anything.
+
+        The second replaces the pool's pre-ping (a round trip on every checkout): SQLAlchemy has already
+        invalidated the pool's older connections, so the next attempt connects afresh."""
+        stale = error.connection_invalidated and uow is not None and uow.tx.statements == 0
+        return stale or is_retryable(error)

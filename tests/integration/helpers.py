@@ -43,10 +43,16 @@ class StatementCounter:
     def count(self) -> int:
         return len(self.statements)
 
+    @property
+    def opened_a_transaction(self) -> bool:
+        return any(s.startswith("BEGIN") for s in self.statements)
+
 
 @contextmanager
 def count_statements(engine: Engine) -> Iterator[StatementCounter]:
-    """Counts the SQL statements sent (BEGIN/COMMIT are not statements the driver executes)."""
+    """Counts the statements sent: every query, and the BEGIN a Unit of Work sends before its first write
+    or lock. (COMMIT/ROLLBACK go through the driver's commit()/rollback(), not a cursor: one more round
+    trip where a transaction was opened.)"""
     counter = StatementCounter()
     event.listen(engine, "before_cursor_execute", counter)
     try:

@@ -1,6 +1,7 @@
 """The hot paths take a fixed number of statements whatever the page size: no N+1.
 
-Each path runs as the API runs it: the caller is identified in the same transaction (`as_caller`)."""
+Each path runs as the API runs it: the caller is identified in the same unit of work (`as_caller`). Reads
+open no transaction (no BEGIN, no COMMIT); a write opens one at its first write or lock."""
 
 import pytest
 from sqlalchemy import Engine
@@ -43,6 +44,7 @@ def test_order_list_is_four_statements(seeded, page_size: int) -> None:
         )
     assert len(page.items) == page_size and all(len(o.lines) == 2 for o in page.items)
     assert counter.count == 4, counter.statements  # caller, count, page, lines of the page
+    assert not counter.opened_a_transaction
 
 
 @pytest.mark.parametrize("page_size", [1, 4])
@@ -56,6 +58,7 @@ def test_anonymous_product_list_is_two_statements(seeded, page_size: int) -> Non
         )
     assert len(page.items) == page_size
     assert counter.count == 2, counter.statements  # count, page
+    assert not counter.opened_a_transaction
 
 
 def test_order_detail_is_three_statements(seeded) -> None:
@@ -64,15 +67,18 @@ def test_order_detail_is_three_statements(seeded) -> None:
         order = as_request(engine, ann.id, lambda uow, actor: get_order(uow, actor, orders[0].id))
     assert len(order.lines) == 2
     assert counter.count == 3, counter.statements  # caller, order, its lines
+    assert not counter.opened_a_transaction
 
 
 @pytest.mark.parametrize("lines", [2, 4])
-def test_placing_an_order_is_six_statements_whatever_its_lines(seeded, lines: int) -> None:
+def test_placing_an_order_is_seven_statements_whatever_its_lines(seeded, lines: int) -> None:
     engine, ann, items, _ = seeded
     cmd = PlaceOrder(tuple(OrderItem(items[i].id, 1) for i in range(lines)))
     with count_statements(engine) as counter:
         as_request(engine, ann.id, lambda uow, actor: place_order(uow, clock, actor, cmd))
-    # caller (also the buyer), products locked, one stock update for all lines, order, lines, event.
-    # PostgreSQL inserts the lines in one multi-row statement; SQLite's driver sends one per line.
-    expected = 6 if engine.dialect.name == "postgresql" else 5 + lines
+    # caller (also the buyer), BEGIN, products locked, one stock update for all lines, order, lines,
+    # event; then COMMIT. PostgreSQL inserts the lines in one multi-row statement; SQLite's driver sends
+    # one per line.
+    expected = 7 if engine.dialect.name == "postgresql" else 6 + lines
     assert counter.count == expected, counter.statements
+    assert counter.statements[1].startswith("BEGIN"), "the caller is read before the transaction opens"

@@ -4,14 +4,15 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
-from adapters.sql.engine import make_async_engine
+from adapters.sql.engine import make_async_engine, make_sync_engine
 from adapters.sql.repositories import users
 from adapters.sql.unit_of_work import SqlAsyncUnitOfWork, sync_unit_of_work
 from application.ports import UnitOfWork
 from domain.users import User
+from tests.integration.helpers import admin, product
 
 T0 = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -101,3 +102,45 @@ def test_async_unit_of_work_retries_serialization_failures(database_url: str, en
     assert asyncio.run(scenario()) == 2
     with engine.connect() as connection:
         assert connection.execute(select(users.c.email)).scalars().all() == ["try3@b.test"]
+
+
+@pytest.mark.postgres
+def test_a_locking_read_opens_the_transaction_and_holds_its_lock(clean_postgres: str) -> None:
+    """Reads run outside a transaction until the first write or lock: the lock must still be held."""
+    engine = make_sync_engine(clean_postgres)
+    item = product(engine, admin(engine), "LOCK-1", stock=3)
+    uow = sync_unit_of_work(engine)
+    with uow, engine.connect() as other:
+        uow.users.get(1)  # a plain read first: no transaction yet
+        assert not uow.tx.begun
+        uow.products.get(item.id, for_update=True)
+        assert uow.tx.begun
+        with pytest.raises(OperationalError, match="could not obtain lock"):
+            other.execute(text("SELECT id FROM products WHERE id = :i FOR UPDATE NOWAIT"), {"i": item.id})
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_dead_pooled_connection_is_replaced_without_an_error(clean_postgres: str) -> None:
+    """No ping at checkout: the first statement on a dead connection fails, and the run starts again."""
+    engine = make_sync_engine(clean_postgres)
+
+    async def scenario() -> tuple[int, int]:
+        async_engine = make_async_engine(clean_postgres)
+        runner = SqlAsyncUnitOfWork(async_engine)
+        await runner.run(add_user, True, "before@b.test")  # leaves a connection in the pool
+        with engine.connect() as killer:
+            killed = killer.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+        await runner.run(add_user, True, "after@b.test")
+        await async_engine.dispose()
+        return killed, runner.retries
+
+    killed, retries = asyncio.run(scenario())
+    assert killed >= 1 and retries == 1
+    assert count_users(engine) == 2
+    engine.dispose()
