@@ -21,6 +21,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    column,
     delete,
     func,
     insert,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     select,
     true,
     update,
+    values,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -86,6 +88,49 @@ _LINES_OF_ORDERS = (
 _INSERT_ORDER = insert(orders).returning(orders.c.id)
 _INSERT_LINES = insert(order_lines).returning(order_lines.c.id, sort_by_parameter_order=True)
 _INSERT_EVENTS = insert(order_events)
+
+
+def _columns(table: Any, *skip: str) -> list[Any]:
+    return [c for c in table.c if c.name not in ("id", *skip)]
+
+
+@cache
+def _insert_order_statement(lines: int, events: int) -> Select[Any]:
+    """PostgreSQL: the order, its lines and its events in one statement (INSERTs in WITH), one round trip
+    instead of three. The same three inserts run one by one where the database cannot (SQLite)."""
+    new_order = (
+        insert(orders)
+        .values({c.name: bindparam(f"o_{c.name}", type_=c.type) for c in _columns(orders)})
+        .returning(orders.c.id)
+        .cte("new_order")
+    )
+
+    def children(table: Any, prefix: str, count: int) -> Any:
+        """INSERT ... SELECT of `count` rows of bound values, each with the new order's id."""
+        cols = _columns(table, "order_id")
+        rows = values(*(column(c.name, c.type) for c in cols), name=f"{prefix}_rows").data(
+            [tuple(bindparam(f"{prefix}{i}_{c.name}", type_=c.type) for c in cols) for i in range(count)]
+        )
+        rows_of_order = select(new_order.c.id, *rows.c).select_from(new_order.join(rows, true()))
+        return insert(table).from_select(["order_id", *(c.name for c in cols)], rows_of_order)
+
+    new_lines = (
+        children(order_lines, "l", lines)
+        .returning(order_lines.c.order_id, order_lines.c.id, order_lines.c.product_id)
+        .cte("new_lines")
+    )
+    statement = select(new_lines)
+    return statement.add_cte(children(order_events, "e", events).cte("new_events")) if events else statement
+
+
+def _insert_order_parameters(order: Order) -> dict[str, Any]:
+    parameters = {f"o_{name}": value for name, value in mapping.values(orders, order).items()}
+    for prefix, table, children in (("l", order_lines, order.lines), ("e", order_events, order.new_events)):
+        names = [c.name for c in _columns(table, "order_id")]
+        for i, child in enumerate(children):
+            row = mapping.values(table, child)
+            parameters.update({f"{prefix}{i}_{name}": row[name] for name in names})
+    return parameters
 
 
 @cache
@@ -347,6 +392,9 @@ class SqlProductRepository(_SqlRepository):
 
 class SqlOrderRepository(_SqlRepository):
     def add(self, order: Order) -> None:
+        if self.tx.dialect_name == "postgresql":
+            self._add_in_one_statement(order)
+            return
         order.id = self.tx.execute(_INSERT_ORDER, mapping.values(orders, order)).scalar_one()
         line_ids = self.tx.execute(
             _INSERT_LINES, [mapping.values(order_lines, line, order_id=order.id) for line in order.lines]
@@ -354,6 +402,15 @@ class SqlOrderRepository(_SqlRepository):
         for line, line_id in zip(order.lines, line_ids, strict=True):
             line.id = line_id
         self._store_events(order)
+
+    def _add_in_one_statement(self, order: Order) -> None:
+        statement = _insert_order_statement(len(order.lines), len(order.new_events))
+        rows = self.tx.execute(statement, _insert_order_parameters(order)).all()
+        line_ids = {product_id: line_id for _, line_id, product_id in rows}  # one line per product
+        order.id = rows[0].order_id
+        for line in order.lines:
+            line.id = line_ids[line.product_id]
+        order.new_events.clear()
 
     def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
         query = _ORDER_BY_ID.with_for_update() if for_update else _ORDER_BY_ID

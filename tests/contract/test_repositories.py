@@ -258,6 +258,7 @@ def test_order_round_trip_with_lines_and_events(make_uow: MakeUow) -> None:
         Decimal("150.07"),
         1,
     )
+    assert [ln.id for ln in loaded.lines] == [ln.id for ln in order.lines]  # ids handed back, in line order
     assert [
         (ln.product_id, ln.product_name, ln.quantity, ln.unit_price, ln.line_total) for ln in loaded.lines
     ] == [
