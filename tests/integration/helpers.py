@@ -35,9 +35,11 @@ def product(engine: Engine, actor: User, sku: str, stock: int, price: str = "10.
 class StatementCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.compiled: list[Any] = []  # SQLAlchemy's compiled form of each; None for raw SQL (BEGIN)
 
-    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def __call__(self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, *_: Any) -> None:
         self.statements.append(statement)
+        self.compiled.append(context.compiled)
 
     @property
     def count(self) -> int:
