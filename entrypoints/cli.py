@@ -3,7 +3,6 @@
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.progress import MofNCompleteColumn, Progress
 from sqlalchemy.engine import make_url
 
@@ -12,6 +11,7 @@ from adapters.sql.seed import CATEGORIES, DEMO_PASSWORD, seed_demo
 from application.idempotency import purge_expired_keys
 from application.users import ensure_admin
 from entrypoints.container import Container
+from entrypoints.serve import serve as run_server
 
 app = typer.Typer(help="The shop service: users, a catalog with stock, and orders.", no_args_is_help=True)
 
@@ -23,15 +23,7 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the REST API with uvicorn."""
-    uvicorn.run(
-        "entrypoints.api.main:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_level="info",
-    )
+    run_server(host, port, workers)
 
 
 @app.command()

@@ -1,0 +1,102 @@
+"""`shop serve`: uvicorn worker processes that each accept on their own SO_REUSEPORT socket.
+
+uvicorn's own `--workers` shares one listening socket, and an idle event loop accepts every connection
+waiting in the backlog at once: with 32 keep-alive clients arriving together, one worker took 30 and the
+other 2, so half the service idled while the other half queued. Each worker here listens on a socket of
+its own bound with SO_REUSEPORT, and the kernel spreads new connections across them evenly."""
+
+import logging
+import logging.config
+import multiprocessing
+import signal
+import socket
+import sys
+import time
+from multiprocessing.context import SpawnProcess
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+
+log = logging.getLogger("uvicorn.error")
+APP = "entrypoints.api.main:app_from_environment"
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    options: dict[str, Any] = {"factory": True, "proxy_headers": True, "log_level": "info"}
+    if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+        uvicorn.run(APP, host=host, port=port, workers=workers, **options)
+        return
+    _ensure_free(host, port)  # SO_REUSEPORT would otherwise share the port with a server already on it
+    supervisor = _Supervisor(host, port, workers, options)
+    supervisor.run()
+    sys.exit(supervisor.exit_code)
+
+
+def _listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _ensure_free(host: str, port: int) -> None:
+    _listening_socket(host, port, reuse_port=False).close()
+
+
+def _worker(host: str, port: int, options: dict[str, Any]) -> None:
+    sock = _listening_socket(host, port, reuse_port=True)
+    server = uvicorn.Server(uvicorn.Config(APP, host=host, port=port, **options))
+    server.run(sockets=[sock])
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+class _Supervisor:
+    """Starts the workers, replaces one that dies, and passes SIGINT/SIGTERM on for a graceful stop."""
+
+    def __init__(self, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
+        self._args = (host, port, options)
+        self._count = workers
+        self._stopping = False
+        self.exit_code = 0
+        self._processes: list[SpawnProcess] = []
+
+    def run(self) -> None:
+        logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._stop)
+        log.info("Started parent process [%d] with %d workers on SO_REUSEPORT sockets", _pid(), self._count)
+        self._processes = [self._start() for _ in range(self._count)]
+        while not self._stopping:
+            for i, process in enumerate(self._processes):
+                if process.is_alive() or self._stopping:
+                    continue
+                if process.exitcode == STARTUP_FAILURE:  # the app cannot start: every restart would fail
+                    log.error("Worker [%s] failed to start; stopping", process.pid)
+                    self._stopping, self.exit_code = True, STARTUP_FAILURE
+                    break
+                log.warning("Worker [%s] exited with %s; starting another", process.pid, process.exitcode)
+                self._processes[i] = self._start()
+            time.sleep(0.5)
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()  # uvicorn finishes the requests in flight, then exits
+        for process in self._processes:
+            process.join()
+        log.info("Stopped parent process [%d]", _pid())
+
+    def _start(self) -> SpawnProcess:
+        process = multiprocessing.get_context("spawn").Process(target=_worker, args=self._args)
+        process.start()
+        return process
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        self._stopping = True
+
+
+def _pid() -> int:
+    return multiprocessing.current_process().pid or 0
