@@ -1,5 +1,7 @@
 # Everything the project needs is installed from its own files: uv (bootstrapped into .bootstrap/ when the
-# machine lacks it), then the locked environment in .venv.
+# machine lacks it), then the locked environment in .venv. Bytecode is compiled at install: where
+# PYTHONDONTWRITEBYTECODE is set, every process (each server worker, each test's CLI run) would otherwise
+# compile its imports from source, ~6 s instead of ~2.5 s.
 SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)

@@ -53,6 +53,10 @@ def truncate_all(engine: Engine) -> None:
         else:
             for table in reversed(metadata.sorted_tables):
                 connection.execute(table.delete())
+        # The row a freshly migrated database starts with: every category's active products, none yet.
+        connection.execute(
+            text("INSERT INTO category_product_counts (category_id, active_products) VALUES (0, 0)")
+        )
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sql import mapping
 from adapters.sql.tables import (
+    CategoryProductCountRow,
     CategoryRow,
     IdempotencyKeyRow,
     OrderEventRow,
@@ -68,6 +69,7 @@ orders = OrderRow.__table__
 order_lines = OrderLineRow.__table__
 order_events = OrderEventRow.__table__
 idempotency_keys = IdempotencyKeyRow.__table__
+counts = CategoryProductCountRow.__table__
 
 
 # Statements on the hot paths are built once, with named parameters: building a statement and computing
@@ -292,7 +294,12 @@ def _product_list(
     if "q" in names:
         searched = (products.c.name, products.c.description, products.c.sku)
         conditions.append(or_(*(c.ilike(bindparam("q"), escape="/") for c in searched)))
-    count = select(func.count()).select_from(products).where(*conditions)
+    if not include_inactive and in_stock is None and names <= {"category_id", "limit", "offset"}:
+        # The public list by category (or of everything): its total is kept in a table, one row to read.
+        counted = counts.c.category_id == (bindparam("category_id") if "category_id" in names else 0)
+        count = select(func.coalesce(select(counts.c.active_products).where(counted).scalar_subquery(), 0))
+    else:
+        count = select(func.count()).select_from(products).where(*conditions)
     page = (
         select(products)
         .where(*conditions)

@@ -124,3 +124,14 @@ class IdempotencyKeyRow(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     order_id: int | None = Field(default=None, foreign_key="orders.id", ondelete="CASCADE", index=True)
     created_at: datetime = _timestamp(index=True)
+
+
+class CategoryProductCountRow(SQLModel, table=True):
+    """Active products per category, kept by triggers on products and categories (migration 0002), so the
+    public list's exact `total` is one row read however large the catalog. `category_id` 0 counts every
+    active product, with or without a category."""
+
+    __tablename__ = "category_product_counts"
+
+    category_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    active_products: int = Field(default=0)

@@ -365,3 +365,43 @@ def test_nested_with_blocks_share_the_outer_transaction(make_uow: MakeUow) -> No
         uow.commit()
     with make_uow() as fresh:
         assert fresh.users.get(user.id) is not None
+
+
+def test_the_list_total_follows_every_change_of_activity_and_category(make_uow: MakeUow) -> None:
+    """The SQL adapters read this total from a table the database keeps (triggers); it must never drift."""
+    a, b = add_category(make_uow, "A"), add_category(make_uow, "B")
+    a1, _ = add_product(make_uow, "A-1", category_id=a.id), add_product(make_uow, "A-2", category_id=a.id)
+    b1 = add_product(make_uow, "B-1", category_id=b.id)
+    hidden = add_product(make_uow, "A-X", category_id=a.id, is_active=False)
+    add_product(make_uow, "N-1")  # no category: counted in the whole list only
+
+    def totals() -> tuple[int, int, int]:
+        with make_uow() as uow:
+            return tuple(  # type: ignore[return-value]
+                uow.products.list(ProductFilter(category_id=c), 1, 0).total for c in (a.id, b.id, None)
+            )
+
+    def change(product: Product, **fields: object) -> None:
+        with make_uow() as uow:
+            stored = uow.products.get(product.id)
+            for name, value in fields.items():
+                setattr(stored, name, value)
+            stored.touch(T0)
+            uow.products.save(stored)
+            uow.commit()
+
+    assert totals() == (2, 1, 4)
+    change(a1, is_active=False)
+    assert totals() == (1, 1, 3)
+    change(b1, category_id=a.id)
+    assert totals() == (2, 0, 3)
+    change(hidden, is_active=True, category_id=b.id)
+    assert totals() == (2, 1, 4)
+    with make_uow() as uow:
+        uow.products.take_stock({b1.id: 1})  # stock moves leave the totals alone
+        uow.commit()
+    assert totals() == (2, 1, 4)
+    with make_uow() as uow:
+        uow.categories.delete(a.id)  # its products stay, without a category
+        uow.commit()
+    assert totals() == (0, 1, 4)
