@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 
 from adapters.sql.repositories import categories, products, users
 
@@ -99,9 +99,22 @@ def seed_demo(
         target = users if table == "users" else products
         for batch in _batches(rows):
             with engine.begin() as connection:
-                connection.execute(insert(target), batch)
+                _insert(connection, target, batch)
             progress(table, len(batch))
     _vacuum_analyze(engine)
+
+
+def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: one COPY per batch, the fastest way in, and one firing of the statement-level count
+    triggers (an executemany would be one INSERT, so one firing, per row). Elsewhere, a plain executemany."""
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def _vacuum_analyze(engine: Engine) -> None:
