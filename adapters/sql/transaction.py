@@ -45,7 +45,10 @@ class Transaction:
             self.begun = False
             # Through the driver, which sends COMMIT/ROLLBACK only while the server is in a transaction,
             # and through SQLAlchemy, which skips a connection it found dead.
-            connection.commit() if commit else connection.rollback()
+            if commit:
+                connection.commit()
+            else:
+                connection.rollback()
 
     @property
     def dialect_name(self) -> str:

@@ -36,11 +36,12 @@ MAX_ATTEMPTS = 4
 
 
 class SqlUnitOfWork:
-    """One transaction on one connection, taken from `connect` at the outermost `with uow:`.
+    """One connection, taken from `connect` at the outermost `with uow:`, and at most one transaction on it
+    at a time, opened by the first write or lock (see `Transaction`).
 
-    `with` blocks nest: an inner block joins the outer transaction, and only the outermost exit ends it,
-    rolling back whatever was not committed. That lets the API identify the caller and run the use case
-    in one transaction on one connection."""
+    `with` blocks nest: an inner block joins the outer unit, and only the outermost exit ends it, rolling
+    back whatever was not committed. That lets the API identify the caller and run the use case in one
+    unit on one connection."""
 
     def __init__(self, connect: Callable[[], AbstractContextManager[Connection]]) -> None:
         self._connect = connect
@@ -134,7 +135,7 @@ class SqlAsyncUnitOfWork:
             except DBAPIError as error:
                 if attempt < self._max_attempts and self._worth_retrying(error, uow):
                     self.retries += 1
-                    log.info("retrying after a transient conflict (attempt %d): %s", attempt, error.orig)
+                    log.info("running again (attempt %d failed): %s", attempt, error.orig)
                     await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)  # jitter breaks lockstep
                     continue
                 if is_retryable(error) or is_unavailable(error):
