@@ -8,6 +8,7 @@ its own bound with SO_REUSEPORT, and the kernel spreads new connections across t
 import logging
 import logging.config
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -69,7 +70,7 @@ class _Supervisor:
         logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._stop)
-        log.info("Started parent process [%d] with %d workers on SO_REUSEPORT sockets", _pid(), self._count)
+        log.info("Started parent process [%d], %d workers on SO_REUSEPORT sockets", os.getpid(), self._count)
         self._processes = [self._start() for _ in range(self._count)]
         while not self._stopping:
             for i, process in enumerate(self._processes):
@@ -87,7 +88,7 @@ class _Supervisor:
                 process.terminate()  # uvicorn finishes the requests in flight, then exits
         for process in self._processes:
             process.join()
-        log.info("Stopped parent process [%d]", _pid())
+        log.info("Stopped parent process [%d]", os.getpid())
 
     def _start(self) -> SpawnProcess:
         process = multiprocessing.get_context("spawn").Process(target=_worker, args=self._args)
@@ -96,7 +97,3 @@ class _Supervisor:
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         self._stopping = True
-
-
-def _pid() -> int:
-    return multiprocessing.current_process().pid or 0

@@ -20,7 +20,8 @@ down_revision: str | None = "042bce2ad5d3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# One row per category plus row 0 for every active product; `n` rows of (category, delta) applied at once.
+# What the triggers keep from now on, counted once for the rows already there: row 0 for every active
+# product, then one row per category.
 _BACKFILL = """
 INSERT INTO category_product_counts (category_id, active_products)
 SELECT 0, (SELECT count(*) FROM products WHERE is_active)
