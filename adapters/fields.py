@@ -6,11 +6,13 @@ from decimal import Decimal
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
+from domain.catalog import MAX_STOCK
 from domain.money import MAX_AMOUNT
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 SKU_PATTERN = r"^[A-Za-z0-9-]+$"
 MAX_ID = 2_147_483_647  # ids are 32-bit integers in the database
+STRICT = {"strict": True}  # counts and ids: `true` and `"2"` are not numbers
 
 
 def storable_text(value: str) -> str:
@@ -41,7 +43,7 @@ class UserFields(StorableModel):
 class CategoryFields(StorableModel):
     name: str = Field(min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
-    parent_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    parent_id: int | None = Field(default=None, ge=1, le=MAX_ID, schema_extra=STRICT)
 
 
 class ProductFields(StorableModel):
@@ -49,5 +51,5 @@ class ProductFields(StorableModel):
     sku: str = Field(min_length=1, max_length=50, schema_extra={"pattern": SKU_PATTERN})
     description: str | None = Field(default=None, max_length=2000)
     price: Decimal = Field(ge=0, le=MAX_AMOUNT, max_digits=10, decimal_places=2)
-    stock_quantity: int = Field(default=0, ge=0, le=2_147_483_647)
-    category_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    stock_quantity: int = Field(default=0, ge=0, le=MAX_STOCK, schema_extra=STRICT)
+    category_id: int | None = Field(default=None, ge=1, le=MAX_ID, schema_extra=STRICT)

@@ -9,12 +9,13 @@ import copy
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from application.ports import (
+    Attempts,
     DuplicateKey,
     IdempotencyRecord,
     OrderFilter,
@@ -25,7 +26,7 @@ from application.ports import (
     StaleVersion,
     UserFilter,
 )
-from domain.catalog import Category, Product
+from domain.catalog import Category, Product, name_key, returned_stock
 from domain.errors import InsufficientStock
 from domain.orders import Order, OrderStatus, StatusEvent
 from domain.users import User
@@ -44,6 +45,7 @@ class Tables:
     orders: dict[int, Order] = field(default_factory=dict)
     events: dict[int, list[StatusEvent]] = field(default_factory=dict)
     idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
+    throttle: dict[str, Attempts] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -110,7 +112,7 @@ class InMemoryCategoryRepository(_Repository):
         return copy.deepcopy(self.t.categories.get(category_id))
 
     def get_by_name(self, name: str) -> Category | None:
-        found = next((c for c in self.t.categories.values() if c.name.lower() == name.lower()), None)
+        found = next((c for c in self.t.categories.values() if c.name_key == name_key(name)), None)
         return copy.deepcopy(found)
 
     def list(self, limit: int, offset: int) -> Page[Category]:
@@ -139,8 +141,8 @@ class InMemoryCategoryRepository(_Repository):
                 product.category_id = None
 
     def _ensure_unique(self, category: Category) -> None:
-        name = category.name.lower()
-        if any(c.name.lower() == name and c.id != category.id for c in self.t.categories.values()):
+        key = category.name_key
+        if any(c.name_key == key and c.id != category.id for c in self.t.categories.values()):
             raise DuplicateKey("categories.name")
 
 
@@ -204,7 +206,8 @@ class InMemoryProductRepository(_Repository):
 
     def return_stock(self, quantities: dict[int, int]) -> None:
         for product_id, quantity in quantities.items():
-            self.t.products[product_id].stock_quantity += quantity
+            product = self.t.products[product_id]
+            product.stock_quantity = returned_stock(product.stock_quantity, quantity)
 
     def adjust_stock(self, product_id: int, delta: int, at: datetime) -> Product:
         stored = self.t.products[product_id]
@@ -290,6 +293,29 @@ class InMemoryIdempotencyRepository(_Repository):
         return len(old)
 
 
+class InMemoryThrottleRepository(_Repository):
+    def hit(self, key: str, now: datetime, window: timedelta) -> Attempts:
+        current = self.t.throttle.get(key)
+        if current is None or current.window_ends <= now:
+            current = Attempts(0, now + window)
+        self.t.throttle[key] = Attempts(current.count + 1, current.window_ends)
+        return self.t.throttle[key]
+
+    def forgive(self, key: str) -> None:
+        current = self.t.throttle.get(key)
+        if current is not None and current.count > 0:
+            self.t.throttle[key] = Attempts(current.count - 1, current.window_ends)
+
+    def clear(self, key: str) -> None:
+        self.t.throttle.pop(key, None)
+
+    def purge(self, now: datetime) -> int:
+        ended = [key for key, attempts in self.t.throttle.items() if attempts.window_ends <= now]
+        for key in ended:
+            del self.t.throttle[key]
+        return len(ended)
+
+
 class InMemoryStore:
     """The fake database: the committed tables, shared by every Unit of Work made over it."""
 
@@ -313,6 +339,7 @@ class InMemoryUnitOfWork:
         self.products = InMemoryProductRepository(self._tables)
         self.orders = InMemoryOrderRepository(self._tables)
         self.idempotency = InMemoryIdempotencyRepository(self._tables)
+        self.throttle = InMemoryThrottleRepository(self._tables)
 
     def _tables(self) -> Tables:
         if self._working is None:

@@ -1,13 +1,41 @@
 """Settings from the environment (prefix SHOP_) and an optional .env file."""
 
 import logging
+import re
 import secrets
-from typing import Literal
+from datetime import timedelta
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from application.throttling import Limits, Rate
 
 log = logging.getLogger(__name__)
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|m|h)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_rate(value: object) -> Rate | None:
+    """'5/15m' -> 5 attempts per 15 minutes ('10/h', '100/30s'); 'off' (or 0 attempts) -> no limit."""
+    if value is None or isinstance(value, Rate):
+        return value
+    text = str(value).strip().lower()
+    if text in ("off", "none", ""):
+        return None
+    match = _RATE.match(text)
+    if not match:
+        raise ValueError(f"{value!r} is not a rate such as '5/15m', '20/1h' or 'off'")
+    attempts, count, unit = int(match[1]), int(match[2] or 1), match[3]
+    if attempts == 0:
+        return None
+    if count == 0:
+        raise ValueError(f"{value!r} has an empty window")
+    return Rate(attempts, timedelta(seconds=count * _UNIT_SECONDS[unit]))
+
+
+RateSetting = Annotated[Rate | None, BeforeValidator(parse_rate)]
 
 _PLACEHOLDERS = {"changethis", "change-me", "secret", "changeme", ""}
 MIN_SECRET_LENGTH = 32
@@ -19,7 +47,16 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./shop.db"
     secret_key: SecretStr | None = None
-    access_token_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)  # revocation is checked per request,
+    # but a leaked token is still good until it expires or its user logs out: keep lifetimes short.
+    token_issuer: str = Field(default="shop", min_length=1)
+    token_audience: str = Field(default="shop-api", min_length=1)
+    password_hash_threads: int = Field(default=2, ge=1, le=64)
+    login_limit_per_account: RateSetting = Rate(5, timedelta(minutes=15))
+    login_limit_per_address: RateSetting = Rate(50, timedelta(minutes=15))
+    registration_limit_per_address: RateSetting = Rate(20, timedelta(hours=1))
+    cors_origins: Annotated[list[str], NoDecode] = []
+    forwarded_allow_ips: str = "127.0.0.1"  # proxies trusted to name the client in X-Forwarded-For
     # Per worker. Few connections beat many: requests queue in the worker (cheap) instead of as PostgreSQL
     # backends fighting for the same cores. Measured with `make bench` on 2 cores (see README).
     pool_size: int = Field(default=4, ge=1)
@@ -28,6 +65,17 @@ class Settings(BaseSettings):
     db_connect_timeout: float = Field(default=2.0, gt=0)
     health_timeout: float = Field(default=1.5, gt=0)  # GET /health answers within this, reachable or not
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            self.login_limit_per_account, self.login_limit_per_address, self.registration_limit_per_address
+        )
 
     @model_validator(mode="after")
     def _require_a_real_secret_in_production(self) -> "Settings":

@@ -6,7 +6,7 @@ from application.access import require_admin
 from application.errors import Conflict, NotFound, UnknownReference
 from application.patch import UNSET, changes
 from application.ports import Clock, DuplicateKey, Page, ProductFilter, ProductSort, UnitOfWork
-from domain.catalog import Category, Product
+from domain.catalog import Category, Product, name_key
 from domain.users import User
 
 MAX_LISTED_PRODUCTS = 100
@@ -76,7 +76,7 @@ def update_category(
     sent = changes(patch)
     with uow:
         category = _load(uow, category_id)
-        if "name" in sent and str(sent["name"]).lower() != category.name.lower():
+        if "name" in sent and name_key(str(sent["name"])) != category.name_key:
             _ensure_name_free(uow, str(sent["name"]))
         if "name" in sent:
             category.rename(str(sent["name"]))

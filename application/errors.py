@@ -59,3 +59,23 @@ class RejectedValue(ApplicationError):
 
 class ServiceUnavailable(ApplicationError):
     """The database cannot be reached or stays locked; the request changed nothing and may be retried."""
+
+
+class TooManyAttempts(ApplicationError):
+    """Too many log-ins or registrations in a short time; nothing was checked or changed."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many attempts; retry in {retry_after} seconds")
+
+
+class CurrentPasswordRequired(ApplicationError):
+    """Changing one's own e-mail or password needs the current password (a stolen token is not enough)."""
+
+    def __init__(self) -> None:
+        super().__init__("send current_password to change your own email or password")
+
+
+class IncorrectPassword(ApplicationError):
+    def __init__(self) -> None:
+        super().__init__("current_password is not your current password")

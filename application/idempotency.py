@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from application.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from application.orders import PlaceOrder, get_order, place_order
-from application.ports import AsyncUnitOfWork, Clock, IdempotencyRecord, UnitOfWork
+from application.ports import AsyncUnitOfWork, Clock, IdempotencyRecord, TokenClaims, UnitOfWork
 from application.users import as_caller
 from domain.orders import Order
 
@@ -55,24 +55,24 @@ def purge_expired_keys(uow: UnitOfWork, clock: Clock) -> int:
 
 
 async def place_order_idempotently(
-    run: AsyncUnitOfWork, clock: Clock, user_id: int, cmd: PlaceOrder, key: str
+    run: AsyncUnitOfWork, clock: Clock, claims: TokenClaims, cmd: PlaceOrder, key: str
 ) -> Order:
     """The first request with `key` places the order; a repeat with the same body gets that order back.
 
-    Each step identifies the caller (`user_id`, from a verified token) in its own transaction."""
+    Each step identifies the caller (the `claims` of a verified token) in its own transaction."""
     digest = fingerprint(cmd)
     replay_id = await run.run(
-        as_caller, user_id, lambda uow, actor: claim_key(uow, clock, actor.id, key, digest)
+        as_caller, claims, lambda uow, actor: claim_key(uow, clock, actor.id, key, digest)
     )
     if replay_id is not None:
-        return await run.run(as_caller, user_id, lambda uow, actor: get_order(uow, actor, replay_id))
+        return await run.run(as_caller, claims, lambda uow, actor: get_order(uow, actor, replay_id))
     try:
         return await run.run(
-            as_caller, user_id, lambda uow, actor: place_order(uow, clock, actor, cmd, idempotency_key=key)
+            as_caller, claims, lambda uow, actor: place_order(uow, clock, actor, cmd, idempotency_key=key)
         )
     except BaseException:
         # The order was not placed: free the key so the client may retry with it.
-        await run.run(release_key, user_id, key)
+        await run.run(release_key, claims.user_id, key)
         raise
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from types import TracebackType
@@ -134,7 +134,10 @@ class ProductRepository(Protocol):
         product has fewer units than asked."""
         ...
 
-    def return_stock(self, quantities: dict[int, int]) -> None: ...
+    def return_stock(self, quantities: dict[int, int]) -> None:
+        """Put units back (a cancelled order), each product's stock capped as `returned_stock` says."""
+        ...
+
     def adjust_stock(self, product_id: int, delta: int, at: datetime) -> Product:
         """Atomically add `delta` (may be negative) and bump the version; raise InsufficientStock
         when the result would be below zero."""
@@ -172,6 +175,29 @@ class IdempotencyRepository(Protocol):
     def purge(self, created_before: datetime) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Attempts:
+    """The attempts counted under one key in the window that is open, and when that window ends."""
+
+    count: int
+    window_ends: datetime
+
+
+class ThrottleRepository(Protocol):
+    def hit(self, key: str, now: datetime, window: timedelta) -> Attempts:
+        """Count one attempt under `key`, atomically; a window that has ended starts again at `now`."""
+        ...
+
+    def forgive(self, key: str) -> None:
+        """Take one attempt back (it turned out to be legitimate)."""
+        ...
+
+    def clear(self, key: str) -> None: ...
+    def purge(self, now: datetime) -> int:
+        """Delete the windows that have ended; return how many."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: nothing is kept unless `commit()` is called inside the `with` block."""
 
@@ -180,6 +206,7 @@ class UnitOfWork(Protocol):
     products: ProductRepository
     orders: OrderRepository
     idempotency: IdempotencyRepository
+    throttle: ThrottleRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -202,10 +229,12 @@ class AsyncUnitOfWork(Protocol):
 
 
 class PasswordHasher(Protocol):
-    def hash(self, password: str) -> str: ...
-    def verify(self, password: str, password_hash: str) -> bool: ...
-    def dummy_hash(self) -> str:
-        """A valid hash of nothing anyone knows, so an unknown email costs a full verification."""
+    """Deliberately slow, so it is awaited: the work runs off the event loop, and callers hold no database
+    connection while it runs."""
+
+    async def hash(self, password: str) -> str: ...
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        """False for a wrong password, a malformed hash or None (no such account), and at the same cost."""
         ...
 
 
@@ -216,10 +245,18 @@ class AccessToken:
     token_type: str = "bearer"
 
 
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """Who a verified token speaks for, and the credentials version it was issued at."""
+
+    user_id: int
+    credentials_version: int
+
+
 class TokenIssuer(Protocol):
-    def issue(self, user_id: int) -> AccessToken: ...
-    def read(self, token: str) -> int:
-        """The user id the token was issued to; raise AuthenticationFailed if invalid or expired."""
+    def issue(self, user: User) -> AccessToken: ...
+    def read(self, token: str) -> TokenClaims:
+        """Raise AuthenticationFailed if the token is invalid, expired or not meant for this service."""
         ...
 
 

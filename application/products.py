@@ -4,7 +4,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from application.access import require_admin
-from application.errors import Conflict, Forbidden, NotFound, PreconditionFailed, UnknownReference
+from application.errors import (
+    AuthenticationFailed,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    UnknownReference,
+)
 from application.patch import UNSET, changes
 from application.ports import Clock, DuplicateKey, Page, ProductFilter, StaleVersion, UnitOfWork
 from domain.catalog import Product, normalize_sku
@@ -56,7 +63,9 @@ def create_product(uow: UnitOfWork, clock: Clock, actor: User, cmd: CreateProduc
 def list_products(
     uow: UnitOfWork, actor: User | None, filters: ProductFilter, limit: int, offset: int
 ) -> Page[Product]:
-    if filters.include_inactive and not (actor and actor.is_admin):
+    if filters.include_inactive and actor is None:
+        raise AuthenticationFailed("log in as an admin to list inactive products")
+    if filters.include_inactive and not actor.is_admin:
         raise Forbidden("only admins may list inactive products")
     with uow:
         return uow.products.list(filters, limit, offset)

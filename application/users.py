@@ -1,22 +1,45 @@
-"""Use cases for users and authentication."""
+"""Use cases for users and authentication.
+
+Those that hash or check a password are async flows over `AsyncUnitOfWork`: they read what they need in
+one short unit of work, await the (slow) hasher holding no connection, and write in another. The rest are
+plain use cases run inside one unit of work."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from application.access import require_admin, require_self_or_admin
-from application.errors import AuthenticationFailed, Conflict, Forbidden, NotFound
+from application.errors import (
+    AuthenticationFailed,
+    Conflict,
+    CurrentPasswordRequired,
+    Forbidden,
+    IncorrectPassword,
+    NotFound,
+)
 from application.patch import UNSET, changes
 from application.ports import (
     AccessToken,
+    AsyncUnitOfWork,
     Clock,
     DuplicateKey,
     Page,
     PasswordHasher,
+    TokenClaims,
     TokenIssuer,
     UnitOfWork,
     UserFilter,
 )
+from application.throttling import (
+    NO_LIMITS,
+    Bucket,
+    Limits,
+    count_attempt,
+    forgive_attempt,
+    login_buckets,
+    registration_buckets,
+)
+from domain.errors import InvalidEmail
 from domain.users import User, normalize_email
 
 T = TypeVar("T")
@@ -27,6 +50,14 @@ class RegisterUser:
     email: str
     name: str
     password: str
+    address: str | None = None  # the client's, for throttling; None from the CLI and tests
+
+
+@dataclass(frozen=True, slots=True)
+class LogIn:
+    email: str
+    password: str
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,49 +65,93 @@ class UserPatch:
     email: object = UNSET
     name: object = UNSET
     password: object = UNSET
+    current_password: object = UNSET
     is_active: object = UNSET
     is_admin: object = UNSET
 
 
-def register_user(uow: UnitOfWork, hasher: PasswordHasher, clock: Clock, cmd: RegisterUser) -> User:
-    password_hash = hasher.hash(cmd.password)  # slow on purpose: done before the transaction opens
+async def register_user(
+    run: AsyncUnitOfWork, hasher: PasswordHasher, clock: Clock, cmd: RegisterUser, limits: Limits = NO_LIMITS
+) -> User:
+    await run.run(_admit_registration, clock, registration_buckets(limits, cmd.address), cmd.email)
+    password_hash = await hasher.hash(cmd.password)
+    return await run.run(_store_new_user, clock, cmd, password_hash)
+
+
+def _admit_registration(uow: UnitOfWork, clock: Clock, buckets: list[Bucket], email: str) -> None:
+    """Throttled and checked for a taken e-mail before the password is hashed; the insert checks again."""
+    count_attempt(uow, buckets, clock.now())
+    with uow:
+        _ensure_email_free(uow, normalize_email(email))
+
+
+def _store_new_user(uow: UnitOfWork, clock: Clock, cmd: RegisterUser, password_hash: str) -> User:
     now = clock.now()
     user = User(email=cmd.email, name=cmd.name, password_hash=password_hash, created_at=now, updated_at=now)
     with uow:
-        _ensure_email_free(uow, user.email)
         _add(uow, user)
         uow.commit()
     return user
 
 
-def authenticate(
-    uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, email: str, password: str
+async def authenticate(
+    run: AsyncUnitOfWork,
+    hasher: PasswordHasher,
+    tokens: TokenIssuer,
+    clock: Clock,
+    cmd: LogIn,
+    limits: Limits = NO_LIMITS,
 ) -> AccessToken:
     """Unknown email, wrong password and deactivated account fail alike, and cost the same."""
-    with uow:
-        user = uow.users.get_by_email(normalize_email(email))
-    password_ok = hasher.verify(password, user.password_hash if user else hasher.dummy_hash())
+    email = _login_name(cmd.email)
+    buckets = login_buckets(limits, email or cmd.email.strip().lower(), cmd.address)
+    user = await run.run(_open_login, clock, buckets, email)
+    password_ok = await hasher.verify(cmd.password, user.password_hash if user else None)
     if user is None or not password_ok or not user.is_active:
         raise AuthenticationFailed("incorrect email or password")
-    assert user.id is not None
-    return tokens.issue(user.id)
+    await run.run(forgive_attempt, buckets)
+    return tokens.issue(user)
 
 
-def identify(uow: UnitOfWork, user_id: int) -> User:
-    """The active user a verified token speaks for; deactivated users are locked out at once."""
+def _login_name(email: str) -> str | None:
+    """The normalized e-mail, or None for one no account can have."""
+    try:
+        return normalize_email(email)
+    except InvalidEmail:
+        return None
+
+
+def _open_login(uow: UnitOfWork, clock: Clock, buckets: list[Bucket], email: str | None) -> User | None:
+    count_attempt(uow, buckets, clock.now())
+    if email is None:
+        return None
     with uow:
-        user = uow.users.get(user_id)
-    if user is None or not user.is_active:
-        raise AuthenticationFailed()
+        return uow.users.get_by_email(email)
+
+
+def log_out(uow: UnitOfWork, clock: Clock, actor: User) -> None:
+    """Revokes every token of the caller's, on every device."""
+    with uow:
+        actor.revoke_tokens(clock.now())
+        uow.users.save(actor)
+        uow.commit()
+
+
+def identify(uow: UnitOfWork, claims: TokenClaims) -> User:
+    """The active user a verified token speaks for, if the token has not been revoked since."""
+    with uow:
+        user = uow.users.get(claims.user_id)
+    if user is None or not user.accepts_token_version(claims.credentials_version):
+        raise AuthenticationFailed("the access token has been revoked; log in again")
     return user
 
 
-def as_caller(uow: UnitOfWork, user_id: int | None, work: Callable[[UnitOfWork, Any], T]) -> T:
+def as_caller(uow: UnitOfWork, claims: TokenClaims | None, work: Callable[[UnitOfWork, Any], T]) -> T:
     """Run `work(uow, caller)` with the caller identified in the same transaction; None is anonymous.
 
     One transaction instead of two: the API pays for one connection checkout and one BEGIN per request."""
     with uow:
-        return work(uow, None if user_id is None else identify(uow, user_id))
+        return work(uow, None if claims is None else identify(uow, claims))
 
 
 def get_user(uow: UnitOfWork, actor: User, user_id: int) -> User:
@@ -91,28 +166,76 @@ def list_users(uow: UnitOfWork, actor: User, filters: UserFilter, limit: int, of
         return uow.users.list(filters, limit, offset)
 
 
-def update_user(
-    uow: UnitOfWork, hasher: PasswordHasher, clock: Clock, actor: User, user_id: int, patch: UserPatch
+async def update_user(
+    run: AsyncUnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    claims: TokenClaims,
+    user_id: int,
+    patch: UserPatch,
+    limits: Limits = NO_LIMITS,
 ) -> User:
-    require_self_or_admin(actor, user_id, "user", user_id)
+    """Check, then hash (holding no connection), then write, re-checking that nothing moved meanwhile.
+
+    Changing one's own e-mail or password needs the current password, whose wrong guesses count against
+    the account's log-in limit; admins changing another user's do not."""
     sent = changes(patch)
+    target = await run.run(as_caller, claims, lambda uow, actor: _plan_update(uow, actor, user_id, sent))
+    buckets: list[Bucket] = []
+    if _changes_own_credentials(claims.user_id, user_id, sent):
+        buckets = login_buckets(limits, target.email, None)
+        await run.run(count_attempt, buckets, clock.now())
+        if not await hasher.verify(str(sent["current_password"]), target.password_hash):
+            raise IncorrectPassword()
+    password_hash = await hasher.hash(str(sent["password"])) if "password" in sent else None
+
+    def apply(uow: UnitOfWork, actor: User) -> User:
+        user = _plan_update(uow, actor, user_id, sent)
+        if user.credentials_version != target.credentials_version:
+            raise Conflict("the account's credentials changed meanwhile; reload and retry")
+        _apply(user, sent, password_hash, clock)
+        _save(uow, user)
+        if buckets:
+            uow.throttle.clear(buckets[0].key)
+        uow.commit()
+        return user
+
+    return await run.run(as_caller, claims, apply)
+
+
+def _plan_update(uow: UnitOfWork, actor: User, user_id: int, sent: dict[str, Any]) -> User:
+    """Who may change what; the user as stored now."""
+    require_self_or_admin(actor, user_id, "user", user_id)
     if ("is_active" in sent or "is_admin" in sent) and not actor.is_admin:
         raise Forbidden("only admins may change is_active or is_admin")
-    if "password" in sent:
-        sent["password_hash"] = hasher.hash(str(sent.pop("password")))
+    if _changes_own_credentials(actor.id, user_id, sent) and "current_password" not in sent:
+        raise CurrentPasswordRequired()
     with uow:
         user = _load(uow, user_id)
-        if "email" in sent:
-            email = normalize_email(str(sent.pop("email")))
-            if email != user.email:
-                _ensure_email_free(uow, email)
-            user.change_email(email)
-        for name, value in sent.items():
-            setattr(user, name, value)
-        user.updated_at = clock.now()
-        _save(uow, user)
-        uow.commit()
+        if "email" in sent and normalize_email(str(sent["email"])) != user.email:
+            _ensure_email_free(uow, normalize_email(str(sent["email"])))
     return user
+
+
+def _changes_own_credentials(actor_id: int | None, user_id: int, sent: dict[str, Any]) -> bool:
+    return actor_id == user_id and ("email" in sent or "password" in sent)
+
+
+def _apply(user: User, sent: dict[str, Any], password_hash: str | None, clock: Clock) -> None:
+    now = clock.now()
+    user.updated_at = now
+    if "email" in sent:
+        user.change_email(str(sent["email"]))
+    if "name" in sent:
+        user.name = str(sent["name"])
+    if "is_admin" in sent:
+        user.is_admin = bool(sent["is_admin"])
+    if sent.get("is_active") is True:
+        user.reactivate(now)
+    elif sent.get("is_active") is False:
+        user.deactivate(now)
+    if password_hash is not None:
+        user.change_password(password_hash, now)
 
 
 def deactivate_user(uow: UnitOfWork, clock: Clock, actor: User, user_id: int) -> None:
@@ -125,11 +248,16 @@ def deactivate_user(uow: UnitOfWork, clock: Clock, actor: User, user_id: int) ->
             uow.commit()
 
 
-def ensure_admin(
-    uow: UnitOfWork, hasher: PasswordHasher, clock: Clock, email: str, password: str, name: str
+async def ensure_admin(
+    run: AsyncUnitOfWork, hasher: PasswordHasher, clock: Clock, email: str, password: str, name: str
 ) -> User:
-    """Create an admin, or promote (and reactivate) an existing user; running it twice is harmless."""
-    password_hash = hasher.hash(password)
+    """Create an admin, or promote, reactivate and reset the password of an existing user (which revokes
+    that user's earlier tokens); running it twice is harmless."""
+    password_hash = await hasher.hash(password)
+    return await run.run(_store_admin, clock, email, password_hash, name)
+
+
+def _store_admin(uow: UnitOfWork, clock: Clock, email: str, password_hash: str, name: str) -> User:
     now = clock.now()
     with uow:
         user = uow.users.get_by_email(normalize_email(email))
@@ -139,9 +267,8 @@ def ensure_admin(
             _add(uow, user)
         else:
             user.is_admin = True
-            user.is_active = True
-            user.password_hash = password_hash
-            user.updated_at = now
+            user.reactivate(now)
+            user.change_password(password_hash, now)
             uow.users.save(user)
         uow.commit()
     return user

@@ -29,6 +29,18 @@ def normalize_sku(sku: str) -> str:
     return sku.strip().upper()
 
 
+def name_key(name: str) -> str:
+    """What makes two category names the same: Unicode case folding of the NFKC form ('Ärger' = 'ÄRGER',
+    'Straße' = 'STRASSE'), computed here so SQLite and PostgreSQL compare names alike."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+def returned_stock(stock: int, units: int) -> int:
+    """Stock after `units` come back from a cancelled order: never above MAX_STOCK (what does not fit is
+    dropped, so a cancel always succeeds)."""
+    return min(stock + units, MAX_STOCK)
+
+
 @dataclass(eq=False, slots=True)
 class Category(Entity):
     name: str
@@ -49,6 +61,10 @@ class Category(Entity):
             created_at=at,
             updated_at=at,
         )
+
+    @property
+    def name_key(self) -> str:
+        return name_key(self.name)
 
     def rename(self, name: str) -> None:
         self.name = name

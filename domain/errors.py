@@ -56,3 +56,7 @@ class CategoryCycle(DomainError):
 
 class InvalidStockChange(DomainError):
     """A stock adjustment of zero, or a quantity that is not positive."""
+
+
+class InvalidEmail(DomainError):
+    """An e-mail address with characters no address may hold."""

@@ -1,14 +1,24 @@
-"""Users: customers and admins."""
+"""Users: customers and admins, and the version of their credentials that every access token carries."""
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.entity import Entity
+from domain.errors import InvalidEmail
+
+# Control, format (zero-width and bidi marks), surrogate, private-use and unassigned code points, and every
+# kind of space or line break: none belongs in an e-mail address, and each can make look-alike accounts.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
 
 
 def normalize_email(email: str) -> str:
-    """Emails are compared and stored lower-case, without surrounding blanks."""
-    return email.strip().lower()
+    """NFKC (so full-width and compatibility forms compare as what they look like), trimmed, lower-case;
+    raise InvalidEmail for invisible or control characters."""
+    normalized = unicodedata.normalize("NFKC", email.strip()).lower()
+    if any(unicodedata.category(char) in _INVISIBLE for char in normalized):
+        raise InvalidEmail("an e-mail address may not contain spaces, control or invisible characters")
+    return normalized
 
 
 @dataclass(eq=False, slots=True)
@@ -20,6 +30,8 @@ class User(Entity):
     updated_at: datetime
     is_active: bool = True
     is_admin: bool = False
+    # Every access token names the version it was issued at; bumping it revokes all earlier tokens.
+    credentials_version: int = 1
     id: int | None = None
 
     def __post_init__(self) -> None:
@@ -28,6 +40,24 @@ class User(Entity):
     def change_email(self, email: str) -> None:
         self.email = normalize_email(email)
 
-    def deactivate(self, at: datetime) -> None:
-        self.is_active = False
+    def change_password(self, password_hash: str, at: datetime) -> None:
+        self.password_hash = password_hash
+        self.revoke_tokens(at)
+
+    def revoke_tokens(self, at: datetime) -> None:
+        """Every token issued until now stops working (log-out, password change, deactivation)."""
+        self.credentials_version += 1
         self.updated_at = at
+
+    def deactivate(self, at: datetime) -> None:
+        """Reactivating later does not revive the tokens issued before."""
+        if self.is_active:
+            self.is_active = False
+            self.revoke_tokens(at)
+
+    def reactivate(self, at: datetime) -> None:
+        self.is_active = True
+        self.updated_at = at
+
+    def accepts_token_version(self, version: int) -> bool:
+        return self.is_active and version == self.credentials_version

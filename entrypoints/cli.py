@@ -1,6 +1,9 @@
-"""The `shop` command line: serve, migrate, create-admin, purge-idempotency-keys, seed-demo."""
+"""The `shop` command line: serve, migrate, create-admin, purge-idempotency-keys, purge-throttle-windows,
+seed-demo."""
 
-from typing import Annotated
+import asyncio
+from collections.abc import Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import MofNCompleteColumn, Progress
@@ -9,10 +12,14 @@ from sqlalchemy.engine import make_url
 from adapters.sql.migrate import migrate as run_migrations
 from adapters.sql.seed import CATEGORIES, DEMO_PASSWORD, seed_demo
 from application.idempotency import purge_expired_keys
+from application.throttling import purge_ended_windows
 from application.users import ensure_admin
+from domain.errors import InvalidEmail
+from domain.users import normalize_email
 from entrypoints.container import Container
 from entrypoints.serve import serve as run_server
 
+T = TypeVar("T")
 app = typer.Typer(help="The shop service: users, a catalog with stock, and orders.", no_args_is_help=True)
 
 
@@ -23,7 +30,7 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the REST API with uvicorn."""
-    run_server(host, port, workers)
+    run_server(host, port, workers, Container().settings().forwarded_allow_ips)
 
 
 @app.command()
@@ -40,11 +47,18 @@ def create_admin(
     password: Annotated[str, typer.Option(help="At least 8 characters.")],
     name: Annotated[str, typer.Option(help="Display name.")] = "Admin",
 ) -> None:
-    """Create an admin, or promote an existing user; running it twice is harmless."""
+    """Create an admin, or promote an existing user and reset their password (which revokes their earlier
+    tokens); running it twice is harmless."""
     if not 8 <= len(password) <= 128:
         raise typer.BadParameter("the password must have 8 to 128 characters", param_hint="--password")
+    try:
+        normalize_email(email)
+    except InvalidEmail as error:
+        raise typer.BadParameter(str(error), param_hint="--email") from None
     c = Container()
-    user = ensure_admin(c.unit_of_work(), c.password_hasher(), c.clock(), email, password, name)
+    user = _run_async(
+        c, ensure_admin(c.async_unit_of_work(), c.password_hasher(), c.clock(), email, password, name)
+    )
     typer.echo(f"admin {user.email} (id {user.id}) is ready")
 
 
@@ -53,6 +67,13 @@ def purge_idempotency_keys() -> None:
     """Delete Idempotency-Key records older than 24 hours (run it daily, e.g. from cron)."""
     c = Container()
     typer.echo(f"purged {purge_expired_keys(c.unit_of_work(), c.clock())} expired keys")
+
+
+@app.command("purge-throttle-windows")
+def purge_throttle_windows() -> None:
+    """Delete log-in and registration throttle windows that have ended (run it daily, e.g. from cron)."""
+    c = Container()
+    typer.echo(f"purged {purge_ended_windows(c.unit_of_work(), c.clock())} ended throttle windows")
 
 
 @app.command("seed-demo")
@@ -71,12 +92,24 @@ def seed_demo_data(
             c.sync_engine(),
             users_count=users,
             products_count=products,
-            password_hash=c.password_hasher().hash(DEMO_PASSWORD),
+            password_hash=asyncio.run(c.password_hasher().hash(DEMO_PASSWORD)),
             progress=lambda table, n: bar.advance(tasks[table], n),
         )
     typer.echo(
         f"seeded {users} users (password {DEMO_PASSWORD!r}), {CATEGORIES} categories, {products} products"
     )
+
+
+def _run_async(container: Container, work: Coroutine[Any, Any, T]) -> T:
+    """Run an async use case (the password ones are) on the async engine, then close its connections."""
+
+    async def run() -> T:
+        try:
+            return await work
+        finally:
+            await container.async_engine().dispose()
+
+    return asyncio.run(run())
 
 
 def _safe(url: str) -> str:

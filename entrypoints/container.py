@@ -29,8 +29,8 @@ class Container(containers.DeclarativeContainer):
     sync_engine = providers.Singleton(make_sync_engine, settings.provided.database_url, engine_options)
     async_engine = providers.Singleton(make_async_engine, settings.provided.database_url, engine_options)
 
-    # The CLI gets a fresh sync Unit of Work per use. The API's async one is a runner that opens a fresh
-    # session (so a fresh Unit of Work) on every run, so one instance serves all requests.
+    # The CLI gets a fresh sync Unit of Work per use. The API's async one is a runner that takes a fresh
+    # connection (so a fresh Unit of Work) on every run, so one instance serves all requests.
     unit_of_work = providers.Factory(sync_unit_of_work, sync_engine)
     pool_gate = providers.Singleton(
         FairGate,
@@ -41,11 +41,14 @@ class Container(containers.DeclarativeContainer):
     database_probe = providers.Factory(DatabaseProbe, async_engine, settings.provided.health_timeout)
 
     clock = providers.Singleton(SystemClock)
-    password_hasher = providers.Singleton(Argon2PasswordHasher)
+    password_hasher = providers.Singleton(Argon2PasswordHasher, settings.provided.password_hash_threads)
+    throttle_limits = settings.provided.limits
     token_lifetime = providers.Factory(timedelta, minutes=settings.provided.access_token_minutes)
     token_issuer = providers.Singleton(
         JwtTokenIssuer,
         secret_key=settings.provided.secret_key.get_secret_value.call(),
         lifetime=token_lifetime,
         clock=clock,
+        issuer=settings.provided.token_issuer,
+        audience=settings.provided.token_audience,
     )

@@ -24,8 +24,16 @@ log = logging.getLogger("uvicorn.error")
 APP = "entrypoints.api.main:app_from_environment"
 
 
-def serve(host: str, port: int, workers: int) -> None:
-    options: dict[str, Any] = {"factory": True, "proxy_headers": True, "log_level": "info"}
+def serve(host: str, port: int, workers: int, forwarded_allow_ips: str = "127.0.0.1") -> None:
+    """`forwarded_allow_ips`: the proxies whose X-Forwarded-For names the client (its address is what
+    log-in and registration limits count)."""
+    options: dict[str, Any] = {
+        "factory": True,
+        "proxy_headers": True,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "server_header": False,  # no "server: uvicorn" telling a scanner what to try
+        "log_level": "info",
+    }
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(APP, host=host, port=port, workers=workers, **options)
         return

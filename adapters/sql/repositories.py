@@ -56,7 +56,7 @@ from application.ports import (
     StaleVersion,
     UserFilter,
 )
-from domain.catalog import MAX_STOCK, Category, Product
+from domain.catalog import MAX_STOCK, Category, Product, name_key
 from domain.errors import InsufficientStock
 from domain.money import money
 from domain.orders import Order, OrderLine, OrderStatus, StatusEvent
@@ -221,7 +221,7 @@ class SqlCategoryRepository(_SqlRepository):
         return mapping.from_row(Category, row) if row else None
 
     def get_by_name(self, name: str) -> Category | None:
-        row = self.tx.execute(select(categories).where(func.lower(categories.c.name) == name.lower())).first()
+        row = self.tx.execute(select(categories).where(categories.c.name_key == name_key(name))).first()
         return mapping.from_row(Category, row) if row else None
 
     def list(self, limit: int, offset: int) -> Page[Category]:
@@ -369,13 +369,16 @@ class SqlProductRepository(_SqlRepository):
 
     def return_stock(self, quantities: dict[int, int]) -> None:
         for product_id in sorted(quantities):
+            units = quantities[product_id]
+            # domain.catalog.returned_stock in SQL: capped at MAX_STOCK, compared before adding (no overflow).
+            capped = case(
+                (products.c.stock_quantity > MAX_STOCK - units, MAX_STOCK),
+                else_=products.c.stock_quantity + units,
+            )
             self.tx.execute(
                 update(products)
                 .where(products.c.id == product_id)
-                .values(
-                    stock_quantity=products.c.stock_quantity + quantities[product_id],
-                    version=products.c.version + 1,
-                )
+                .values(stock_quantity=capped, version=products.c.version + 1)
             )
 
     def adjust_stock(self, product_id: int, delta: int, at: datetime) -> Product:

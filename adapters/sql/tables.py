@@ -38,15 +38,19 @@ class UserRow(UserFields, table=True):
     password_hash: str = Field(max_length=255)
     is_active: bool = Field(default=True, index=True)
     is_admin: bool = Field(default=False)
+    credentials_version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
 
 class CategoryRow(CategoryFields, table=True):
     __tablename__ = "categories"
-    __table_args__ = (Index("uq_categories_name_lower", text("lower(name)"), unique=True),)
+    __table_args__ = (Index("uq_categories_name_key", "name_key", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # domain.catalog.name_key(name), computed by the service: SQLite's lower() folds ASCII only, so a
+    # unique index on lower(name) would let 'Ärger' and 'ärger' both in there and not on PostgreSQL.
+    name_key: str = Field(max_length=400)
     slug: str = Field(max_length=120, index=True)
     parent_id: int | None = Field(default=None, foreign_key="categories.id", ondelete="SET NULL", index=True)
     created_at: datetime = _timestamp()
@@ -135,3 +139,14 @@ class CategoryProductCountRow(SQLModel, table=True):
 
     category_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     active_products: int = Field(default=0)
+
+
+class ThrottleWindowRow(SQLModel, table=True):
+    """Attempts (log-ins, registrations) counted under a hashed key in a window of time; see
+    application.throttling."""
+
+    __tablename__ = "throttle_windows"
+
+    key: str = Field(max_length=80, primary_key=True)
+    attempts: int
+    window_ends: datetime = _timestamp(index=True)

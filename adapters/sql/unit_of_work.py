@@ -24,6 +24,7 @@ from adapters.sql.repositories import (
     SqlProductRepository,
     SqlUserRepository,
 )
+from adapters.sql.throttle import SqlThrottleRepository
 from adapters.sql.transaction import Transaction
 from application.errors import Conflict, RejectedValue, ServiceUnavailable
 
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
         self.products = SqlProductRepository(self.tx)
         self.orders = SqlOrderRepository(self.tx)
         self.idempotency = SqlIdempotencyRepository(self.tx)
+        self.throttle = SqlThrottleRepository(self.tx)
 
     @classmethod
     def on(cls, connection: Connection) -> "SqlUnitOfWork":

@@ -4,12 +4,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from entrypoints.api import problems
+from entrypoints.api.headers import SecurityHeaders
 from entrypoints.api.limits import BodySizeLimit
 from entrypoints.api.routes import catalog, orders, users
 from entrypoints.api.schemas import Health
@@ -36,7 +38,18 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     problems.install(app)
-    app.add_middleware(BodySizeLimit, max_bytes=container.settings().max_body_bytes)
+    settings = container.settings()
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:  # off unless origins are named: browsers then refuse cross-origin calls
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            expose_headers=["ETag", "Location", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)  # outermost: on 413s and CORS answers too
     app.include_router(users.router)
     app.include_router(catalog.router)
     app.include_router(orders.router)

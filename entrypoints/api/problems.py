@@ -1,13 +1,11 @@
 """Errors become RFC 9457 problem+json here, in one place. Schema errors keep FastAPI's 422 shape."""
 
 import logging
-import math
 import re
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -15,16 +13,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from application.errors import (
     AuthenticationFailed,
     Conflict,
+    CurrentPasswordRequired,
     Forbidden,
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
+    IncorrectPassword,
     NotFound,
     PreconditionFailed,
     RejectedValue,
     ServiceUnavailable,
+    TooManyAttempts,
     UnknownReference,
 )
 from domain.errors import DomainError
+from entrypoints.api.echo import safe_errors
 from entrypoints.api.schemas import Problem
 
 log = logging.getLogger(__name__)
@@ -35,11 +37,14 @@ FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"
 STATUS_OF: list[tuple[type[Exception], int]] = [
     (AuthenticationFailed, 401),
     (Forbidden, 403),
+    (IncorrectPassword, 403),
     (NotFound, 404),
     (IdempotencyKeyInUse, 409),
     (Conflict, 409),
     (PreconditionFailed, 412),
     (IdempotencyKeyReused, 422),
+    (CurrentPasswordRequired, 422),
+    (TooManyAttempts, 429),
     (ServiceUnavailable, 503),
     (UnknownReference, 400),
     (DomainError, 400),
@@ -71,6 +76,8 @@ async def _application_error(request: Request, error: Exception) -> JSONResponse
         headers = {"ETag": f'"{error.current_version}"'}
     if status == 503:
         headers = {"Retry-After": "1"}
+    if isinstance(error, TooManyAttempts):
+        headers = {"Retry-After": str(error.retry_after)}
     detail = str(error) or HTTPStatus(status).description
     return problem(status, _sentence(detail), slug=_slug(error), headers=headers)
 
@@ -90,18 +97,8 @@ async def _rejected_value(request: Request, error: RejectedValue) -> JSONRespons
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-    """FastAPI's own 422 shape, made safe for inputs JSON cannot carry (1e400 parses to infinity)."""
-    return JSONResponse({"detail": _finite(jsonable_encoder(error.errors()))}, status_code=422)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
+    """FastAPI's own 422 shape, made safe to send back: see `safe_errors`."""
+    return JSONResponse({"detail": safe_errors(error.errors())}, status_code=422)
 
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:

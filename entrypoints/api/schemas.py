@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 from sqlmodel import SQLModel
 
 from adapters.fields import (
@@ -20,15 +20,26 @@ from adapters.fields import (
 )
 from application.categories import CategoryDetail, CategoryView
 from application.ports import OrderStats, Page
-from domain.catalog import Product
+from domain.catalog import MAX_STOCK, Product
+from domain.errors import InvalidEmail
 from domain.money import MAX_AMOUNT
 from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, StatusEvent
-from domain.users import User
+from domain.users import User, normalize_email
 
 T = TypeVar("T")
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Money = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, max_digits=10, decimal_places=2)]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
+
+
+def _normalized_email(email: str) -> str:
+    try:
+        return normalize_email(email)
+    except InvalidEmail as error:
+        raise ValueError(str(error)) from None
+
+
+Email = Annotated[str, Field(max_length=320, pattern=EMAIL_PATTERN), AfterValidator(_normalized_email)]
 FORBID_EXTRA = ConfigDict(extra="forbid")
 
 
@@ -73,13 +84,19 @@ class _Patch(StorableModel):
 
 class UserCreate(UserFields):
     model_config = FORBID_EXTRA  # type: ignore[assignment]
+    email: Email
     password: Password
 
 
 class UserUpdate(_Patch):
-    email: str | None = Field(default=None, max_length=320, pattern=EMAIL_PATTERN)
+    email: Email | None = None
     name: str | None = Field(default=None, min_length=1, max_length=100)
     password: Password | None = None
+    current_password: str | None = Field(
+        default=None,
+        max_length=128,
+        description="Needed to change your own email or password (not when an admin changes another user's).",
+    )
     is_active: bool | None = None
     is_admin: bool | None = None
 
@@ -138,7 +155,7 @@ class ProductUpdate(_Patch):
     sku: str | None = Field(default=None, min_length=1, max_length=50, pattern=SKU_PATTERN)
     description: str | None = Field(default=None, max_length=2000)
     price: Money | None = None
-    stock_quantity: int | None = Field(default=None, ge=0, le=2_147_483_647)
+    stock_quantity: int | None = Field(default=None, ge=0, le=MAX_STOCK, strict=True)
     category_id: Id | None = None
     is_active: bool | None = None
 
@@ -171,7 +188,9 @@ class CategoryDetailRead(CategoryRead):
 
 class StockAdjustment(StorableModel):
     model_config = FORBID_EXTRA
-    delta: int = Field(ge=-1_000_000_000, le=1_000_000_000, description="Units to add (or remove), not 0.")
+    delta: int = Field(
+        ge=-1_000_000_000, le=1_000_000_000, strict=True, description="Units to add (or remove), not 0."
+    )
     reason: str | None = Field(default=None, max_length=200)
 
     @field_validator("delta")
@@ -188,7 +207,7 @@ class StockAdjustment(StorableModel):
 class OrderLineIn(BaseModel):
     model_config = FORBID_EXTRA
     product_id: Id
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, strict=True)
 
 
 class OrderCreate(BaseModel):

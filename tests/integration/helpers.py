@@ -1,9 +1,10 @@
 """Seeding through the use cases, and a statement counter, for integration tests."""
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
 
@@ -15,16 +16,31 @@ from application.users import RegisterUser, ensure_admin, register_user
 from domain.catalog import Product
 from domain.users import User
 
+T = TypeVar("T")
 clock = SystemClock()
 hasher = FastPasswordHasher()
 
 
+class SyncRunner:
+    """The async runner's interface over a sync engine, for the use cases that are async flows."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        return work(sync_unit_of_work(self.engine), *args, **kwargs)
+
+
 def admin(engine: Engine) -> User:
-    return ensure_admin(sync_unit_of_work(engine), hasher, clock, "admin@shop.test", "adminpass", "Admin")
+    return asyncio.run(
+        ensure_admin(SyncRunner(engine), hasher, clock, "admin@shop.test", "adminpass", "Admin")
+    )
 
 
 def customer(engine: Engine, email: str) -> User:
-    return register_user(sync_unit_of_work(engine), hasher, clock, RegisterUser(email, "C", "password1"))
+    return asyncio.run(
+        register_user(SyncRunner(engine), hasher, clock, RegisterUser(email, "C", "password1"))
+    )
 
 
 def product(engine: Engine, actor: User, sku: str, stock: int, price: str = "10.00", **kw: Any) -> Product:

@@ -43,9 +43,9 @@ def test_locked_database_is_retried_then_unavailable(sqlite_url: str, locked: sq
         runner = SqlAsyncUnitOfWork(engine)
         cmd = RegisterUser("ann@shop.test", "Ann", "password1")
         with pytest.raises(ServiceUnavailable):
-            await runner.run(register_user, FastPasswordHasher(), clock, cmd)
+            await register_user(runner, FastPasswordHasher(), clock, cmd)
         locked.execute("ROLLBACK")  # the other writer finishes
-        await runner.run(register_user, FastPasswordHasher(), clock, cmd)
+        await register_user(runner, FastPasswordHasher(), clock, cmd)
         locked.execute("BEGIN IMMEDIATE")
         await engine.dispose()
         return runner.retries

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
-from application.ports import OrderFilter, ProductFilter, ProductSort
+from application.ports import OrderFilter, ProductFilter, ProductSort, TokenClaims
 from application.products import list_products
 from application.users import as_caller
 from tests.integration.helpers import admin, clock, count_statements, customer, product
@@ -32,7 +32,7 @@ def seeded(engine: Engine):
 
 
 def as_request(engine: Engine, user_id: int | None, work):
-    return as_caller(sync_unit_of_work(engine), user_id, work)
+    return as_caller(sync_unit_of_work(engine), None if user_id is None else TokenClaims(user_id, 1), work)
 
 
 @pytest.mark.parametrize("page_size", [1, 5, 25])

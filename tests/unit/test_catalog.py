@@ -14,7 +14,14 @@ from application.categories import (
     list_categories,
     update_category,
 )
-from application.errors import Conflict, Forbidden, NotFound, PreconditionFailed, UnknownReference
+from application.errors import (
+    AuthenticationFailed,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    UnknownReference,
+)
 from application.ports import ProductFilter, ProductSort
 from application.products import (
     CreateProduct,
@@ -151,8 +158,10 @@ def test_list_products_filters_and_sorts(world, uow, clock):
     assert skus(q="o-1") == ["O-1"]
     assert skus(include_inactive=True) == ["C-1", "C-2", "O-1", "G-1"]
     assert cheap and mid
-    with pytest.raises(Forbidden):
+    with pytest.raises(AuthenticationFailed):
         list_products(uow, None, ProductFilter(include_inactive=True), 20, 0)
+    with pytest.raises(Forbidden):
+        list_products(uow, world.customer(), ProductFilter(include_inactive=True), 20, 0)
 
 
 def test_get_product_includes_inactive(world, uow, clock):

@@ -33,7 +33,7 @@ from application.orders import (
     order_stats,
     place_order,
 )
-from application.ports import OrderFilter
+from application.ports import OrderFilter, TokenClaims
 from domain.errors import (
     IllegalStatusChange,
     InactiveUser,
@@ -218,7 +218,8 @@ def test_stats(world, uow, clock):
 
 
 def _idempotent(store, clock, actor, cmd, key):
-    return asyncio.run(place_order_idempotently(InMemoryAsyncUnitOfWork(store), clock, actor.id, cmd, key))
+    claims = TokenClaims(actor.id, actor.credentials_version)
+    return asyncio.run(place_order_idempotently(InMemoryAsyncUnitOfWork(store), clock, claims, cmd, key))
 
 
 def test_idempotent_retry_returns_the_same_order(world, uow, clock):

@@ -1,15 +1,25 @@
-"""User use cases: registration, login, reading, updating, deactivating, admin creation."""
+"""User use cases: registration, login, revocation, re-authentication, throttling, admin creation."""
 
 from datetime import timedelta
 
 import pytest
 
 from adapters.clock import FixedClock
-from adapters.memory import InMemoryUnitOfWork
+from adapters.memory import InMemoryAsyncUnitOfWork, InMemoryUnitOfWork
 from adapters.security import FastPasswordHasher, JwtTokenIssuer
-from application.errors import AuthenticationFailed, Conflict, Forbidden, NotFound
-from application.ports import UserFilter
+from application.errors import (
+    AuthenticationFailed,
+    Conflict,
+    CurrentPasswordRequired,
+    Forbidden,
+    IncorrectPassword,
+    NotFound,
+    TooManyAttempts,
+)
+from application.ports import TokenClaims, UserFilter
+from application.throttling import Limits, Rate
 from application.users import (
+    LogIn,
     RegisterUser,
     UserPatch,
     as_caller,
@@ -19,10 +29,18 @@ from application.users import (
     get_user,
     identify,
     list_users,
+    log_out,
     register_user,
     update_user,
 )
-from tests.unit.conftest import World, dump
+from domain.users import User
+from tests.unit.conftest import World, done, dump
+
+LIMITS = Limits(
+    login_per_account=Rate(3, timedelta(minutes=15)),
+    login_per_address=Rate(5, timedelta(minutes=15)),
+    registration_per_address=Rate(2, timedelta(hours=1)),
+)
 
 
 @pytest.fixture
@@ -30,12 +48,33 @@ def tokens(clock: FixedClock) -> JwtTokenIssuer:
     return JwtTokenIssuer("test-secret-key-that-is-long-enough", timedelta(minutes=30), clock)
 
 
+@pytest.fixture
+def run(uow: InMemoryUnitOfWork) -> InMemoryAsyncUnitOfWork:
+    return InMemoryAsyncUnitOfWork(uow.store)
+
+
+def log_in(run, hasher, tokens, clock, email="ann@shop.test", password="password1", **kw) -> str:  # type: ignore[no-untyped-def]
+    cmd = LogIn(email, password, kw.pop("address", None))
+    return done(authenticate(run, hasher, tokens, clock, cmd, **kw)).access_token
+
+
+def update(world: World, actor: User, user_id: int, **changes: object) -> User:
+    claims = TokenClaims(actor.id, world.uow.store.tables.users[actor.id].credentials_version)  # type: ignore[arg-type, index]
+    return done(update_user(world.run, world.hasher, world.clock, claims, user_id, UserPatch(**changes)))
+
+
+def caller(uow: InMemoryUnitOfWork, tokens: JwtTokenIssuer, token: str) -> User:
+    return identify(uow, tokens.read(token))
+
+
 def test_register_stores_lower_cased_email_and_a_hash(world: World, uow: InMemoryUnitOfWork) -> None:
     user = world.customer("Ann@Shop.TEST")
     stored = uow.store.tables.users[user.id]
     assert stored.email == "ann@shop.test"
-    assert stored.password_hash != "password1" and world.hasher.verify("password1", stored.password_hash)
-    assert (stored.is_active, stored.is_admin) == (True, False)
+    assert stored.password_hash != "password1" and done(
+        world.hasher.verify("password1", stored.password_hash)
+    )
+    assert (stored.is_active, stored.is_admin, stored.credentials_version) == (True, False, 1)
 
 
 def test_register_duplicate_email_in_any_case_conflicts(world: World, uow: InMemoryUnitOfWork) -> None:
@@ -46,11 +85,18 @@ def test_register_duplicate_email_in_any_case_conflicts(world: World, uow: InMem
     assert dump(uow.store) == before
 
 
-def test_authenticate_issues_a_token_for_the_user(world: World, uow, hasher, tokens) -> None:
+def test_register_normalizes_compatibility_forms(world: World, uow: InMemoryUnitOfWork) -> None:
+    """Full-width letters are the same address as the plain ones, so they cannot make a look-alike."""
+    world.customer("ann@shop.test")
+    with pytest.raises(Conflict):
+        world.customer("\uff41nn@shop.test")  # FULLWIDTH LATIN SMALL LETTER A
+
+
+def test_authenticate_issues_a_token_for_the_user(world: World, run, hasher, tokens, clock) -> None:
     user = world.customer()
-    token = authenticate(uow, hasher, tokens, "ANN@shop.test", "password1")
+    token = done(authenticate(run, hasher, tokens, clock, LogIn("ANN@shop.test", "password1")))
     assert token.token_type == "bearer" and token.expires_in == 1800
-    assert identify(uow, tokens.read(token.access_token)).id == user.id
+    assert caller(world.uow, tokens, token.access_token).id == user.id
 
 
 @pytest.mark.parametrize(
@@ -59,40 +105,90 @@ def test_authenticate_issues_a_token_for_the_user(world: World, uow, hasher, tok
         ("nobody@shop.test", "password1", False),
         ("ann@shop.test", "wrong-pass", False),
         ("ann@shop.test", "password1", True),
+        ("ann\u200b@shop.test", "password1", False),
     ],
-    ids=["unknown-email", "wrong-password", "deactivated"],
+    ids=["unknown-email", "wrong-password", "deactivated", "invisible-character"],
 )
 def test_authentication_failures_look_alike(
-    world, uow, hasher, tokens, clock, email, password, deactivate
+    world, uow, run, hasher, tokens, clock, email, password, deactivate
 ) -> None:
     user = world.customer()
     if deactivate:
         deactivate_user(uow, clock, user, user.id)
     with pytest.raises(AuthenticationFailed, match="incorrect email or password"):
-        authenticate(uow, hasher, tokens, email, password)
+        log_in(run, hasher, tokens, clock, email, password)
 
 
-def test_deactivated_users_tokens_stop_working_at_once(world, uow, hasher, tokens, clock) -> None:
+def test_deactivated_users_tokens_stop_working_at_once(world, uow, run, hasher, tokens, clock) -> None:
     user = world.customer()
-    token = authenticate(uow, hasher, tokens, "ann@shop.test", "password1").access_token
+    token = log_in(run, hasher, tokens, clock)
     deactivate_user(uow, clock, world.admin, user.id)
     with pytest.raises(AuthenticationFailed):
-        identify(uow, tokens.read(token))
+        caller(uow, tokens, token)
 
 
-def test_expired_and_forged_tokens_are_refused(world, uow, hasher, tokens, clock) -> None:
+def test_reactivation_does_not_revive_earlier_tokens(world, uow, run, hasher, tokens, clock) -> None:
+    ann = world.customer()
+    before = log_in(run, hasher, tokens, clock)
+    deactivate_user(uow, clock, world.admin, ann.id)
+    update(world, world.admin, ann.id, is_active=True)
+    with pytest.raises(AuthenticationFailed, match="revoked"):
+        caller(uow, tokens, before)
+    assert caller(uow, tokens, log_in(run, hasher, tokens, clock)).id == ann.id
+
+
+def test_a_password_change_revokes_earlier_tokens(world, uow, run, hasher, tokens, clock) -> None:
+    ann = world.customer()
+    before = log_in(run, hasher, tokens, clock)
+    update(world, ann, ann.id, password="newpassword", current_password="password1")
+    with pytest.raises(AuthenticationFailed, match="revoked"):
+        caller(uow, tokens, before)
+    assert caller(uow, tokens, log_in(run, hasher, tokens, clock, password="newpassword")).id == ann.id
+
+
+def test_an_admin_password_reset_revokes_earlier_tokens(world, uow, run, hasher, tokens, clock) -> None:
     world.customer()
-    token = authenticate(uow, hasher, tokens, "ann@shop.test", "password1").access_token
+    before = log_in(run, hasher, tokens, clock)
+    done(ensure_admin(run, hasher, clock, "ann@shop.test", "resetpass1", "Ann"))
+    with pytest.raises(AuthenticationFailed, match="revoked"):
+        caller(uow, tokens, before)
+
+
+def test_log_out_revokes_every_token_of_the_caller_only(world, uow, run, hasher, tokens, clock) -> None:
+    ann, bob = world.customer("ann@shop.test"), world.customer("bob@shop.test")
+    phone, laptop = log_in(run, hasher, tokens, clock), log_in(run, hasher, tokens, clock)
+    bobs = log_in(run, hasher, tokens, clock, "bob@shop.test")
+    as_caller(uow, tokens.read(phone), lambda inner, actor: log_out(inner, clock, actor))
+    for token in (phone, laptop):
+        with pytest.raises(AuthenticationFailed, match="revoked"):
+            caller(uow, tokens, token)
+    assert caller(uow, tokens, bobs).id == bob.id
+    assert uow.store.tables.users[ann.id].credentials_version == 2
+
+
+def test_expired_forged_and_foreign_tokens_are_refused(world, run, hasher, tokens, clock) -> None:
+    world.customer()
+    token = log_in(run, hasher, tokens, clock)
     with pytest.raises(AuthenticationFailed, match="invalid"):
         tokens.read(token + "x")
+    other_audience = JwtTokenIssuer(
+        "test-secret-key-that-is-long-enough", timedelta(minutes=30), clock, audience="another-api"
+    )
+    with pytest.raises(AuthenticationFailed, match="invalid"):
+        tokens.read(other_audience.issue(world.uow.store.tables.users[1]).access_token)
+    other_issuer = JwtTokenIssuer(
+        "test-secret-key-that-is-long-enough", timedelta(minutes=30), clock, issuer="someone-else"
+    )
+    with pytest.raises(AuthenticationFailed, match="invalid"):
+        tokens.read(other_issuer.issue(world.uow.store.tables.users[1]).access_token)
     clock.advance(timedelta(minutes=31))
     with pytest.raises(AuthenticationFailed, match="expired"):
         tokens.read(token)
 
 
-def test_token_for_a_missing_user_is_refused(uow, tokens) -> None:
+def test_token_for_a_missing_user_is_refused(uow) -> None:
     with pytest.raises(AuthenticationFailed):
-        identify(uow, tokens.read(tokens.issue(404).access_token))
+        identify(uow, TokenClaims(404, 1))
 
 
 def test_as_caller_runs_the_work_as_the_identified_user_in_one_transaction(world, uow) -> None:
@@ -104,7 +200,7 @@ def test_as_caller_runs_the_work_as_the_identified_user_in_one_transaction(world
         inner.users.get(ann.id)  # still inside the caller's `with` block: the repositories work
         return "done"
 
-    assert as_caller(uow, ann.id, work) == "done"
+    assert as_caller(uow, TokenClaims(ann.id, 1), work) == "done"
     assert as_caller(uow, None, work) == "done"
     assert seen == [(uow.store.tables.users[ann.id], True), (None, True)]
 
@@ -113,8 +209,9 @@ def test_as_caller_refuses_a_deactivated_user_without_running_the_work(world, uo
     ann = world.customer()
     deactivate_user(uow, clock, world.admin, ann.id)
     ran: list[object] = []
-    with pytest.raises(AuthenticationFailed):
-        as_caller(uow, ann.id, lambda _uow, actor: ran.append(actor))
+    for version in (1, 2):  # the token's version, or the current one: a deactivated user is refused
+        with pytest.raises(AuthenticationFailed):
+            as_caller(uow, TokenClaims(ann.id, version), lambda _uow, actor: ran.append(actor))
     assert ran == []
 
 
@@ -145,40 +242,96 @@ def test_list_users_is_admin_only_and_filters(
     assert (len(page.items), page.total, page.limit, page.offset) == (1, 3, 1, 1)
 
 
-def test_update_user_fields(world: World, uow, hasher, clock) -> None:
+def test_update_own_fields_with_the_current_password(world: World, uow, clock) -> None:
     ann = world.customer()
     clock.advance(timedelta(minutes=1))
-    updated = update_user(
-        uow, hasher, clock, ann, ann.id, UserPatch(email="NEW@shop.test", name="Anne", password="newpassword")
+    updated = update(
+        world,
+        ann,
+        ann.id,
+        email="NEW@shop.test",
+        name="Anne",
+        password="newpassword",
+        current_password="password1",
     )
     stored = uow.store.tables.users[ann.id]
     assert (stored.email, stored.name, updated.updated_at) == ("new@shop.test", "Anne", clock.now())
-    assert hasher.verify("newpassword", stored.password_hash)
+    assert done(world.hasher.verify("newpassword", stored.password_hash))
 
 
-def test_customers_cannot_grant_themselves_admin(world: World, uow, hasher, clock) -> None:
+def test_a_name_change_needs_no_password_and_revokes_nothing(world: World, uow) -> None:
+    ann = world.customer()
+    update(world, ann, ann.id, name="Anne")
+    assert (uow.store.tables.users[ann.id].name, uow.store.tables.users[ann.id].credentials_version) == (
+        "Anne",
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"email": "new@shop.test"}, CurrentPasswordRequired),
+        ({"password": "newpassword"}, CurrentPasswordRequired),
+        ({"email": "new@shop.test", "current_password": "wrong-pass"}, IncorrectPassword),
+        ({"password": "newpassword", "current_password": "wrong-pass"}, IncorrectPassword),
+    ],
+    ids=["email-without", "password-without", "email-wrong", "password-wrong"],
+)
+def test_own_credentials_need_the_current_password(world: World, uow, changes, error) -> None:
+    ann = world.customer()
+    users_before = dump(uow.store)["users"]
+    with pytest.raises(error):
+        update(world, ann, ann.id, **changes)
+    assert dump(uow.store)["users"] == users_before
+
+
+def test_admins_change_another_users_credentials_without_their_password(world: World, uow) -> None:
+    ann = world.customer()
+    update(world, world.admin, ann.id, email="ann2@shop.test", password="adminchosen")
+    stored = uow.store.tables.users[ann.id]
+    assert stored.email == "ann2@shop.test" and done(world.hasher.verify("adminchosen", stored.password_hash))
+    assert stored.credentials_version == 2
+
+
+def test_wrong_current_passwords_count_against_the_login_limit(
+    world: World, run, hasher, tokens, clock
+) -> None:
+    ann = world.customer()
+    claims = TokenClaims(ann.id, 1)
+    patch = UserPatch(password="newpassword", current_password="wrong-pass")
+    for _ in range(3):
+        with pytest.raises(IncorrectPassword):
+            done(update_user(run, hasher, clock, claims, ann.id, patch, LIMITS))
+    with pytest.raises(TooManyAttempts):
+        done(update_user(run, hasher, clock, claims, ann.id, patch, LIMITS))
+    with pytest.raises(TooManyAttempts):  # the same budget as logging in
+        log_in(run, hasher, tokens, clock, limits=LIMITS)
+
+
+def test_customers_cannot_grant_themselves_admin(world: World, uow) -> None:
     ann = world.customer()
     before = dump(uow.store)
     with pytest.raises(Forbidden):
-        update_user(uow, hasher, clock, ann, ann.id, UserPatch(is_admin=True))
+        update(world, ann, ann.id, is_admin=True)
     assert dump(uow.store) == before
-    update_user(uow, hasher, clock, world.admin, ann.id, UserPatch(is_admin=True, is_active=False))
+    update(world, world.admin, ann.id, is_admin=True, is_active=False)
     assert uow.store.tables.users[ann.id].is_admin is True
 
 
-def test_update_to_a_taken_email_conflicts(world: World, uow, hasher, clock) -> None:
+def test_update_to_a_taken_email_conflicts(world: World, uow) -> None:
     ann, _ = world.customer("ann@shop.test"), world.customer("bob@shop.test")
     before = dump(uow.store)
     with pytest.raises(Conflict):
-        update_user(uow, hasher, clock, ann, ann.id, UserPatch(email="BOB@shop.test", name="x"))
+        update(world, ann, ann.id, email="BOB@shop.test", name="x", current_password="password1")
     assert dump(uow.store) == before
 
 
-def test_update_other_customer_is_not_found(world: World, uow, hasher, clock) -> None:
+def test_update_other_customer_is_not_found(world: World, uow, clock) -> None:
     ann, bob = world.customer("ann@shop.test"), world.customer("bob@shop.test")
     before = dump(uow.store)
     with pytest.raises(NotFound):
-        update_user(uow, hasher, clock, ann, bob.id, UserPatch(name="x"))
+        update(world, ann, bob.id, name="x")
     with pytest.raises(NotFound):
         deactivate_user(uow, clock, ann, bob.id)
     assert dump(uow.store) == before
@@ -190,12 +343,75 @@ def test_deactivate_keeps_the_user(world: World, uow, clock) -> None:
     assert uow.store.tables.users[ann.id].is_active is False
 
 
-def test_ensure_admin_creates_then_promotes_idempotently(uow, hasher: FastPasswordHasher, clock) -> None:
-    register_user(uow, hasher, clock, RegisterUser("boss@shop.test", "Boss", "password1"))
-    first = ensure_admin(uow, hasher, clock, "BOSS@shop.test", "adminpass", "Boss")
-    second = ensure_admin(uow, hasher, clock, "boss@shop.test", "adminpass", "Boss")
+def test_ensure_admin_creates_then_promotes_idempotently(uow, run, hasher: FastPasswordHasher, clock) -> None:
+    done(register_user(run, hasher, clock, RegisterUser("boss@shop.test", "Boss", "password1")))
+    first = done(ensure_admin(run, hasher, clock, "BOSS@shop.test", "adminpass", "Boss"))
+    second = done(ensure_admin(run, hasher, clock, "boss@shop.test", "adminpass", "Boss"))
     assert first.id == second.id
     users = list(uow.store.tables.users.values())
-    assert len(users) == 1 and users[0].is_admin and hasher.verify("adminpass", users[0].password_hash)
-    created = ensure_admin(uow, hasher, clock, "new@shop.test", "adminpass", "New")
+    assert len(users) == 1 and users[0].is_admin and done(hasher.verify("adminpass", users[0].password_hash))
+    created = done(ensure_admin(run, hasher, clock, "new@shop.test", "adminpass", "New"))
     assert uow.store.tables.users[created.id].is_admin
+
+
+class TestThrottling:
+    """Limits count failures per account and per client address, and registrations per address."""
+
+    def test_an_account_is_locked_after_its_failures_until_the_window_ends(
+        self, world: World, run, hasher, tokens, clock
+    ) -> None:
+        world.customer()
+        for _ in range(3):
+            with pytest.raises(AuthenticationFailed):
+                log_in(run, hasher, tokens, clock, password="wrong-pass", limits=LIMITS)
+        with pytest.raises(TooManyAttempts) as refused:
+            log_in(run, hasher, tokens, clock, limits=LIMITS)  # even the right password
+        assert refused.value.retry_after == 15 * 60
+        clock.advance(timedelta(minutes=10))
+        with pytest.raises(TooManyAttempts) as later:
+            log_in(run, hasher, tokens, clock, limits=LIMITS)
+        assert later.value.retry_after == 5 * 60
+        clock.advance(timedelta(minutes=5))
+        assert log_in(run, hasher, tokens, clock, limits=LIMITS)
+
+    def test_a_success_forgives_the_accounts_failures(self, world: World, run, hasher, tokens, clock) -> None:
+        world.customer()
+        for _ in range(5):  # without forgiveness, the fourth attempt would be over the limit of 3
+            with pytest.raises(AuthenticationFailed):
+                log_in(run, hasher, tokens, clock, password="wrong-pass", limits=LIMITS)
+            assert log_in(run, hasher, tokens, clock, limits=LIMITS)
+
+    def test_unknown_accounts_are_throttled_like_known_ones(
+        self, world: World, run, hasher, tokens, clock
+    ) -> None:
+        for _ in range(3):
+            with pytest.raises(AuthenticationFailed):
+                log_in(run, hasher, tokens, clock, "nobody@shop.test", limits=LIMITS)
+        with pytest.raises(TooManyAttempts):
+            log_in(run, hasher, tokens, clock, "nobody@shop.test", limits=LIMITS)
+
+    def test_an_address_guessing_many_accounts_is_throttled(
+        self, world: World, run, hasher, tokens, clock
+    ) -> None:
+        world.customer()
+        for i in range(5):
+            with pytest.raises(AuthenticationFailed):
+                log_in(
+                    run, hasher, tokens, clock, f"guess{i}@shop.test", address="203.0.113.9", limits=LIMITS
+                )
+        with pytest.raises(TooManyAttempts):
+            log_in(run, hasher, tokens, clock, address="203.0.113.9", limits=LIMITS)
+        assert log_in(run, hasher, tokens, clock, address="198.51.100.1", limits=LIMITS)
+
+    def test_registrations_per_address(self, uow, run, hasher, clock) -> None:
+        def register(email: str, address: str) -> User:
+            cmd = RegisterUser(email, "N", "password1", address)
+            return done(register_user(run, hasher, clock, cmd, LIMITS))
+
+        register("a@shop.test", "203.0.113.9")
+        register("b@shop.test", "203.0.113.9")
+        users_before = dump(uow.store)["users"]
+        with pytest.raises(TooManyAttempts):
+            register("c@shop.test", "203.0.113.9")
+        assert dump(uow.store)["users"] == users_before
+        assert register("c@shop.test", "198.51.100.1").email == "c@shop.test"

@@ -72,7 +72,7 @@ async def new_order(
     if idempotency_key is None:
         order = await caller.run(lambda uow, actor: place_order(uow, clock, actor, cmd))
     else:
-        order = await place_order_idempotently(caller.uow, clock, caller.user_id, cmd, idempotency_key)
+        order = await place_order_idempotently(caller.uow, clock, caller.signed_in, cmd, idempotency_key)
     response.headers["Location"] = f"/orders/{order.id}"
     return with_etag(response, order)
 

@@ -7,16 +7,26 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from application.ports import UserFilter
 from application.users import (
+    LogIn,
     RegisterUser,
     UserPatch,
     authenticate,
     deactivate_user,
     get_user,
     list_users,
+    log_out,
     register_user,
     update_user,
 )
-from entrypoints.api.dependencies import ClockDep, ContainerDep, SignedIn, Uow
+from entrypoints.api.dependencies import (
+    ClientAddress,
+    ClockDep,
+    ContainerDep,
+    HasherDep,
+    LimitsDep,
+    SignedIn,
+    Uow,
+)
 from entrypoints.api.paging import Limit, Offset, ResourceId, SearchText
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import PageOf, Token, UserCreate, UserRead, UserUpdate
@@ -24,15 +34,27 @@ from entrypoints.api.schemas import PageOf, Token, UserCreate, UserRead, UserUpd
 router = APIRouter()
 
 
-@router.post("/auth/token", response_model=Token, tags=["auth"], responses=responses(401))
+@router.post("/auth/token", response_model=Token, tags=["auth"], responses=responses(401, 429))
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], container: ContainerDep, uow: Uow
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    container: ContainerDep,
+    uow: Uow,
+    hasher: HasherDep,
+    clock: ClockDep,
+    limits: LimitsDep,
+    address: ClientAddress,
 ) -> Token:
     """OAuth2 password flow: `username` is the email."""
-    token = await uow.run(
-        authenticate, container.password_hasher(), container.token_issuer(), form.username, form.password
-    )
+    cmd = LogIn(form.username, form.password, address)
+    token = await authenticate(uow, hasher, container.token_issuer(), clock, cmd, limits)
     return Token(access_token=token.access_token, token_type=token.token_type, expires_in=token.expires_in)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"], responses=responses(401))
+async def logout(caller: SignedIn, clock: ClockDep) -> Response:
+    """Revokes every token of the caller's (on every device), this one included."""
+    await caller.run(lambda uow, actor: log_out(uow, clock, actor))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(
@@ -40,13 +62,19 @@ async def login(
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
     tags=["users"],
-    responses=responses(409),
+    responses=responses(409, 429),
 )
 async def register(
-    body: UserCreate, response: Response, container: ContainerDep, uow: Uow, clock: ClockDep
+    body: UserCreate,
+    response: Response,
+    uow: Uow,
+    hasher: HasherDep,
+    clock: ClockDep,
+    limits: LimitsDep,
+    address: ClientAddress,
 ) -> UserRead:
-    cmd = RegisterUser(body.email, body.name, body.password)
-    user = await uow.run(register_user, container.password_hasher(), clock, cmd)
+    cmd = RegisterUser(body.email, body.name, body.password, address)
+    user = await register_user(uow, hasher, clock, cmd, limits)
     response.headers["Location"] = f"/users/{user.id}"
     return UserRead.of(user)
 
@@ -76,21 +104,23 @@ async def user(user_id: ResourceId, caller: SignedIn) -> UserRead:
 
 
 @router.patch(
-    "/users/{user_id}", response_model=UserRead, tags=["users"], responses=responses(401, 403, 404, 409)
+    "/users/{user_id}",
+    response_model=UserRead,
+    tags=["users"],
+    responses=responses(401, 403, 404, 409, 422, 429),
 )
 async def change_user(
     user_id: ResourceId,
     body: UserUpdate,
     caller: SignedIn,
-    container: ContainerDep,
+    hasher: HasherDep,
     clock: ClockDep,
+    limits: LimitsDep,
 ) -> UserRead:
+    """Changing your own `email` or `password` needs `current_password` (422 without it, 403 when wrong);
+    a new password revokes every earlier token, so log in again afterwards."""
     patch = UserPatch(**body.model_dump(exclude_unset=True))
-    return UserRead.of(
-        await caller.run(
-            lambda uow, actor: update_user(uow, container.password_hasher(), clock, actor, user_id, patch)
-        )
-    )
+    return UserRead.of(await update_user(caller.uow, hasher, clock, caller.signed_in, user_id, patch, limits))
 
 
 @router.delete(

@@ -1,5 +1,6 @@
 """API tests over the in-memory fakes: the real app and container, with the Unit of Work overridden."""
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,7 +9,7 @@ from dependency_injector import providers
 from fastapi.testclient import TestClient
 
 from adapters.clock import FixedClock
-from adapters.memory import InMemoryAsyncUnitOfWork, InMemoryStore, InMemoryUnitOfWork
+from adapters.memory import InMemoryAsyncUnitOfWork, InMemoryStore
 from adapters.security import FastPasswordHasher
 from adapters.settings import Settings
 from application.users import ensure_admin
@@ -75,8 +76,15 @@ def api(clock: FixedClock) -> Iterator[Api]:
     container.password_hasher.override(providers.Object(FastPasswordHasher()))
     container.clock.override(providers.Object(clock))
     container.database_probe.override(providers.Object(probe))
-    ensure_admin(
-        InMemoryUnitOfWork(store), FastPasswordHasher(), clock, "admin@shop.test", "adminpass", "Admin"
+    asyncio.run(
+        ensure_admin(
+            InMemoryAsyncUnitOfWork(store),
+            FastPasswordHasher(),
+            clock,
+            "admin@shop.test",
+            "adminpass",
+            "Admin",
+        )
     )
     with TestClient(create_app(container)) as client:
         yield Api(client, store, probe)

@@ -58,7 +58,7 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
     routes = {(path, method) for path, item in spec["paths"].items() for method in item}
     assert routes == {
-        ("/auth/token", "post"), ("/users", "post"), ("/users", "get"), ("/users/me", "get"),
+        ("/auth/token", "post"), ("/auth/logout", "post"), ("/users", "post"), ("/users", "get"), ("/users/me", "get"),
         ("/users/{user_id}", "get"), ("/users/{user_id}", "patch"), ("/users/{user_id}", "delete"),
         ("/categories", "post"), ("/categories", "get"), ("/categories/{category_id}", "get"),
         ("/categories/{category_id}", "patch"), ("/categories/{category_id}", "delete"),
@@ -71,6 +71,7 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
     place = spec["paths"]["/orders"]["post"]["responses"]
     assert {"201", "400", "401", "403", "409", "422"} <= set(place)
     assert "application/problem+json" in place["400"]["content"]
+    assert "429" in spec["paths"]["/auth/token"]["post"]["responses"]
 
 
 def test_docs_are_served_without_a_cdn(api: Api) -> None:

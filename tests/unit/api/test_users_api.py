@@ -124,9 +124,12 @@ def test_get_user_self_admin_and_others(api: Api, admin) -> None:
 def test_patch_user(api: Api, admin) -> None:
     ann, ann_id = api.customer("ann@shop.test")
     response = api.client.patch(
-        f"/users/{ann_id}", json={"name": "Anne", "password": "newpassword"}, headers=ann
+        f"/users/{ann_id}",
+        json={"name": "Anne", "password": "newpassword", "current_password": "password1"},
+        headers=ann,
     )
     assert response.status_code == 200 and response.json()["name"] == "Anne"
+    assert api.client.get("/users/me", headers=ann).status_code == 401  # the new password revoked it
     api.login("ann@shop.test", "newpassword")
     promoted = api.client.patch(f"/users/{ann_id}", json={"is_admin": True}, headers=admin)
     assert promoted.json()["is_admin"] is True
@@ -138,7 +141,11 @@ def test_patch_user_failures_change_nothing(api: Api, admin) -> None:
     before = dump(api.store)
     cases = [
         (f"/users/{ann_id}", {"is_admin": True}, ann, 403),
-        (f"/users/{ann_id}", {"email": "BOB@shop.test"}, ann, 409),
+        (f"/users/{ann_id}", {"email": "BOB@shop.test", "current_password": "password1"}, ann, 409),
+        (f"/users/{ann_id}", {"email": "new@shop.test"}, ann, 422),
+        (f"/users/{ann_id}", {"password": "newpassword"}, ann, 422),
+        (f"/users/{ann_id}", {"password": "newpassword", "current_password": "wrong-pass"}, ann, 403),
+        (f"/users/{ann_id}", {"email": "ann\u200b@shop.test", "current_password": "password1"}, ann, 422),
         (f"/users/{bob_id}", {"name": "x"}, ann, 404),
         ("/users/999", {"name": "x"}, admin, 404),
         (f"/users/{ann_id}", {"name": None}, ann, 422),

@@ -1,0 +1,72 @@
+"""credentials versions, Unicode-folded category names, throttle windows
+
+Revision ID: 0003_security
+Revises: 0002_counts
+Create Date: 2026-11-22 12:00:00
+
+- users.credentials_version: every access token carries it; bumping it revokes the user's earlier tokens.
+- categories.name_key replaces the unique index on lower(name): SQLite's lower() folds ASCII only, so
+  'Ärger' and 'ärger' were two names there and one on PostgreSQL. The key is computed by the service
+  (domain.catalog.name_key), so both databases compare names alike.
+- throttle_windows: attempts at logging in and registering, counted across workers and restarts.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from domain.catalog import name_key
+
+revision: str = "0003_security"
+down_revision: str | None = "0002_counts"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Columns are added and dropped in place, never by batch mode's copy of the table: on SQLite that copy
+    # would lose the count triggers of migration 0002.
+    op.add_column(
+        "users", sa.Column("credentials_version", sa.Integer(), server_default=sa.text("1"), nullable=False)
+    )
+    _add_name_keys()
+    op.drop_index("uq_categories_name_lower", table_name="categories")
+    op.create_index("uq_categories_name_key", "categories", ["name_key"], unique=True)
+
+    op.create_table(
+        "throttle_windows",
+        sa.Column("key", sa.String(length=80), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("window_ends", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_throttle_windows")),
+    )
+    op.create_index(op.f("ix_throttle_windows_window_ends"), "throttle_windows", ["window_ends"])
+
+
+def _add_name_keys() -> None:
+    """SQLite adds a NOT NULL column only with a default, so there it starts as '' until filled."""
+    connection = op.get_bind()
+    postgres = connection.dialect.name == "postgresql"
+    default = None if postgres else ""
+    op.add_column(
+        "categories",
+        sa.Column("name_key", sa.String(length=400), nullable=not postgres, server_default=default),
+    )
+    categories = sa.table("categories", sa.column("id", sa.Integer), sa.column("name", sa.String))
+    for category_id, name in connection.execute(sa.select(categories.c.id, categories.c.name)).all():
+        connection.execute(
+            sa.text("UPDATE categories SET name_key = :key WHERE id = :id"),
+            {"key": name_key(name), "id": category_id},
+        )
+    if postgres:
+        op.alter_column("categories", "name_key", existing_type=sa.String(length=400), nullable=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_throttle_windows_window_ends"), table_name="throttle_windows")
+    op.drop_table("throttle_windows")
+    op.drop_index("uq_categories_name_key", table_name="categories")
+    op.execute("ALTER TABLE categories DROP COLUMN name_key")
+    op.create_index("uq_categories_name_lower", "categories", [sa.text("lower(name)")], unique=True)
+    op.execute("ALTER TABLE users DROP COLUMN credentials_version")
