@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 
+from adapters.sql import mapping
 from adapters.sql.repositories import categories, products, users
+from domain.catalog import Category
 
 BATCH = 5_000
 CATEGORIES = 50
@@ -36,10 +38,11 @@ def _demo_categories(connection: Connection, now: datetime) -> list[int]:
     existing = connection.execute(select(categories.c.id).where(demo)).scalars().all()
     if existing:
         return list(existing)
-    rows = [
-        {"name": f"Demo category {i}", "slug": f"demo-category-{i}", "created_at": now, "updated_at": now}
+    demo_categories = [
+        Category.create(name=f"Demo category {i}", description=None, parent_id=None, at=now)
         for i in range(1, CATEGORIES + 1)
     ]
+    rows = [mapping.values(categories, category) for category in demo_categories]
     return list(connection.execute(insert(categories).returning(categories.c.id), rows).scalars().all())
 
 

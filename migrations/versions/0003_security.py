@@ -51,7 +51,7 @@ def _add_name_keys() -> None:
     default = None if postgres else ""
     op.add_column(
         "categories",
-        sa.Column("name_key", sa.String(length=400), nullable=not postgres, server_default=default),
+        sa.Column("name_key", sa.String(length=400), nullable=postgres, server_default=default),
     )
     categories = sa.table("categories", sa.column("id", sa.Integer), sa.column("name", sa.String))
     for category_id, name in connection.execute(sa.select(categories.c.id, categories.c.name)).all():

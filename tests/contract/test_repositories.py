@@ -15,7 +15,7 @@ from application.ports import (
     StaleVersion,
     UserFilter,
 )
-from domain.catalog import Category, Product
+from domain.catalog import MAX_STOCK, Category, Product
 from domain.errors import InsufficientStock
 from domain.orders import Order, OrderStatus
 from domain.users import User
@@ -123,6 +123,33 @@ def test_user_save(make_uow: MakeUow) -> None:
         uow.users.save(user)
 
 
+def test_a_users_credentials_version_is_stored(make_uow: MakeUow) -> None:
+    user = add_user(make_uow)
+    user.revoke_tokens(T0 + timedelta(minutes=1))
+    with make_uow() as uow:
+        uow.users.save(user)
+        uow.commit()
+    with make_uow() as uow:
+        assert uow.users.get(user.id).credentials_version == 2
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("Ärger", "äRGER"), ("Straße", "STRASSE"), ("Ｂｏｏｋｓ", "books"), ("Σίσυφος", "ΣΊΣΥΦΟΣ")],
+    ids=["umlaut", "sharp-s", "full-width", "final-sigma"],
+)
+def test_category_names_fold_unicode_case_alike_everywhere(
+    make_uow: MakeUow, first: str, second: str
+) -> None:
+    """SQLite's lower() folds ASCII only: without the stored key these were two names there, one on
+    PostgreSQL."""
+    add_category(make_uow, first)
+    with pytest.raises(DuplicateKey), make_uow() as uow:
+        uow.categories.add(Category.create(name=second, description=None, parent_id=None, at=T0))
+    with make_uow() as uow:
+        assert uow.categories.get_by_name(second).name == first
+
+
 def test_category_names_are_unique_in_any_case_and_listed_by_name(make_uow: MakeUow) -> None:
     add_category(make_uow, "Books")
     add_category(make_uow, "Art")
@@ -227,6 +254,14 @@ def test_take_stock_is_all_or_nothing(make_uow: MakeUow) -> None:
         uow.products.return_stock({a.id: 2, b.id: 1})
         uow.commit()
     assert (stock_of(make_uow, a), stock_of(make_uow, b)) == (5, 1)
+
+
+def test_returned_stock_is_capped_at_the_maximum(make_uow: MakeUow) -> None:
+    nearly_full = add_product(make_uow, "A", stock=MAX_STOCK - 2)
+    with make_uow() as uow:
+        uow.products.return_stock({nearly_full.id: 5})
+        uow.commit()
+    assert stock_of(make_uow, nearly_full) == MAX_STOCK
 
 
 def test_adjust_stock(make_uow: MakeUow) -> None:
@@ -405,3 +440,46 @@ def test_the_list_total_follows_every_change_of_activity_and_category(make_uow: 
         uow.categories.delete(a.id)  # its products stay, without a category
         uow.commit()
     assert totals() == (0, 1, 4)
+
+
+class TestThrottleWindows:
+    KEY = "login-account:abc"
+    WINDOW = timedelta(minutes=15)
+
+    def hit(self, make_uow: MakeUow, at: datetime, key: str = KEY) -> tuple[int, datetime]:
+        with make_uow() as uow:
+            attempts = uow.throttle.hit(key, at, self.WINDOW)
+            uow.commit()
+        return attempts.count, attempts.window_ends
+
+    def test_attempts_count_up_within_a_window_and_start_again_after_it(self, make_uow: MakeUow) -> None:
+        assert self.hit(make_uow, T0) == (1, T0 + self.WINDOW)
+        assert self.hit(make_uow, T0 + timedelta(minutes=14)) == (2, T0 + self.WINDOW)
+        assert self.hit(make_uow, T0, key="other") == (1, T0 + self.WINDOW)
+        later = T0 + self.WINDOW
+        assert self.hit(make_uow, later) == (1, later + self.WINDOW)
+
+    def test_forgive_takes_one_back_and_clear_starts_afresh(self, make_uow: MakeUow) -> None:
+        for _ in range(3):
+            self.hit(make_uow, T0)
+        with make_uow() as uow:
+            uow.throttle.forgive(self.KEY)
+            uow.commit()
+        assert self.hit(make_uow, T0)[0] == 3
+        with make_uow() as uow:
+            uow.throttle.clear(self.KEY)
+            uow.commit()
+        assert self.hit(make_uow, T0)[0] == 1
+
+    def test_an_uncommitted_hit_is_not_kept(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.throttle.hit(self.KEY, T0, self.WINDOW)
+        assert self.hit(make_uow, T0)[0] == 1
+
+    def test_purge_deletes_ended_windows_only(self, make_uow: MakeUow) -> None:
+        self.hit(make_uow, T0, key="old")
+        self.hit(make_uow, T0 + timedelta(minutes=10), key="new")
+        with make_uow() as uow:
+            assert uow.throttle.purge(T0 + self.WINDOW) == 1
+            uow.commit()
+        assert self.hit(make_uow, T0 + self.WINDOW, key="new")[0] == 2
