@@ -1,8 +1,6 @@
 """Password hashing (pwdlib, Argon2) in a bounded thread pool, and access tokens (PyJWT, HS256)."""
 
 import asyncio
-import hashlib
-import hmac
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -47,20 +45,6 @@ class Argon2PasswordHasher:
 
     async def _offload(self, work: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
-
-
-class FastPasswordHasher:
-    """For tests only: a salted SHA-256, so unit tests do not spend 50 ms per Argon2 hash."""
-
-    async def hash(self, password: str) -> str:
-        return self._digest(password)
-
-    async def verify(self, password: str, password_hash: str | None) -> bool:
-        return hmac.compare_digest(self._digest(password), password_hash or "")
-
-    @staticmethod
-    def _digest(password: str) -> str:
-        return "sha256$" + hashlib.sha256(b"test-salt" + password.encode()).hexdigest()
 
 
 class JwtTokenIssuer:

@@ -4,10 +4,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.ports import UnitOfWork
+from tests.doubles.memory import InMemoryStore, InMemoryUnitOfWork
 
 MakeUow = Callable[[], UnitOfWork]
 

@@ -9,12 +9,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, event
 
 from adapters.clock import SystemClock
-from adapters.security import FastPasswordHasher
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.products import CreateProduct, create_product
 from application.users import RegisterUser, ensure_admin, register_user
 from domain.catalog import Product
 from domain.users import User
+from tests.doubles.security import FastPasswordHasher
 
 T = TypeVar("T")
 clock = SystemClock()

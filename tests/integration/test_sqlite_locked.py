@@ -8,7 +8,6 @@ from dependency_injector import providers
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from adapters.security import FastPasswordHasher
 from adapters.settings import Settings
 from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engine
 from adapters.sql.unit_of_work import MAX_ATTEMPTS, SqlAsyncUnitOfWork
@@ -16,6 +15,7 @@ from application.errors import ServiceUnavailable
 from application.users import RegisterUser, register_user
 from entrypoints.api.app import create_app
 from entrypoints.container import Container
+from tests.doubles.security import FastPasswordHasher
 from tests.integration.helpers import clock
 
 

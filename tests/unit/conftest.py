@@ -8,9 +8,6 @@ from typing import Any, TypeVar
 
 import pytest
 
-from adapters.clock import FixedClock
-from adapters.memory import InMemoryAsyncUnitOfWork, InMemoryStore, InMemoryUnitOfWork
-from adapters.security import FastPasswordHasher
 from application.categories import CreateCategory, create_category
 from application.orders import OrderItem, PlaceOrder, place_order
 from application.products import CreateProduct, create_product
@@ -18,6 +15,9 @@ from application.users import RegisterUser, ensure_admin, register_user
 from domain.catalog import Product
 from domain.orders import Order
 from domain.users import User
+from tests.doubles.clock import FixedClock
+from tests.doubles.memory import InMemoryAsyncUnitOfWork, InMemoryStore, InMemoryUnitOfWork
+from tests.doubles.security import FastPasswordHasher
 
 T = TypeVar("T")
 

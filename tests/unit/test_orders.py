@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.memory import InMemoryAsyncUnitOfWork
 from application.errors import (
     Forbidden,
     IdempotencyKeyInUse,
@@ -42,6 +41,7 @@ from domain.errors import (
     ProductUnavailable,
 )
 from domain.orders import OrderStatus
+from tests.doubles.memory import InMemoryAsyncUnitOfWork
 from tests.unit.conftest import dump
 
 

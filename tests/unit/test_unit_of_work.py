@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from domain.users import User
+from tests.doubles.memory import InMemoryStore, InMemoryUnitOfWork
 
 AT = datetime(2026, 11, 22, tzinfo=UTC)
 

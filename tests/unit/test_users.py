@@ -4,9 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.clock import FixedClock
-from adapters.memory import InMemoryAsyncUnitOfWork, InMemoryUnitOfWork
-from adapters.security import FastPasswordHasher, JwtTokenIssuer
+from adapters.security import JwtTokenIssuer
 from application.errors import (
     AuthenticationFailed,
     Conflict,
@@ -34,6 +32,9 @@ from application.users import (
     update_user,
 )
 from domain.users import User
+from tests.doubles.clock import FixedClock
+from tests.doubles.memory import InMemoryAsyncUnitOfWork, InMemoryUnitOfWork
+from tests.doubles.security import FastPasswordHasher
 from tests.unit.conftest import World, done, dump
 
 LIMITS = Limits(

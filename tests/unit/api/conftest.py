@@ -8,13 +8,13 @@ import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
 
-from adapters.clock import FixedClock
-from adapters.memory import InMemoryAsyncUnitOfWork, InMemoryStore
-from adapters.security import FastPasswordHasher
 from adapters.settings import Settings
 from application.users import ensure_admin
 from entrypoints.api.app import create_app
 from entrypoints.container import Container
+from tests.doubles.clock import FixedClock
+from tests.doubles.memory import InMemoryAsyncUnitOfWork, InMemoryStore
+from tests.doubles.security import FastPasswordHasher
 
 
 class FakeProbe:

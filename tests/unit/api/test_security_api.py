@@ -8,12 +8,12 @@ import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
 
-from adapters.memory import InMemoryAsyncUnitOfWork, InMemoryStore
-from adapters.security import FastPasswordHasher
 from adapters.settings import Settings
 from domain.catalog import MAX_STOCK
 from entrypoints.api.app import create_app
 from entrypoints.container import Container
+from tests.doubles.memory import InMemoryAsyncUnitOfWork, InMemoryStore
+from tests.doubles.security import FastPasswordHasher
 from tests.unit.api.conftest import Api
 from tests.unit.conftest import dump
 
