@@ -1,10 +1,11 @@
 """Use cases for categories: a tree of uniquely named groups of products."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.access import require_admin
 from application.errors import Conflict, NotFound, UnknownReference
-from application.patch import UNSET, changes
+from application.patch import UNSET, Unset, sent
 from application.ports import Clock, DuplicateKey, Page, ProductFilter, ProductSort, UnitOfWork
 from domain.catalog import Category, Product, name_key
 from domain.users import User
@@ -33,12 +34,12 @@ class CreateCategory:
 
 @dataclass(frozen=True, slots=True)
 class CategoryPatch:
-    name: object = UNSET
-    description: object = UNSET
-    parent_id: object = UNSET
+    name: str | Unset = UNSET
+    description: str | None | Unset = UNSET
+    parent_id: int | None | Unset = UNSET
 
 
-def create_category(uow: UnitOfWork, clock: Clock, actor: User, cmd: CreateCategory) -> CategoryView:
+def create_category(cmd: CreateCategory, *, uow: UnitOfWork, actor: User, clock: Clock) -> CategoryView:
     require_admin(actor, "create categories")
     category = Category.create(
         name=cmd.name, description=cmd.description, parent_id=cmd.parent_id, at=clock.now()
@@ -52,7 +53,7 @@ def create_category(uow: UnitOfWork, clock: Clock, actor: User, cmd: CreateCateg
     return CategoryView(category, 0)
 
 
-def list_categories(uow: UnitOfWork, limit: int, offset: int) -> Page[CategoryView]:
+def list_categories(limit: int, offset: int, *, uow: UnitOfWork) -> Page[CategoryView]:
     with uow:
         page = uow.categories.list(limit, offset)
         counts = uow.categories.count_active_products([c.id for c in page.items if c.id is not None])
@@ -60,7 +61,7 @@ def list_categories(uow: UnitOfWork, limit: int, offset: int) -> Page[CategoryVi
     return Page(views, page.total, page.limit, page.offset)
 
 
-def get_category(uow: UnitOfWork, category_id: int) -> CategoryDetail:
+def get_category(category_id: int, *, uow: UnitOfWork) -> CategoryDetail:
     with uow:
         category = _load(uow, category_id)
         products = uow.products.list(
@@ -70,21 +71,19 @@ def get_category(uow: UnitOfWork, category_id: int) -> CategoryDetail:
 
 
 def update_category(
-    uow: UnitOfWork, clock: Clock, actor: User, category_id: int, patch: CategoryPatch
+    category_id: int, patch: CategoryPatch, *, uow: UnitOfWork, actor: User, clock: Clock
 ) -> CategoryView:
     require_admin(actor, "change categories")
-    sent = changes(patch)
     with uow:
         category = _load(uow, category_id)
-        if "name" in sent and name_key(str(sent["name"])) != category.name_key:
-            _ensure_name_free(uow, str(sent["name"]))
-        if "name" in sent:
-            category.rename(str(sent["name"]))
-        if "description" in sent:
-            category.description = sent["description"]  # type: ignore[assignment]
-        if "parent_id" in sent:
-            parent_id = sent["parent_id"]
-            category.move_under(parent_id, _ancestry(uow, parent_id))  # type: ignore[arg-type]
+        if sent(patch.name) and name_key(patch.name) != category.name_key:
+            _ensure_name_free(uow, patch.name)
+        if sent(patch.name):
+            category.rename(patch.name)
+        if sent(patch.description):
+            category.description = patch.description
+        if sent(patch.parent_id):
+            category.move_under(patch.parent_id, _ancestry(uow, patch.parent_id))
         category.updated_at = clock.now()
         _store(uow, category, uow.categories.save)
         counts = uow.categories.count_active_products([category_id])
@@ -92,7 +91,7 @@ def update_category(
     return CategoryView(category, counts.get(category_id, 0))
 
 
-def delete_category(uow: UnitOfWork, actor: User, category_id: int) -> None:
+def delete_category(category_id: int, *, uow: UnitOfWork, actor: User) -> None:
     require_admin(actor, "delete categories")
     with uow:
         _load(uow, category_id)
@@ -125,7 +124,7 @@ def _ensure_name_free(uow: UnitOfWork, name: str) -> None:
         raise Conflict(f"a category named '{name}' already exists")
 
 
-def _store(uow: UnitOfWork, category: Category, write) -> None:  # type: ignore[no-untyped-def]
+def _store(uow: UnitOfWork, category: Category, write: Callable[[Category], None]) -> None:
     try:
         write(category)
     except DuplicateKey:

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 from application.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from application.orders import PlaceOrder, get_order, place_order
-from application.ports import AsyncUnitOfWork, Clock, IdempotencyRecord, TokenClaims, UnitOfWork
+from application.ports import Clock, IdempotencyRecord, TokenClaims, UnitOfWork, UnitOfWorkRunner
 from application.users import as_caller
 from domain.orders import Order
+from domain.users import User
 
 KEY_TTL = timedelta(hours=24)
 # A claim still unfinished after this long belongs to a request that died; its key may be reused.
@@ -47,7 +48,7 @@ def release_key(uow: UnitOfWork, user_id: int, key: str) -> None:
         uow.commit()
 
 
-def purge_expired_keys(uow: UnitOfWork, clock: Clock) -> int:
+def purge_expired_keys(*, uow: UnitOfWork, clock: Clock) -> int:
     with uow:
         purged = uow.idempotency.purge(clock.now() - KEY_TTL)
         uow.commit()
@@ -55,24 +56,31 @@ def purge_expired_keys(uow: UnitOfWork, clock: Clock) -> int:
 
 
 async def place_order_idempotently(
-    run: AsyncUnitOfWork, clock: Clock, claims: TokenClaims, cmd: PlaceOrder, key: str
+    cmd: PlaceOrder, key: str, *, runner: UnitOfWorkRunner, claims: TokenClaims, clock: Clock
 ) -> Order:
     """The first request with `key` places the order; a repeat with the same body gets that order back.
 
     Each step identifies the caller (the `claims` of a verified token) in its own transaction."""
     digest = fingerprint(cmd)
-    replay_id = await run.run(
-        as_caller, claims, lambda uow, actor: claim_key(uow, clock, actor.id, key, digest)
-    )
+
+    def claim(uow: UnitOfWork, actor: User | None) -> int | None:
+        assert actor is not None and actor.id is not None
+        return claim_key(uow, clock, actor.id, key, digest)
+
+    replay_id = await runner.run(as_caller, claims, claim)
     if replay_id is not None:
-        return await run.run(as_caller, claims, lambda uow, actor: get_order(uow, actor, replay_id))
+        return await runner.run(
+            as_caller, claims, lambda uow, actor: get_order(replay_id, uow=uow, actor=actor)
+        )
     try:
-        return await run.run(
-            as_caller, claims, lambda uow, actor: place_order(uow, clock, actor, cmd, idempotency_key=key)
+        return await runner.run(
+            as_caller,
+            claims,
+            lambda uow, actor: place_order(cmd, uow=uow, actor=actor, clock=clock, idempotency_key=key),
         )
     except BaseException:
         # The order was not placed: free the key so the client may retry with it.
-        await run.run(release_key, claims.user_id, key)
+        await runner.run(release_key, claims.user_id, key)
         raise
 
 

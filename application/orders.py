@@ -4,8 +4,8 @@ import secrets
 import string
 from dataclasses import dataclass, replace
 
-from application.access import require_admin, require_self_or_admin
-from application.errors import Forbidden, NotFound, PreconditionFailed, UnknownReference
+from application.access import require_admin, require_may_cancel, require_may_order_for, require_self_or_admin
+from application.errors import NotFound, PreconditionFailed, UnknownReference
 from application.ports import Clock, OrderFilter, OrderStats, Page, StaleVersion, UnitOfWork
 from domain.orders import Order, OrderStatus, StatusEvent, order_number
 from domain.users import User
@@ -27,20 +27,19 @@ class PlaceOrder:
 
 
 def place_order(
-    uow: UnitOfWork, clock: Clock, actor: User, cmd: PlaceOrder, idempotency_key: str | None = None
+    cmd: PlaceOrder, *, uow: UnitOfWork, actor: User, clock: Clock, idempotency_key: str | None = None
 ) -> Order:
     """Price the lines, take the stock and store the order in one transaction; on any error, nothing moves."""
     assert actor.id is not None
     buyer_id = cmd.user_id if cmd.user_id is not None else actor.id
-    if buyer_id != actor.id and not actor.is_admin:
-        raise Forbidden("only admins may place orders for another user")
+    require_may_order_for(actor, buyer_id)
     now = clock.now()
     with uow:
         # The actor was read in this transaction (see `as_caller`): no second read when buying for oneself.
         buyer = actor if buyer_id == actor.id else uow.users.get(buyer_id)
         if buyer is None:
             raise UnknownReference("user", buyer_id)
-        # Locked (in id order) until commit, so the stock the domain checks is the stock we take.
+        # Locked (in id order) until commit, so the stock the products check is the stock they give.
         products = uow.products.get_many([item.product_id for item in cmd.items], for_update=True)
         missing = [item.product_id for item in cmd.items if item.product_id not in products]
         if missing:
@@ -52,7 +51,7 @@ def place_order(
             actor_id=actor.id,
             at=now,
         )
-        uow.products.take_stock(order.quantities())
+        uow.products.move_stock(order.stock_changes)
         uow.orders.add(order)
         if idempotency_key is not None:
             assert order.id is not None
@@ -61,12 +60,14 @@ def place_order(
     return order
 
 
-def get_order(uow: UnitOfWork, actor: User, order_id: int) -> Order:
+def get_order(order_id: int, *, uow: UnitOfWork, actor: User) -> Order:
     with uow:
         return _load_visible(uow, actor, order_id)
 
 
-def list_orders(uow: UnitOfWork, actor: User, filters: OrderFilter, limit: int, offset: int) -> Page[Order]:
+def list_orders(
+    filters: OrderFilter, limit: int, offset: int, *, uow: UnitOfWork, actor: User
+) -> Page[Order]:
     """Customers always see only their own orders, whatever `user_id` they pass."""
     if not actor.is_admin:
         filters = replace(filters, user_id=actor.id)
@@ -74,49 +75,58 @@ def list_orders(uow: UnitOfWork, actor: User, filters: OrderFilter, limit: int, 
         return uow.orders.list(filters, limit, offset)
 
 
-def order_events(uow: UnitOfWork, actor: User, order_id: int) -> list[StatusEvent]:
+def order_events(order_id: int, *, uow: UnitOfWork, actor: User) -> list[StatusEvent]:
     with uow:
         _load_visible(uow, actor, order_id)
         return uow.orders.events(order_id)
 
 
 def change_order_status(
-    uow: UnitOfWork,
-    clock: Clock,
-    actor: User,
     order_id: int,
     to_status: OrderStatus,
     expected_version: int | None = None,
+    *,
+    uow: UnitOfWork,
+    actor: User,
+    clock: Clock,
 ) -> Order:
     require_admin(actor, "change an order's status")
     with uow:
         order = _load(uow, order_id, for_update=True)
         if expected_version is not None and expected_version != order.version:
             raise PreconditionFailed("order", order_id, order.version)
-        order.change_status(to_status, actor_id=actor.id, at=clock.now())
-        if to_status is OrderStatus.CANCELLED:
-            uow.products.return_stock(order.quantities())
-        _save(uow, order)
+        if to_status is OrderStatus.CANCELLED and order.status is not OrderStatus.CANCELLED:
+            _cancel(uow, order, actor, clock)
+        else:
+            order.change_status(to_status, actor_id=actor.id, at=clock.now())
+            _save(uow, order)
         uow.commit()
     return order
 
 
-def cancel_order(uow: UnitOfWork, clock: Clock, actor: User, order_id: int) -> Order:
+def cancel_order(order_id: int, *, uow: UnitOfWork, actor: User, clock: Clock) -> Order:
     """Cancel and put the stock back, once; cancelling a cancelled order changes nothing."""
-    assert actor.id is not None
     with uow:
         order = _load_visible(uow, actor, order_id, for_update=True)
-        if order.cancel(actor_id=actor.id, by_admin=actor.is_admin, at=clock.now()):
-            uow.products.return_stock(order.quantities())
-            _save(uow, order)
+        if order.status is not OrderStatus.CANCELLED:
+            require_may_cancel(actor, order)
+            _cancel(uow, order, actor, clock)
             uow.commit()
     return order
 
 
-def order_stats(uow: UnitOfWork, actor: User) -> OrderStats:
+def order_stats(*, uow: UnitOfWork, actor: User) -> OrderStats:
     require_admin(actor, "see order statistics")
     with uow:
         return uow.orders.stats()
+
+
+def _cancel(uow: UnitOfWork, order: Order, actor: User, clock: Clock) -> None:
+    """The one way an order is cancelled: the order says what goes back, the products take it."""
+    products = uow.products.get_many(order.product_ids(), for_update=True)
+    order.cancel(products, actor_id=actor.id, at=clock.now())
+    uow.products.move_stock(order.stock_changes)
+    _save(uow, order)
 
 
 def _new_suffix() -> str:

@@ -1,13 +1,16 @@
-"""Partial updates: a field left UNSET was not sent and must not change."""
+"""Partial updates: a field left UNSET was not sent and must not change; `None` is a value like any other."""
 
-from dataclasses import fields
-from typing import Any, Final
+from typing import Final, TypeGuard, TypeVar
+
+T = TypeVar("T")
 
 
-class _Unset:
-    _instance: "_Unset | None" = None
+class Unset:
+    """The type of UNSET, so a patch field reads `str | Unset` and keeps its value's type."""
 
-    def __new__(cls) -> "_Unset":
+    _instance: "Unset | None" = None
+
+    def __new__(cls) -> "Unset":
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -15,13 +18,10 @@ class _Unset:
     def __repr__(self) -> str:
         return "UNSET"
 
-    def __bool__(self) -> bool:
-        return False
+
+UNSET: Final = Unset()
 
 
-UNSET: Final = _Unset()
-
-
-def changes(patch: Any) -> dict[str, Any]:
-    """The fields of a patch dataclass that were actually sent."""
-    return {f.name: getattr(patch, f.name) for f in fields(patch) if getattr(patch, f.name) is not UNSET}
+def sent(value: T | Unset) -> TypeGuard[T]:
+    """True when the field was sent: narrows `T | Unset` to `T`."""
+    return value is not UNSET

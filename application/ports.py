@@ -10,7 +10,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
-from domain.catalog import Category, Product
+from domain.catalog import Category, Product, StockChange
 from domain.orders import Order, OrderStatus, StatusEvent
 from domain.users import User
 
@@ -129,18 +129,10 @@ class ProductRepository(Protocol):
         """Store a changed product; raise StaleVersion unless the row is at `product.version - 1`."""
         ...
 
-    def take_stock(self, quantities: dict[int, int]) -> None:
-        """Atomically take units from every product; raise InsufficientStock (and take nothing) when any
-        product has fewer units than asked."""
-        ...
-
-    def return_stock(self, quantities: dict[int, int]) -> None:
-        """Put units back (a cancelled order), each product's stock capped as `returned_stock` says."""
-        ...
-
-    def adjust_stock(self, product_id: int, delta: int, at: datetime) -> Product:
-        """Atomically add `delta` (may be negative) and bump the version; raise InsufficientStock
-        when the result would be below zero."""
+    def move_stock(self, changes: Sequence[StockChange]) -> None:
+        """Store the stock changes the products decided, each with its version bump, in one step. The
+        storage refuses (InsufficientStock, nothing stored) a change that would leave a stock below zero:
+        a safety net behind the domain's own check on rows locked for update."""
         ...
 
 
@@ -219,7 +211,7 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
 
-class AsyncUnitOfWork(Protocol):
+class UnitOfWorkRunner(Protocol):
     """Runs a use case written against `UnitOfWork` without blocking the event loop.
 
     Each call gets a fresh Unit of Work; transient database conflicts (serialization failures,

@@ -1,21 +1,14 @@
 """Use cases for products: CRUD with unique SKUs, optimistic versions and atomic stock changes."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from application.access import require_admin
-from application.errors import (
-    AuthenticationFailed,
-    Conflict,
-    Forbidden,
-    NotFound,
-    PreconditionFailed,
-    UnknownReference,
-)
-from application.patch import UNSET, changes
+from application.access import require_admin, require_may_see_inactive
+from application.errors import Conflict, NotFound, PreconditionFailed, UnknownReference
+from application.patch import UNSET, Unset, sent
 from application.ports import Clock, DuplicateKey, Page, ProductFilter, StaleVersion, UnitOfWork
 from domain.catalog import Product, normalize_sku
-from domain.errors import InvalidStockChange
 from domain.money import money
 from domain.users import User
 
@@ -32,16 +25,19 @@ class CreateProduct:
 
 @dataclass(frozen=True, slots=True)
 class ProductPatch:
-    name: object = UNSET
-    sku: object = UNSET
-    description: object = UNSET
-    price: object = UNSET
-    stock_quantity: object = UNSET
-    category_id: object = UNSET
-    is_active: object = UNSET
+    name: str | Unset = UNSET
+    sku: str | Unset = UNSET
+    description: str | None | Unset = UNSET
+    price: Decimal | Unset = UNSET
+    stock_quantity: int | Unset = UNSET
+    category_id: int | None | Unset = UNSET
+    is_active: bool | Unset = UNSET
+
+    def is_empty(self) -> bool:
+        return not any(sent(getattr(self, f.name)) for f in fields(self))
 
 
-def create_product(uow: UnitOfWork, clock: Clock, actor: User, cmd: CreateProduct) -> Product:
+def create_product(cmd: CreateProduct, *, uow: UnitOfWork, actor: User, clock: Clock) -> Product:
     require_admin(actor, "create products")
     product = Product.create(
         name=cmd.name,
@@ -61,48 +57,46 @@ def create_product(uow: UnitOfWork, clock: Clock, actor: User, cmd: CreateProduc
 
 
 def list_products(
-    uow: UnitOfWork, actor: User | None, filters: ProductFilter, limit: int, offset: int
+    filters: ProductFilter, limit: int, offset: int, *, uow: UnitOfWork, actor: User | None
 ) -> Page[Product]:
-    if filters.include_inactive and actor is None:
-        raise AuthenticationFailed("log in as an admin to list inactive products")
-    if filters.include_inactive and not actor.is_admin:
-        raise Forbidden("only admins may list inactive products")
+    if filters.include_inactive:
+        require_may_see_inactive(actor)
     with uow:
         return uow.products.list(filters, limit, offset)
 
 
-def get_product(uow: UnitOfWork, product_id: int) -> Product:
+def get_product(product_id: int, *, uow: UnitOfWork) -> Product:
     with uow:
         return _load(uow, product_id)
 
 
 def update_product(
-    uow: UnitOfWork,
-    clock: Clock,
-    actor: User,
     product_id: int,
     patch: ProductPatch,
     expected_version: int | None = None,
+    *,
+    uow: UnitOfWork,
+    actor: User,
+    clock: Clock,
 ) -> Product:
     require_admin(actor, "change products")
-    sent = changes(patch)
     with uow:
         product = _load(uow, product_id, for_update=True)
         _check_version(product, expected_version)
-        if not sent:
+        if patch.is_empty():
             return product
-        if "sku" in sent and normalize_sku(str(sent["sku"])) != product.sku:
-            _ensure_sku_free(uow, normalize_sku(str(sent["sku"])))
-        if "category_id" in sent:
-            _ensure_category(uow, sent["category_id"])  # type: ignore[arg-type]
-        _apply(product, sent)
+        if sent(patch.sku) and normalize_sku(patch.sku) != product.sku:
+            _ensure_sku_free(uow, normalize_sku(patch.sku))
+        if sent(patch.category_id):
+            _ensure_category(uow, patch.category_id)
+        _apply(product, patch)
         product.touch(clock.now())
         _save(uow, product)
         uow.commit()
     return product
 
 
-def delete_product(uow: UnitOfWork, clock: Clock, actor: User, product_id: int) -> None:
+def delete_product(product_id: int, *, uow: UnitOfWork, actor: User, clock: Clock) -> None:
     """Soft: orders keep referring to it; it just leaves the public list."""
     require_admin(actor, "delete products")
     with uow:
@@ -115,31 +109,35 @@ def delete_product(uow: UnitOfWork, clock: Clock, actor: User, product_id: int) 
 
 
 def adjust_stock(
-    uow: UnitOfWork, clock: Clock, actor: User, product_id: int, delta: int, reason: str | None = None
+    product_id: int, delta: int, reason: str | None = None, *, uow: UnitOfWork, actor: User, clock: Clock
 ) -> Product:
-    """Add or remove units atomically in the database, so concurrent adjustments never lose one."""
+    """Add or remove units on the row locked for update, so concurrent adjustments never lose one."""
     require_admin(actor, "adjust stock")
-    if delta == 0:
-        raise InvalidStockChange("a stock adjustment must not be zero")
     with uow:
-        _load(uow, product_id)
-        product = uow.products.adjust_stock(product_id, delta, clock.now())
+        product = _load(uow, product_id, for_update=True)
+        product.adjust_stock(delta, clock.now())
+        _save(uow, product)
         uow.commit()
     return product
 
 
-def _apply(product: Product, sent: dict[str, object]) -> None:
-    for name, value in sent.items():
-        if name == "name":
-            product.rename(str(value))
-        elif name == "sku":
-            product.sku = normalize_sku(str(value))
-        elif name == "price":
-            product.price = money(value)  # type: ignore[arg-type]
-        elif name == "stock_quantity":
-            product.set_stock(int(value))  # type: ignore[call-overload]
-        else:
-            setattr(product, name, value)
+def _apply(product: Product, patch: ProductPatch) -> None:
+    if sent(patch.name):
+        product.rename(patch.name)
+    if sent(patch.sku):
+        product.sku = normalize_sku(patch.sku)
+    if sent(patch.description):
+        product.description = patch.description
+    if sent(patch.price):
+        product.price = money(patch.price)
+    if sent(patch.stock_quantity):
+        product.set_stock(patch.stock_quantity)
+    if sent(patch.category_id):
+        product.category_id = patch.category_id
+    if patch.is_active is True:
+        product.activate()
+    elif patch.is_active is False:
+        product.deactivate()
 
 
 def _check_version(product: Product, expected_version: int | None) -> None:
@@ -164,7 +162,7 @@ def _ensure_sku_free(uow: UnitOfWork, sku: str) -> None:
         raise Conflict(f"a product with SKU {sku} already exists")
 
 
-def _store(uow: UnitOfWork, product: Product, write) -> None:  # type: ignore[no-untyped-def]
+def _store(uow: UnitOfWork, product: Product, write: Callable[[Product], None]) -> None:
     try:
         write(product)
     except DuplicateKey:

@@ -83,7 +83,7 @@ def _bucket(kind: str, subject: str | None, rate: Rate | None, per_account: bool
     return [Bucket(f"{kind}:{digest[:40]}", rate, per_account)]
 
 
-def purge_ended_windows(uow: UnitOfWork, clock: Clock) -> int:
+def purge_ended_windows(*, uow: UnitOfWork, clock: Clock) -> int:
     with uow:
         purged = uow.throttle.purge(clock.now())
         uow.commit()

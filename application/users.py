@@ -1,26 +1,24 @@
 """Use cases for users and authentication.
 
-Those that hash or check a password are async flows over `AsyncUnitOfWork`: they read what they need in
+Those that hash or check a password are async flows over a `UnitOfWorkRunner`: they read what they need in
 one short unit of work, await the (slow) hasher holding no connection, and write in another. The rest are
 plain use cases run inside one unit of work."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from application.access import require_admin, require_self_or_admin
+from application.access import require_admin, require_may_change_account_flags, require_self_or_admin
 from application.errors import (
     AuthenticationFailed,
     Conflict,
     CurrentPasswordRequired,
-    Forbidden,
     IncorrectPassword,
     NotFound,
 )
-from application.patch import UNSET, changes
+from application.patch import UNSET, Unset, sent
 from application.ports import (
     AccessToken,
-    AsyncUnitOfWork,
     Clock,
     DuplicateKey,
     Page,
@@ -28,6 +26,7 @@ from application.ports import (
     TokenClaims,
     TokenIssuer,
     UnitOfWork,
+    UnitOfWorkRunner,
     UserFilter,
 )
 from application.throttling import (
@@ -62,20 +61,28 @@ class LogIn:
 
 @dataclass(frozen=True, slots=True)
 class UserPatch:
-    email: object = UNSET
-    name: object = UNSET
-    password: object = UNSET
-    current_password: object = UNSET
-    is_active: object = UNSET
-    is_admin: object = UNSET
+    email: str | Unset = UNSET
+    name: str | Unset = UNSET
+    password: str | Unset = UNSET
+    current_password: str | Unset = UNSET
+    is_active: bool | Unset = UNSET
+    is_admin: bool | Unset = UNSET
+
+    def changes_credentials(self) -> bool:
+        return sent(self.email) or sent(self.password)
 
 
 async def register_user(
-    run: AsyncUnitOfWork, hasher: PasswordHasher, clock: Clock, cmd: RegisterUser, limits: Limits = NO_LIMITS
+    cmd: RegisterUser,
+    *,
+    runner: UnitOfWorkRunner,
+    hasher: PasswordHasher,
+    clock: Clock,
+    limits: Limits = NO_LIMITS,
 ) -> User:
-    await run.run(_admit_registration, clock, registration_buckets(limits, cmd.address), cmd.email)
+    await runner.run(_admit_registration, clock, registration_buckets(limits, cmd.address), cmd.email)
     password_hash = await hasher.hash(cmd.password)
-    return await run.run(_store_new_user, clock, cmd, password_hash)
+    return await runner.run(_store_new_user, clock, cmd, password_hash)
 
 
 def _admit_registration(uow: UnitOfWork, clock: Clock, buckets: list[Bucket], email: str) -> None:
@@ -95,21 +102,22 @@ def _store_new_user(uow: UnitOfWork, clock: Clock, cmd: RegisterUser, password_h
 
 
 async def authenticate(
-    run: AsyncUnitOfWork,
+    cmd: LogIn,
+    *,
+    runner: UnitOfWorkRunner,
     hasher: PasswordHasher,
     tokens: TokenIssuer,
     clock: Clock,
-    cmd: LogIn,
     limits: Limits = NO_LIMITS,
 ) -> AccessToken:
     """Unknown email, wrong password and deactivated account fail alike, and cost the same."""
     email = _login_name(cmd.email)
     buckets = login_buckets(limits, email or cmd.email.strip().lower(), cmd.address)
-    user = await run.run(_open_login, clock, buckets, email)
+    user = await runner.run(_open_login, clock, buckets, email)
     password_ok = await hasher.verify(cmd.password, user.password_hash if user else None)
     if user is None or not password_ok or not user.is_active:
         raise AuthenticationFailed("incorrect email or password")
-    await run.run(forgive_attempt, buckets)
+    await runner.run(forgive_attempt, buckets)
     return tokens.issue(user)
 
 
@@ -129,7 +137,7 @@ def _open_login(uow: UnitOfWork, clock: Clock, buckets: list[Bucket], email: str
         return uow.users.get_by_email(email)
 
 
-def log_out(uow: UnitOfWork, clock: Clock, actor: User) -> None:
+def log_out(*, uow: UnitOfWork, actor: User, clock: Clock) -> None:
     """Revokes every token of the caller's, on every device."""
     with uow:
         actor.revoke_tokens(clock.now())
@@ -146,7 +154,7 @@ def identify(uow: UnitOfWork, claims: TokenClaims) -> User:
     return user
 
 
-def as_caller(uow: UnitOfWork, claims: TokenClaims | None, work: Callable[[UnitOfWork, Any], T]) -> T:
+def as_caller(uow: UnitOfWork, claims: TokenClaims | None, work: Callable[[UnitOfWork, User | None], T]) -> T:
     """Run `work(uow, caller)` with the caller identified in the same transaction; None is anonymous.
 
     One transaction instead of two: the API pays for one connection checkout and one BEGIN per request."""
@@ -154,91 +162,97 @@ def as_caller(uow: UnitOfWork, claims: TokenClaims | None, work: Callable[[UnitO
         return work(uow, None if claims is None else identify(uow, claims))
 
 
-def get_user(uow: UnitOfWork, actor: User, user_id: int) -> User:
+def current_user(*, uow: UnitOfWork, actor: User) -> User:
+    """The caller, as identified in this unit of work."""
+    return actor
+
+
+def get_user(user_id: int, *, uow: UnitOfWork, actor: User) -> User:
     require_self_or_admin(actor, user_id, "user", user_id)
     with uow:
         return _load(uow, user_id)
 
 
-def list_users(uow: UnitOfWork, actor: User, filters: UserFilter, limit: int, offset: int) -> Page[User]:
+def list_users(filters: UserFilter, limit: int, offset: int, *, uow: UnitOfWork, actor: User) -> Page[User]:
     require_admin(actor, "list users")
     with uow:
         return uow.users.list(filters, limit, offset)
 
 
 async def update_user(
-    run: AsyncUnitOfWork,
-    hasher: PasswordHasher,
-    clock: Clock,
-    claims: TokenClaims,
     user_id: int,
     patch: UserPatch,
+    *,
+    runner: UnitOfWorkRunner,
+    claims: TokenClaims,
+    hasher: PasswordHasher,
+    clock: Clock,
     limits: Limits = NO_LIMITS,
 ) -> User:
     """Check, then hash (holding no connection), then write, re-checking that nothing moved meanwhile.
 
     Changing one's own e-mail or password needs the current password, whose wrong guesses count against
     the account's log-in limit; admins changing another user's do not."""
-    sent = changes(patch)
-    target = await run.run(as_caller, claims, lambda uow, actor: _plan_update(uow, actor, user_id, sent))
-    buckets: list[Bucket] = []
-    if _changes_own_credentials(claims.user_id, user_id, sent):
-        buckets = login_buckets(limits, target.email, None)
-        await run.run(count_attempt, buckets, clock.now())
-        if not await hasher.verify(str(sent["current_password"]), target.password_hash):
-            raise IncorrectPassword()
-    password_hash = await hasher.hash(str(sent["password"])) if "password" in sent else None
 
-    def apply(uow: UnitOfWork, actor: User) -> User:
-        user = _plan_update(uow, actor, user_id, sent)
+    def plan(uow: UnitOfWork, actor: User | None) -> User:
+        assert actor is not None
+        return _plan_update(uow, actor, user_id, patch)
+
+    target = await runner.run(as_caller, claims, plan)
+    buckets: list[Bucket] = []
+    if claims.user_id == user_id and patch.changes_credentials() and sent(patch.current_password):
+        buckets = login_buckets(limits, target.email, None)
+        await runner.run(count_attempt, buckets, clock.now())
+        if not await hasher.verify(patch.current_password, target.password_hash):
+            raise IncorrectPassword()
+    password_hash = await hasher.hash(patch.password) if sent(patch.password) else None
+
+    def apply(uow: UnitOfWork, actor: User | None) -> User:
+        user = plan(uow, actor)
         if user.credentials_version != target.credentials_version:
             raise Conflict("the account's credentials changed meanwhile; reload and retry")
-        _apply(user, sent, password_hash, clock)
+        _apply(user, patch, password_hash, clock)
         _save(uow, user)
         if buckets:
             uow.throttle.clear(buckets[0].key)
         uow.commit()
         return user
 
-    return await run.run(as_caller, claims, apply)
+    return await runner.run(as_caller, claims, apply)
 
 
-def _plan_update(uow: UnitOfWork, actor: User, user_id: int, sent: dict[str, Any]) -> User:
+def _plan_update(uow: UnitOfWork, actor: User, user_id: int, patch: UserPatch) -> User:
     """Who may change what; the user as stored now."""
     require_self_or_admin(actor, user_id, "user", user_id)
-    if ("is_active" in sent or "is_admin" in sent) and not actor.is_admin:
-        raise Forbidden("only admins may change is_active or is_admin")
-    if _changes_own_credentials(actor.id, user_id, sent) and "current_password" not in sent:
+    if sent(patch.is_active) or sent(patch.is_admin):
+        require_may_change_account_flags(actor)
+    if actor.id == user_id and patch.changes_credentials() and not sent(patch.current_password):
         raise CurrentPasswordRequired()
     with uow:
         user = _load(uow, user_id)
-        if "email" in sent and normalize_email(str(sent["email"])) != user.email:
-            _ensure_email_free(uow, normalize_email(str(sent["email"])))
+        if sent(patch.email) and normalize_email(patch.email) != user.email:
+            _ensure_email_free(uow, normalize_email(patch.email))
     return user
 
 
-def _changes_own_credentials(actor_id: int | None, user_id: int, sent: dict[str, Any]) -> bool:
-    return actor_id == user_id and ("email" in sent or "password" in sent)
-
-
-def _apply(user: User, sent: dict[str, Any], password_hash: str | None, clock: Clock) -> None:
+def _apply(user: User, patch: UserPatch, password_hash: str | None, clock: Clock) -> None:
     now = clock.now()
     user.updated_at = now
-    if "email" in sent:
-        user.change_email(str(sent["email"]))
-    if "name" in sent:
-        user.name = str(sent["name"])
-    if "is_admin" in sent:
-        user.is_admin = bool(sent["is_admin"])
-    if sent.get("is_active") is True:
+    if sent(patch.email):
+        user.change_email(patch.email)
+    if sent(patch.name):
+        user.name = patch.name
+    if sent(patch.is_admin):
+        user.is_admin = patch.is_admin
+    if patch.is_active is True:
         user.reactivate(now)
-    elif sent.get("is_active") is False:
+    elif patch.is_active is False:
         user.deactivate(now)
     if password_hash is not None:
         user.change_password(password_hash, now)
 
 
-def deactivate_user(uow: UnitOfWork, clock: Clock, actor: User, user_id: int) -> None:
+def deactivate_user(user_id: int, *, uow: UnitOfWork, actor: User, clock: Clock) -> None:
     require_self_or_admin(actor, user_id, "user", user_id)
     with uow:
         user = _load(uow, user_id)
@@ -249,12 +263,12 @@ def deactivate_user(uow: UnitOfWork, clock: Clock, actor: User, user_id: int) ->
 
 
 async def ensure_admin(
-    run: AsyncUnitOfWork, hasher: PasswordHasher, clock: Clock, email: str, password: str, name: str
+    email: str, password: str, name: str, *, runner: UnitOfWorkRunner, hasher: PasswordHasher, clock: Clock
 ) -> User:
     """Create an admin, or promote, reactivate and reset the password of an existing user (which revokes
     that user's earlier tokens); running it twice is harmless."""
     password_hash = await hasher.hash(password)
-    return await run.run(_store_admin, clock, email, password_hash, name)
+    return await runner.run(_store_admin, clock, email, password_hash, name)
 
 
 def _store_admin(uow: UnitOfWork, clock: Clock, email: str, password_hash: str, name: str) -> User:

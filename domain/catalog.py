@@ -17,6 +17,7 @@ from domain.money import money
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 MAX_STOCK = 2_147_483_647  # the stock column is a 32-bit integer
+MAX_ADJUSTMENT = 1_000_000_000
 
 
 def slugify(name: str) -> str:
@@ -33,6 +34,22 @@ def name_key(name: str) -> str:
     """What makes two category names the same: Unicode case folding of the NFKC form ('Ärger' = 'ÄRGER',
     'Straße' = 'STRASSE'), computed here so SQLite and PostgreSQL compare names alike."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+def check_adjustment(delta: int) -> None:
+    if delta == 0:
+        raise InvalidStockChange("a stock adjustment must not be zero")
+    if abs(delta) > MAX_ADJUSTMENT:
+        raise InvalidStockChange(f"a stock adjustment is at most {MAX_ADJUSTMENT:,} units either way")
+
+
+@dataclass(frozen=True, slots=True)
+class StockChange:
+    """Units that move into (positive) or out of (negative) one product's stock, as the product decided;
+    the repository stores them, with the version bump that goes with each."""
+
+    product_id: int
+    delta: int
 
 
 def returned_stock(stock: int, units: int) -> int:
@@ -126,21 +143,33 @@ class Product(Entity):
         self.name = name
         self.slug = slugify(name)
 
-    def ensure_can_supply(self, quantity: int) -> None:
-        """Raise unless this product is on sale and has `quantity` units in stock."""
+    def supply(self, quantity: int) -> "StockChange":
+        """Take `quantity` units for an order: only while on sale, and only units that are there."""
         if not self.is_active:
             raise ProductUnavailable(self._id())
         if quantity > self.stock_quantity:
             raise InsufficientStock(self._id(), quantity, self.stock_quantity)
+        return self._move(-quantity)
 
-    def adjust_stock(self, delta: int) -> None:
-        if delta == 0:
-            raise InvalidStockChange("a stock adjustment must not be zero")
+    def restock(self, units: int) -> "StockChange":
+        """Units back from a cancelled order, capped as `returned_stock` says."""
+        return self._move(returned_stock(self.stock_quantity, units) - self.stock_quantity)
+
+    def adjust_stock(self, delta: int, at: datetime) -> "StockChange":
+        """An admin's correction: any non-zero delta that keeps the stock within 0..MAX_STOCK."""
+        check_adjustment(delta)
         if self.stock_quantity + delta < 0:
             raise InsufficientStock(self._id(), -delta, self.stock_quantity)
         if self.stock_quantity + delta > MAX_STOCK:
             raise InvalidStockChange(f"stock cannot exceed {MAX_STOCK} units")
+        self.updated_at = at
+        return self._move(delta)
+
+    def _move(self, delta: int) -> "StockChange":
+        """Every change of stock bumps the version: the representation (and its ETag) changed."""
         self.stock_quantity += delta
+        self.version += 1
+        return StockChange(self._id(), delta)
 
     def set_stock(self, quantity: int) -> None:
         if not 0 <= quantity <= MAX_STOCK:
@@ -149,6 +178,9 @@ class Product(Entity):
 
     def deactivate(self) -> None:
         self.is_active = False
+
+    def activate(self) -> None:
+        self.is_active = True
 
     def touch(self, at: datetime) -> None:
         """Every change bumps the version (the ETag) and the update time."""

@@ -1,14 +1,14 @@
 """Orders: lines priced from the catalog at placement, and a status workflow with its history."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from domain.catalog import Product
+from domain.catalog import Product, StockChange
 from domain.entity import Entity
-from domain.errors import IllegalStatusChange, InactiveUser, InvalidOrder, OrderNotCancellable
+from domain.errors import IllegalStatusChange, InactiveUser, InvalidOrder
 from domain.money import money
 from domain.users import User
 
@@ -34,9 +34,6 @@ ALLOWED_CHANGES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.DELIVERED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
 }
-
-CANCELLABLE_BY_OWNER = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
-CANCELLABLE_BY_ADMIN = CANCELLABLE_BY_OWNER | {OrderStatus.PROCESSING}
 
 
 def can_change(from_status: OrderStatus, to_status: OrderStatus) -> bool:
@@ -90,8 +87,10 @@ class Order(Entity):
     lines: list[OrderLine] = field(default_factory=list)
     version: int = 1
     id: int | None = None
-    # Status events raised since the order was loaded; the repository stores them.
+    # Raised since the order was loaded, for the repositories to store: status events, and the stock the
+    # order took (placing) or gave back (cancelling).
     new_events: list[StatusEvent] = field(default_factory=list)
+    stock_changes: list[StockChange] = field(default_factory=list)
 
     @classmethod
     def place(
@@ -103,13 +102,12 @@ class Order(Entity):
         actor_id: int,
         at: datetime,
     ) -> "Order":
-        """Price every line from its product's current price and check that each can be supplied."""
+        """Price every line from its product's current price and take its units from the product."""
         assert buyer.id is not None
         if not buyer.is_active:
             raise InactiveUser(buyer.id)
         _check_lines([(product.id, quantity) for product, quantity in items])
-        for product, quantity in items:
-            product.ensure_can_supply(quantity)
+        taken = [product.supply(quantity) for product, quantity in items]
         lines = [OrderLine.for_product(product, quantity) for product, quantity in items]
         order = cls(
             order_number=number,
@@ -119,13 +117,14 @@ class Order(Entity):
             created_at=at,
             updated_at=at,
             lines=lines,
+            stock_changes=taken,
         )
         order.new_events.append(StatusEvent(None, OrderStatus.PENDING, at, actor_id))
         return order
 
-    def quantities(self) -> dict[int, int]:
-        """Units per product id: what placing took from stock and what cancelling gives back."""
-        return {line.product_id: line.quantity for line in self.lines}
+    def product_ids(self) -> list[int]:
+        """In id order: the order in which the products are locked."""
+        return sorted(line.product_id for line in self.lines)
 
     def change_status(self, to_status: OrderStatus, *, actor_id: int | None, at: datetime) -> None:
         if not can_change(self.status, to_status):
@@ -135,15 +134,11 @@ class Order(Entity):
         self.version += 1
         self.updated_at = at
 
-    def cancel(self, *, actor_id: int, by_admin: bool, at: datetime) -> bool:
-        """Cancel once: True when this call cancelled it, False when it already was."""
-        if self.status is OrderStatus.CANCELLED:
-            return False
-        allowed = CANCELLABLE_BY_ADMIN if by_admin else CANCELLABLE_BY_OWNER
-        if self.status not in allowed:
-            raise OrderNotCancellable(self.id, self.status.value)
+    def cancel(self, products: Mapping[int, Product], *, actor_id: int | None, at: datetime) -> None:
+        """Move to cancelled (where the status rules allow it) and give every line's units back to its
+        product (`products`: by id, loaded for update)."""
         self.change_status(OrderStatus.CANCELLED, actor_id=actor_id, at=at)
-        return True
+        self.stock_changes = [products[line.product_id].restock(line.quantity) for line in self.lines]
 
 
 def _check_lines(lines: Sequence[tuple[int | None, int]]) -> None:

@@ -57,7 +57,10 @@ def create_admin(
         raise typer.BadParameter(str(error), param_hint="--email") from None
     c = Container()
     user = _run_async(
-        c, ensure_admin(c.async_unit_of_work(), c.password_hasher(), c.clock(), email, password, name)
+        c,
+        ensure_admin(
+            email, password, name, runner=c.unit_of_work_runner(), hasher=c.password_hasher(), clock=c.clock()
+        ),
     )
     typer.echo(f"admin {user.email} (id {user.id}) is ready")
 
@@ -66,14 +69,14 @@ def create_admin(
 def purge_idempotency_keys() -> None:
     """Delete Idempotency-Key records older than 24 hours (run it daily, e.g. from cron)."""
     c = Container()
-    typer.echo(f"purged {purge_expired_keys(c.unit_of_work(), c.clock())} expired keys")
+    typer.echo(f"purged {purge_expired_keys(uow=c.unit_of_work(), clock=c.clock())} expired keys")
 
 
 @app.command("purge-throttle-windows")
 def purge_throttle_windows() -> None:
     """Delete log-in and registration throttle windows that have ended (run it daily, e.g. from cron)."""
     c = Container()
-    typer.echo(f"purged {purge_ended_windows(c.unit_of_work(), c.clock())} ended throttle windows")
+    typer.echo(f"purged {purge_ended_windows(uow=c.unit_of_work(), clock=c.clock())} ended throttle windows")
 
 
 @app.command("seed-demo")

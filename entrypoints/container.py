@@ -13,7 +13,7 @@ from adapters.settings import Settings
 from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engine, pool_capacity
 from adapters.sql.gate import FairGate
 from adapters.sql.health import DatabaseProbe
-from adapters.sql.unit_of_work import SqlAsyncUnitOfWork, sync_unit_of_work
+from adapters.sql.unit_of_work import SqlUnitOfWorkRunner, sync_unit_of_work
 
 
 class Container(containers.DeclarativeContainer):
@@ -29,15 +29,15 @@ class Container(containers.DeclarativeContainer):
     sync_engine = providers.Singleton(make_sync_engine, settings.provided.database_url, engine_options)
     async_engine = providers.Singleton(make_async_engine, settings.provided.database_url, engine_options)
 
-    # The CLI gets a fresh sync Unit of Work per use. The API's async one is a runner that takes a fresh
-    # connection (so a fresh Unit of Work) on every run, so one instance serves all requests.
+    # The CLI gets a fresh sync Unit of Work per use. The API's runner takes a fresh connection (so a fresh
+    # Unit of Work) on every run, so one instance serves all requests.
     unit_of_work = providers.Factory(sync_unit_of_work, sync_engine)
     pool_gate = providers.Singleton(
         FairGate,
         providers.Callable(pool_capacity, settings.provided.database_url, engine_options),
         settings.provided.pool_timeout,
     )
-    async_unit_of_work = providers.Singleton(SqlAsyncUnitOfWork, async_engine, pool_gate)
+    unit_of_work_runner = providers.Singleton(SqlUnitOfWorkRunner, async_engine, pool_gate)
     database_probe = providers.Factory(DatabaseProbe, async_engine, settings.provided.health_timeout)
 
     clock = providers.Singleton(SystemClock)
@@ -52,3 +52,11 @@ class Container(containers.DeclarativeContainer):
         issuer=settings.provided.token_issuer,
         audience=settings.provided.token_audience,
     )
+
+    # What use cases may ask for by name, bound once (see entrypoints.api.dependencies.Caller).
+    collaborators = providers.Singleton(
+        dict, clock=clock, hasher=password_hasher, tokens=token_issuer, limits=throttle_limits
+    )
+
+
+COLLABORATORS = frozenset({"clock", "hasher", "tokens", "limits"})

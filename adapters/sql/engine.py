@@ -80,7 +80,7 @@ def make_sync_engine(url: str, options: EngineOptions = EngineOptions()) -> Engi
 
 def make_async_engine(url: str, options: EngineOptions = EngineOptions()) -> AsyncEngine:
     # No ping, a round trip per request: the async Unit of Work replaces a connection that fails its first
-    # statement instead (SqlAsyncUnitOfWork.run).
+    # statement instead (SqlUnitOfWorkRunner.run).
     engine = create_async_engine(async_url(url), **_pool_options(url, options, pre_ping=False))
     _sqlite_pragmas(engine.sync_engine, url, options)
     return engine

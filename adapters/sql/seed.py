@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 
 from adapters.sql import mapping
-from adapters.sql.repositories import categories, products, users
+from adapters.sql.tables import categories, products, users
 from domain.catalog import Category
 
 BATCH = 5_000

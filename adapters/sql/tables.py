@@ -150,3 +150,15 @@ class ThrottleWindowRow(SQLModel, table=True):
     key: str = Field(max_length=80, primary_key=True)
     attempts: int
     window_ends: datetime = _timestamp(index=True)
+
+
+# The Core tables the repositories and statements are written against.
+users = UserRow.__table__
+categories = CategoryRow.__table__
+products = ProductRow.__table__
+orders = OrderRow.__table__
+order_lines = OrderLineRow.__table__
+order_events = OrderEventRow.__table__
+idempotency_keys = IdempotencyKeyRow.__table__
+counts = CategoryProductCountRow.__table__
+throttle_windows = ThrottleWindowRow.__table__

@@ -8,17 +8,12 @@ from sqlalchemy import case, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sql import mapping
-from adapters.sql.tables import ThrottleWindowRow
-from adapters.sql.transaction import Transaction
+from adapters.sql.base import SqlRepository
+from adapters.sql.tables import throttle_windows as windows
 from application.ports import Attempts
 
-windows = ThrottleWindowRow.__table__
 
-
-class SqlThrottleRepository:
-    def __init__(self, tx: Transaction) -> None:
-        self.tx = tx
-
+class SqlThrottleRepository(SqlRepository):
     def hit(self, key: str, now: datetime, window: timedelta) -> Attempts:
         dialect: Any = postgresql if self.tx.dialect_name == "postgresql" else sqlite
         statement = dialect.insert(windows).values(key=key, attempts=1, window_ends=now + window)

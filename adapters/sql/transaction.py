@@ -15,7 +15,9 @@ from sqlalchemy import Connection, CursorResult, Executable
 _BEGIN = {"sqlite": "BEGIN IMMEDIATE"}
 
 
-class Transaction:
+class OnDemandTransaction:
+    """A connection in the driver's autocommit mode that opens a transaction at its first write or lock."""
+
     def __init__(self) -> None:
         self.connection: Connection | None = None
         self.begun = False

@@ -1,7 +1,7 @@
-"""Units of Work over SQLAlchemy: a sync one (the CLI) and an async one (the API) sharing every query.
+"""The Unit of Work over SQLAlchemy, and the runner that gives the API a fresh one per use case.
 
-The async Unit of Work runs the same sync use case inside `AsyncConnection.run_sync`, so repositories and
-use cases are written once; SQLAlchemy's greenlet bridge makes each statement await the async driver."""
+The runner runs the same sync use case inside `AsyncConnection.run_sync`, so repositories and use cases are
+written once; SQLAlchemy's greenlet bridge makes each statement await the async driver."""
 
 import asyncio
 import logging
@@ -16,16 +16,14 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sql.categories import SqlCategoryRepository
 from adapters.sql.gate import FairGate
-from adapters.sql.repositories import (
-    SqlCategoryRepository,
-    SqlIdempotencyRepository,
-    SqlOrderRepository,
-    SqlProductRepository,
-    SqlUserRepository,
-)
+from adapters.sql.idempotency import SqlIdempotencyRepository
+from adapters.sql.orders import SqlOrderRepository
+from adapters.sql.products import SqlProductRepository
 from adapters.sql.throttle import SqlThrottleRepository
-from adapters.sql.transaction import Transaction
+from adapters.sql.transaction import OnDemandTransaction
+from adapters.sql.users import SqlUserRepository
 from application.errors import Conflict, RejectedValue, ServiceUnavailable
 
 T = TypeVar("T")
@@ -38,7 +36,7 @@ MAX_ATTEMPTS = 4
 
 class SqlUnitOfWork:
     """One connection, taken from `connect` at the outermost `with uow:`, and at most one transaction on it
-    at a time, opened by the first write or lock (see `Transaction`).
+    at a time, opened by the first write or lock (see `OnDemandTransaction`).
 
     `with` blocks nest: an inner block joins the outer unit, and only the outermost exit ends it, rolling
     back whatever was not committed. That lets the API identify the caller and run the use case in one
@@ -48,7 +46,7 @@ class SqlUnitOfWork:
         self._connect = connect
         self._opened: AbstractContextManager[Connection] | None = None
         self._depth = 0
-        self.tx = Transaction()
+        self.tx = OnDemandTransaction()
         self.users = SqlUserRepository(self.tx)
         self.categories = SqlCategoryRepository(self.tx)
         self.products = SqlProductRepository(self.tx)
@@ -116,7 +114,7 @@ def is_unavailable(error: BaseException) -> bool:
     return False
 
 
-class SqlAsyncUnitOfWork:
+class SqlUnitOfWorkRunner:
     """Runs `work(uow, ...)` on a fresh connection, retrying serialization failures and deadlocks."""
 
     def __init__(

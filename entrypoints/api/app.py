@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
@@ -35,6 +36,7 @@ def create_app(container: Container) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.container = container
     problems.install(app)
@@ -58,6 +60,13 @@ def create_app(container: Container) -> FastAPI:
     return app
 
 
+def operation_id(route: APIRoute) -> str:
+    """The route function's name in camelCase (`place_order` -> `placeOrder`): stable, conventional ids, so
+    a generated client reads `place_order.sync(...)`, not `new_order_orders_post`."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
 def _health(app: FastAPI, container: Container) -> None:
     @app.get(
         "/health",
@@ -65,7 +74,7 @@ def _health(app: FastAPI, container: Container) -> None:
         tags=["health"],
         responses={503: {"model": Health, "description": "The database is unreachable"}},
     )
-    async def health() -> JSONResponse:
+    async def check_health() -> JSONResponse:
         if await container.database_probe().ping():
             return JSONResponse({"status": "ok", "database": "ok"})
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)

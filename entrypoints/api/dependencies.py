@@ -1,43 +1,107 @@
-"""FastAPI dependencies: the container's collaborators and the caller, as `Annotated` aliases."""
+"""FastAPI dependencies: the caller, who runs use cases with the container's collaborators bound.
 
-from collections.abc import Callable
+Every use case has one shape: the request's data as positional arguments, then keyword-only `uow` and
+`actor` (one unit of work, the caller identified in it) or, for the async flows that hash passwords,
+`runner` and `claims`; plus whichever collaborators it names (`clock`, `hasher`, `tokens`, `limits`).
+A route names the use case and its data, nothing else: `await caller.run(cancel_order, order_id)`."""
+
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from application.errors import AuthenticationFailed
-from application.ports import AsyncUnitOfWork, Clock, PasswordHasher, TokenClaims, UnitOfWork
-from application.throttling import Limits
+from application.ports import TokenClaims, UnitOfWork, UnitOfWorkRunner
 from application.users import as_caller
-from entrypoints.container import Container
+from domain.users import User
+from entrypoints.container import COLLABORATORS, Container
 
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 T = TypeVar("T")
 
 
-async def get_container(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    is_flow: bool
+    collaborators: tuple[str, ...]
+    wants_actor: bool
+    wants_claims: bool
 
 
-ContainerDep = Annotated[Container, Depends(get_container)]
+@cache
+def _shape(use_case: Callable[..., Any]) -> _Shape:
+    """What a use case asks for, read once from its signature (Cosmic Python's inject_dependencies)."""
+    names = inspect.signature(use_case).parameters
+    return _Shape(
+        is_flow=inspect.iscoroutinefunction(use_case),
+        collaborators=tuple(name for name in names if name in COLLABORATORS),
+        wants_actor="actor" in names,
+        wants_claims="claims" in names,
+    )
 
 
-async def get_uow(container: ContainerDep) -> AsyncUnitOfWork:
-    return container.async_unit_of_work()  # type: ignore[no-any-return]
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent the request (the claims of a verified token; None when anonymous) and how to act as them.
+
+    The token's signature is checked when the route's dependencies are solved, before the body is read;
+    the user behind it is loaded (and the token's credentials version compared with theirs) in the same
+    transaction as the use case."""
+
+    claims: TokenClaims | None
+    runner: UnitOfWorkRunner
+    collaborators: Mapping[str, Any]
+
+    async def run(self, use_case: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        shape = _shape(use_case)
+        bound = {name: self.collaborators[name] for name in shape.collaborators} | kwargs
+        if shape.wants_claims:
+            bound["claims"] = self.claims
+        if shape.is_flow:
+            return await use_case(*args, runner=self.runner, **bound)
+
+        def work(uow: UnitOfWork, actor: User | None) -> Any:
+            if shape.wants_actor:
+                return use_case(*args, uow=uow, actor=actor, **bound)
+            return use_case(*args, uow=uow, **bound)
+
+        if not shape.wants_actor:  # nobody to identify: no need to read the caller
+            return await self.runner.run(work, None)
+        return await self.runner.run(as_caller, self.claims, work)
 
 
-async def get_clock(container: ContainerDep) -> Clock:
-    return container.clock()  # type: ignore[no-any-return]
+def _caller(request: Request, claims: TokenClaims | None) -> Caller:
+    container: Container = request.app.state.container
+    return Caller(claims, container.unit_of_work_runner(), container.collaborators())
 
 
-async def get_hasher(container: ContainerDep) -> PasswordHasher:
-    return container.password_hasher()  # type: ignore[no-any-return]
+def _claims(request: Request, token: str) -> TokenClaims:
+    return request.app.state.container.token_issuer().read(token)  # type: ignore[no-any-return]
 
 
-async def get_limits(container: ContainerDep) -> Limits:
-    return container.throttle_limits()  # type: ignore[no-any-return]
+async def current_caller(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Caller:
+    if not token:
+        raise AuthenticationFailed("this route needs a bearer token: log in at POST /auth/token")
+    return _caller(request, _claims(request, token))
+
+
+async def optional_caller(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Caller:
+    """Public routes that show more to admins: no token is anonymous, a bad token is still a 401."""
+    return _caller(request, _claims(request, token) if token else None)
+
+
+async def anonymous_caller(request: Request) -> Caller:
+    """Routes that are the same for everyone (and log-in, which must not depend on an old token)."""
+    return _caller(request, None)
+
+
+SignedIn = Annotated[Caller, Depends(current_caller)]
+Anyone = Annotated[Caller, Depends(optional_caller)]
+Public = Annotated[Caller, Depends(anonymous_caller)]
 
 
 async def client_address(request: Request) -> str | None:
@@ -45,54 +109,7 @@ async def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-Uow = Annotated[AsyncUnitOfWork, Depends(get_uow)]
-ClockDep = Annotated[Clock, Depends(get_clock)]
-HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
-LimitsDep = Annotated[Limits, Depends(get_limits)]
 ClientAddress = Annotated[str | None, Depends(client_address)]
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who sent the request (the claims of a verified token; None when anonymous) and how to act as them.
-
-    The token's signature is checked here, before the body is read; the user behind it is loaded (and the
-    token's credentials version compared with theirs) by `run`, in the same transaction as the use case."""
-
-    claims: TokenClaims | None
-    uow: AsyncUnitOfWork
-
-    async def run(self, work: Callable[[UnitOfWork, Any], T]) -> T:
-        """`work(uow, user)`: the user is the active account behind the token, or None if anonymous."""
-        return await self.uow.run(as_caller, self.claims, work)
-
-    @property
-    def signed_in(self) -> TokenClaims:
-        assert self.claims is not None, "only for routes that depend on SignedIn"
-        return self.claims
-
-
-def _claims(container: Container, token: str) -> TokenClaims:
-    return container.token_issuer().read(token)  # type: ignore[no-any-return]
-
-
-async def current_caller(
-    container: ContainerDep, uow: Uow, token: Annotated[str | None, Depends(bearer)]
-) -> Caller:
-    if not token:
-        raise AuthenticationFailed("this route needs a bearer token: log in at POST /auth/token")
-    return Caller(_claims(container, token), uow)
-
-
-async def optional_caller(
-    container: ContainerDep, uow: Uow, token: Annotated[str | None, Depends(bearer)]
-) -> Caller:
-    """Public routes that show more to admins: no token is anonymous, a bad token is still a 401."""
-    return Caller(_claims(container, token) if token else None, uow)
-
-
-SignedIn = Annotated[Caller, Depends(current_caller)]
-Anyone = Annotated[Caller, Depends(optional_caller)]
 
 
 async def expected_version(

@@ -1,7 +1,8 @@
 """In-memory implementations of every repository port and a Unit of Work that keeps nothing uncommitted.
 
-They back the fast unit tests; the shared repository contract suite runs against them and the SQL
-adapters alike, so they behave as the database does (unique keys, versions, atomic stock, SET NULL)."""
+Test doubles, not shipped: they back the fast unit tests; the shared repository contract suite runs
+against them and the SQL adapters alike, so they behave as the database does (unique keys, versions,
+atomic stock, SET NULL)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from application.ports import (
     StaleVersion,
     UserFilter,
 )
-from domain.catalog import Category, Product, name_key, returned_stock
+from domain.catalog import Category, Product, StockChange, name_key
 from domain.errors import InsufficientStock
 from domain.orders import Order, OrderStatus, StatusEvent
 from domain.users import User
@@ -196,24 +197,15 @@ class InMemoryProductRepository(_Repository):
         self._ensure_unique(product)
         self.t.products[product.id] = copy.deepcopy(product)
 
-    def take_stock(self, quantities: dict[int, int]) -> None:
-        for product_id in sorted(quantities):  # check every line before taking any
-            stored = self.t.products[product_id]
-            if stored.stock_quantity < quantities[product_id]:
-                raise InsufficientStock(product_id, quantities[product_id], stored.stock_quantity)
-        for product_id, quantity in quantities.items():
-            self.t.products[product_id].stock_quantity -= quantity
-
-    def return_stock(self, quantities: dict[int, int]) -> None:
-        for product_id, quantity in quantities.items():
-            product = self.t.products[product_id]
-            product.stock_quantity = returned_stock(product.stock_quantity, quantity)
-
-    def adjust_stock(self, product_id: int, delta: int, at: datetime) -> Product:
-        stored = self.t.products[product_id]
-        stored.adjust_stock(delta)
-        stored.touch(at)
-        return copy.deepcopy(stored)
+    def move_stock(self, changes: Sequence[StockChange]) -> None:
+        for change in changes:  # check every change before applying any, as the one SQL statement does
+            stored = self.t.products[change.product_id]
+            if stored.stock_quantity + change.delta < 0:
+                raise InsufficientStock(change.product_id, -change.delta, stored.stock_quantity)
+        for change in changes:
+            stored = self.t.products[change.product_id]
+            stored.stock_quantity += change.delta
+            stored.version += 1
 
     def _ensure_unique(self, product: Product) -> None:
         if any(p.sku == product.sku and p.id != product.id for p in self.t.products.values()):
@@ -372,7 +364,7 @@ class InMemoryUnitOfWork:
         self._working = None
 
 
-class InMemoryAsyncUnitOfWork:
+class InMemoryUnitOfWorkRunner:
     """Runs a use case on a fresh in-memory Unit of Work over one shared store."""
 
     def __init__(self, store: InMemoryStore | None = None) -> None:

@@ -33,19 +33,23 @@ class SyncRunner:
 
 def admin(engine: Engine) -> User:
     return asyncio.run(
-        ensure_admin(SyncRunner(engine), hasher, clock, "admin@shop.test", "adminpass", "Admin")
+        ensure_admin(
+            "admin@shop.test", "adminpass", "Admin", runner=SyncRunner(engine), hasher=hasher, clock=clock
+        )
     )
 
 
 def customer(engine: Engine, email: str) -> User:
     return asyncio.run(
-        register_user(SyncRunner(engine), hasher, clock, RegisterUser(email, "C", "password1"))
+        register_user(
+            RegisterUser(email, "C", "password1"), runner=SyncRunner(engine), hasher=hasher, clock=clock
+        )
     )
 
 
 def product(engine: Engine, actor: User, sku: str, stock: int, price: str = "10.00", **kw: Any) -> Product:
     cmd = CreateProduct(f"Product {sku}", sku, Decimal(price), None, stock, **kw)
-    return create_product(sync_unit_of_work(engine), clock, actor, cmd)
+    return create_product(cmd, uow=sync_unit_of_work(engine), actor=actor, clock=clock)
 
 
 class StatementCounter:

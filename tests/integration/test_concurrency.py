@@ -53,7 +53,7 @@ def test_second_order_for_the_last_unit_waits_then_fails(pg: Engine) -> None:
 
         def second_order() -> None:
             try:
-                outcome["order"] = place_order(sync_unit_of_work(pg), clock, bob, cmd)
+                outcome["order"] = place_order(cmd, uow=sync_unit_of_work(pg), actor=bob, clock=clock)
             except InsufficientStock as error:
                 outcome["error"] = error
 
@@ -76,7 +76,7 @@ def test_many_concurrent_orders_for_few_units_never_oversell(pg: Engine) -> None
     def attempt(buyer_index: int) -> bool:
         start.wait()
         try:
-            place_order(sync_unit_of_work(pg), clock, buyers[buyer_index % len(buyers)], cmd)
+            place_order(cmd, uow=sync_unit_of_work(pg), actor=buyers[buyer_index % len(buyers)], clock=clock)
             return True
         except InsufficientStock:
             return False

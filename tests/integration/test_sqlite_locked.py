@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from adapters.settings import Settings
 from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engine
-from adapters.sql.unit_of_work import MAX_ATTEMPTS, SqlAsyncUnitOfWork
+from adapters.sql.unit_of_work import MAX_ATTEMPTS, SqlUnitOfWorkRunner
 from application.errors import ServiceUnavailable
 from application.users import RegisterUser, register_user
 from entrypoints.api.app import create_app
@@ -40,12 +40,12 @@ def users(url: str) -> int:
 def test_locked_database_is_retried_then_unavailable(sqlite_url: str, locked: sqlite3.Connection) -> None:
     async def scenario() -> int:
         engine = make_async_engine(sqlite_url, EngineOptions(sqlite_busy_timeout_ms=20))
-        runner = SqlAsyncUnitOfWork(engine)
+        runner = SqlUnitOfWorkRunner(engine)
         cmd = RegisterUser("ann@shop.test", "Ann", "password1")
         with pytest.raises(ServiceUnavailable):
-            await register_user(runner, FastPasswordHasher(), clock, cmd)
+            await register_user(cmd, runner=runner, hasher=FastPasswordHasher(), clock=clock)
         locked.execute("ROLLBACK")  # the other writer finishes
-        await register_user(runner, FastPasswordHasher(), clock, cmd)
+        await register_user(cmd, runner=runner, hasher=FastPasswordHasher(), clock=clock)
         locked.execute("BEGIN IMMEDIATE")
         await engine.dispose()
         return runner.retries

@@ -21,10 +21,10 @@ def seeded(engine: Engine):
     items = [product(engine, boss, f"P-{i}", stock=100) for i in range(4)]
     orders = [
         place_order(
-            sync_unit_of_work(engine),
-            clock,
-            ann,
             PlaceOrder((OrderItem(items[i % 4].id, 1), OrderItem(items[(i + 1) % 4].id, 2))),
+            uow=sync_unit_of_work(engine),
+            actor=ann,
+            clock=clock,
         )
         for i in range(25)
     ]
@@ -40,7 +40,7 @@ def test_order_list_is_four_statements(seeded, page_size: int) -> None:
     engine, ann, _, _ = seeded
     with count_statements(engine) as counter:
         page = as_request(
-            engine, ann.id, lambda uow, actor: list_orders(uow, actor, OrderFilter(), page_size, 0)
+            engine, ann.id, lambda uow, actor: list_orders(OrderFilter(), page_size, 0, uow=uow, actor=actor)
         )
     assert len(page.items) == page_size and all(len(o.lines) == 2 for o in page.items)
     assert counter.count == 4, counter.statements  # caller, count, page, lines of the page
@@ -54,7 +54,9 @@ def test_anonymous_product_list_is_two_statements(seeded, page_size: int) -> Non
         page = as_request(
             engine,
             None,
-            lambda uow, actor: list_products(uow, actor, ProductFilter(sort=ProductSort.PRICE), page_size, 0),
+            lambda uow, actor: list_products(
+                ProductFilter(sort=ProductSort.PRICE), page_size, 0, uow=uow, actor=actor
+            ),
         )
     assert len(page.items) == page_size
     assert counter.count == 2, counter.statements  # count, page
@@ -64,7 +66,7 @@ def test_anonymous_product_list_is_two_statements(seeded, page_size: int) -> Non
 def test_order_detail_is_three_statements(seeded) -> None:
     engine, ann, _, orders = seeded
     with count_statements(engine) as counter:
-        order = as_request(engine, ann.id, lambda uow, actor: get_order(uow, actor, orders[0].id))
+        order = as_request(engine, ann.id, lambda uow, actor: get_order(orders[0].id, uow=uow, actor=actor))
     assert len(order.lines) == 2
     assert counter.count == 3, counter.statements  # caller, order, its lines
     assert not counter.opened_a_transaction
@@ -75,7 +77,7 @@ def test_placing_an_order_is_a_fixed_number_of_statements_whatever_its_lines(see
     engine, ann, items, _ = seeded
     cmd = PlaceOrder(tuple(OrderItem(items[i].id, 1) for i in range(lines)))
     with count_statements(engine) as counter:
-        as_request(engine, ann.id, lambda uow, actor: place_order(uow, clock, actor, cmd))
+        as_request(engine, ann.id, lambda uow, actor: place_order(cmd, uow=uow, actor=actor, clock=clock))
     # caller (also the buyer), BEGIN, products locked, one stock update for all lines, then the order, its
     # lines and its event: one statement on PostgreSQL; on SQLite three inserts, the driver sending one
     # per line. Then COMMIT.
@@ -90,9 +92,14 @@ def test_the_hot_paths_are_compiled_once_then_served_from_the_cache(seeded) -> N
     engine, ann, items, orders = seeded
     cmd = PlaceOrder((OrderItem(items[0].id, 1), OrderItem(items[1].id, 1)))
     paths = [
-        (ann.id, lambda uow, actor: place_order(uow, clock, actor, cmd)),
-        (None, lambda uow, actor: list_products(uow, actor, ProductFilter(sort=ProductSort.PRICE), 5, 0)),
-        (ann.id, lambda uow, actor: get_order(uow, actor, orders[0].id)),
+        (ann.id, lambda uow, actor: place_order(cmd, uow=uow, actor=actor, clock=clock)),
+        (
+            None,
+            lambda uow, actor: list_products(
+                ProductFilter(sort=ProductSort.PRICE), 5, 0, uow=uow, actor=actor
+            ),
+        ),
+        (ann.id, lambda uow, actor: get_order(orders[0].id, uow=uow, actor=actor)),
     ]
     for user_id, work in paths:
         runs = []

@@ -8,8 +8,8 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from adapters.sql.engine import make_async_engine, make_sync_engine
-from adapters.sql.repositories import users
-from adapters.sql.unit_of_work import SqlAsyncUnitOfWork, sync_unit_of_work
+from adapters.sql.tables import users
+from adapters.sql.unit_of_work import SqlUnitOfWorkRunner, sync_unit_of_work
 from application.ports import UnitOfWork
 from domain.users import User
 from tests.integration.helpers import admin, product
@@ -58,7 +58,7 @@ def test_a_unit_of_work_can_run_several_transactions(engine: Engine) -> None:
 def test_async_unit_of_work_commits_and_rolls_back(database_url: str, engine: Engine) -> None:
     async def scenario() -> None:
         async_engine = make_async_engine(database_url)
-        runner = SqlAsyncUnitOfWork(async_engine)
+        runner = SqlUnitOfWorkRunner(async_engine)
         await runner.run(add_user, True, "kept@b.test")
         await runner.run(add_user, False, "dropped@b.test")
 
@@ -94,7 +94,7 @@ def test_async_unit_of_work_retries_serialization_failures(database_url: str, en
 
     async def scenario() -> int:
         async_engine = make_async_engine(database_url)
-        runner = SqlAsyncUnitOfWork(async_engine)
+        runner = SqlUnitOfWorkRunner(async_engine)
         await runner.run(flaky)
         await async_engine.dispose()
         return runner.retries
@@ -127,7 +127,7 @@ def test_a_dead_pooled_connection_is_replaced_without_an_error(clean_postgres: s
 
     async def scenario() -> tuple[int, int]:
         async_engine = make_async_engine(clean_postgres)
-        runner = SqlAsyncUnitOfWork(async_engine)
+        runner = SqlUnitOfWorkRunner(async_engine)
         await runner.run(add_user, True, "before@b.test")  # leaves a connection in the pool
         with engine.connect() as killer:
             killed = killer.execute(

@@ -16,7 +16,7 @@ from domain.catalog import Product
 from domain.orders import Order
 from domain.users import User
 from tests.doubles.clock import FixedClock
-from tests.doubles.memory import InMemoryAsyncUnitOfWork, InMemoryStore, InMemoryUnitOfWork
+from tests.doubles.memory import InMemoryStore, InMemoryUnitOfWork, InMemoryUnitOfWorkRunner
 from tests.doubles.security import FastPasswordHasher
 
 T = TypeVar("T")
@@ -66,22 +66,35 @@ class World:
 
     def __init__(self, uow: InMemoryUnitOfWork, clock: FixedClock, hasher: FastPasswordHasher) -> None:
         self.uow, self.clock, self.hasher = uow, clock, hasher
-        self.run = InMemoryAsyncUnitOfWork(uow.store)
+        self.run = InMemoryUnitOfWorkRunner(uow.store)
         self._admin: User | None = None
 
     @property
     def admin(self) -> User:
         if self._admin is None:
             self._admin = done(
-                ensure_admin(self.run, self.hasher, self.clock, "admin@shop.test", "adminpass", "Admin")
+                ensure_admin(
+                    "admin@shop.test",
+                    "adminpass",
+                    "Admin",
+                    runner=self.run,
+                    hasher=self.hasher,
+                    clock=self.clock,
+                )
             )
         return self._admin
 
     def customer(self, email: str = "ann@shop.test") -> User:
-        return done(register_user(self.run, self.hasher, self.clock, RegisterUser(email, "Ann", "password1")))
+        return done(
+            register_user(
+                RegisterUser(email, "Ann", "password1"), runner=self.run, hasher=self.hasher, clock=self.clock
+            )
+        )
 
     def category(self, name: str = "Books", parent_id: int | None = None) -> int:
-        view = create_category(self.uow, self.clock, self.admin, CreateCategory(name, None, parent_id))
+        view = create_category(
+            CreateCategory(name, None, parent_id), uow=self.uow, actor=self.admin, clock=self.clock
+        )
         assert view.category.id is not None
         return view.category.id
 
@@ -89,11 +102,11 @@ class World:
         self, sku: str = "SKU-1", price: str = "10.00", stock: int = 10, category_id: int | None = None
     ) -> Product:
         cmd = CreateProduct(f"Product {sku}", sku, Decimal(price), None, stock, category_id)
-        return create_product(self.uow, self.clock, self.admin, cmd)
+        return create_product(cmd, uow=self.uow, actor=self.admin, clock=self.clock)
 
     def order(self, buyer: User, *lines: tuple[Product, int]) -> Order:
         items = tuple(OrderItem(p.id, q) for p, q in lines)
-        return place_order(self.uow, self.clock, buyer, PlaceOrder(items))
+        return place_order(PlaceOrder(items), uow=self.uow, actor=buyer, clock=self.clock)
 
     def stock(self, product: Product) -> int:
         return self.uow.store.tables.products[product.id].stock_quantity

@@ -5,14 +5,14 @@ from decimal import Decimal
 
 import pytest
 
-from domain.catalog import Category, Product, slugify
+from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product, StockChange, slugify
 from domain.errors import (
     CategoryCycle,
+    IllegalStatusChange,
     InactiveUser,
     InsufficientStock,
     InvalidOrder,
     InvalidStockChange,
-    OrderNotCancellable,
     ProductUnavailable,
 )
 from domain.money import money
@@ -52,7 +52,13 @@ def test_placing_prices_lines_and_total_from_current_prices() -> None:
     assert order.total_amount == Decimal("150.07")
     assert order.status is OrderStatus.PENDING
     assert [(e.from_status, e.to_status) for e in order.new_events] == [(None, OrderStatus.PENDING)]
-    assert order.quantities() == {1: 3, 2: 1}
+
+
+def test_placing_takes_each_lines_units_from_its_product_and_bumps_its_version() -> None:
+    first, second = product(1, stock=5), product(2, stock=1)
+    order = place((first, 3), (second, 1))
+    assert order.stock_changes == [StockChange(1, -3), StockChange(2, -1)]
+    assert [(p.stock_quantity, p.version) for p in (first, second)] == [(2, 2), (0, 2)]
 
 
 def test_a_product_cannot_supply_more_than_its_stock() -> None:
@@ -82,47 +88,55 @@ def test_structurally_invalid_orders(items: list[tuple[int, int]]) -> None:
         place(*[(product(pid, stock=2000), q) for pid, q in items])
 
 
-def test_cancel_happens_once_and_respects_who_cancels() -> None:
-    order = place((product(1), 1))
-    assert order.cancel(actor_id=1, by_admin=False, at=AT) is True
-    assert order.cancel(actor_id=1, by_admin=False, at=AT) is False
+def test_cancelling_gives_every_lines_units_back() -> None:
+    first, second = product(1, stock=5), product(2, stock=5)
+    order = place((first, 3), (second, 1))
+    order.cancel({1: first, 2: second}, actor_id=7, at=AT)
     assert order.status is OrderStatus.CANCELLED
-    assert len(order.new_events) == 2
+    assert order.stock_changes == [StockChange(1, 3), StockChange(2, 1)]
+    assert [(p.stock_quantity, p.version) for p in (first, second)] == [(5, 3), (5, 3)]
+    assert [(e.from_status, e.to_status, e.actor_id) for e in order.new_events][-1] == (
+        OrderStatus.PENDING,
+        OrderStatus.CANCELLED,
+        7,
+    )
 
 
-@pytest.mark.parametrize(
-    ("status", "by_admin", "allowed"),
-    [
-        ("pending", False, True),
-        ("confirmed", False, True),
-        ("processing", False, False),
-        ("processing", True, True),
-        ("shipped", True, False),
-        ("delivered", True, False),
-    ],
-)
-def test_who_may_cancel_when(status: str, by_admin: bool, allowed: bool) -> None:
-    order = place((product(1), 1))
+def test_returned_units_never_push_stock_past_the_maximum() -> None:
+    full = product(1, stock=10)
+    order = place((full, 4))
+    full.set_stock(MAX_STOCK - 1)
+    order.cancel({1: full}, actor_id=1, at=AT)
+    assert full.stock_quantity == MAX_STOCK and order.stock_changes == [StockChange(1, 1)]
+
+
+@pytest.mark.parametrize("status", ["shipped", "delivered", "cancelled"])
+def test_an_order_past_processing_cannot_be_cancelled(status: str) -> None:
+    item = product(1)
+    order = place((item, 1))
     order.status = OrderStatus(status)
-    if allowed:
-        assert order.cancel(actor_id=9, by_admin=by_admin, at=AT)
-    else:
-        with pytest.raises(OrderNotCancellable):
-            order.cancel(actor_id=9, by_admin=by_admin, at=AT)
-        assert order.status is OrderStatus(status)
+    with pytest.raises(IllegalStatusChange):
+        order.cancel({1: item}, actor_id=1, at=AT)
+    assert (order.status, item.stock_quantity) == (OrderStatus(status), 4)
 
 
 def test_stock_adjustment_rules() -> None:
     p = product(1, stock=3)
-    p.adjust_stock(-3)
-    assert p.stock_quantity == 0
-    with pytest.raises(InsufficientStock):
-        p.adjust_stock(-1)
+    assert p.adjust_stock(-3, AT) == StockChange(1, -3)
+    assert (p.stock_quantity, p.version) == (0, 2)
+    for bad, error in [
+        (-1, InsufficientStock),
+        (0, InvalidStockChange),
+        (MAX_ADJUSTMENT + 1, InvalidStockChange),
+    ]:
+        with pytest.raises(error):
+            p.adjust_stock(bad, AT)
+    p.set_stock(MAX_STOCK - 1)
     with pytest.raises(InvalidStockChange):
-        p.adjust_stock(0)
+        p.adjust_stock(2, AT)
     with pytest.raises(InvalidStockChange):
         p.set_stock(-1)
-    assert p.stock_quantity == 0
+    assert (p.stock_quantity, p.version) == (MAX_STOCK - 1, 2)
 
 
 def test_product_normalizes_sku_and_price_and_bumps_version() -> None:

@@ -41,7 +41,7 @@ from domain.errors import (
     ProductUnavailable,
 )
 from domain.orders import OrderStatus
-from tests.doubles.memory import InMemoryAsyncUnitOfWork
+from tests.doubles.memory import InMemoryUnitOfWorkRunner
 from tests.unit.conftest import dump
 
 
@@ -87,7 +87,7 @@ def test_failed_placement_changes_nothing(world, uow, clock, case):
         user_id, expected = bob.id, Forbidden
     before = dump(uow.store)
     with pytest.raises(expected) as raised:
-        place_order(uow, clock, ann, PlaceOrder(items, user_id))
+        place_order(PlaceOrder(items, user_id), uow=uow, actor=ann, clock=clock)
     assert dump(uow.store) == before
     if case == "insufficient":
         assert "insufficient stock" in str(raised.value) and str(b.id) in str(raised.value)
@@ -96,7 +96,7 @@ def test_failed_placement_changes_nothing(world, uow, clock, case):
 def test_admin_may_order_for_another_user(world, uow, clock):
     ann = world.customer()
     p = world.product()
-    order = place_order(uow, clock, world.admin, PlaceOrder((OrderItem(p.id, 1),), ann.id))
+    order = place_order(PlaceOrder((OrderItem(p.id, 1),), ann.id), uow=uow, actor=world.admin, clock=clock)
     assert order.user_id == ann.id
     assert uow.store.tables.events[order.id][0].actor_id == world.admin.id
 
@@ -106,19 +106,24 @@ def test_customers_see_only_their_orders(world, uow):
     p = world.product(stock=10)
     mine = world.order(ann, (p, 1))
     theirs = world.order(bob, (p, 1))
-    assert get_order(uow, ann, mine.id).id == mine.id
-    assert get_order(uow, world.admin, theirs.id).id == theirs.id
+    assert get_order(mine.id, uow=uow, actor=ann).id == mine.id
+    assert get_order(theirs.id, uow=uow, actor=world.admin).id == theirs.id
     with pytest.raises(NotFound):
-        get_order(uow, ann, theirs.id)
+        get_order(theirs.id, uow=uow, actor=ann)
     with pytest.raises(NotFound):
-        order_events(uow, ann, theirs.id)
+        order_events(theirs.id, uow=uow, actor=ann)
     with pytest.raises(NotFound):
-        get_order(uow, ann, 999)
-    assert [o.id for o in list_orders(uow, ann, OrderFilter(user_id=bob.id), 20, 0).items] == [mine.id]
-    assert {o.id for o in list_orders(uow, world.admin, OrderFilter(), 20, 0).items} == {mine.id, theirs.id}
-    assert [o.id for o in list_orders(uow, world.admin, OrderFilter(user_id=bob.id), 20, 0).items] == [
-        theirs.id
+        get_order(999, uow=uow, actor=ann)
+    assert [o.id for o in list_orders(OrderFilter(user_id=bob.id), 20, 0, uow=uow, actor=ann).items] == [
+        mine.id
     ]
+    assert {o.id for o in list_orders(OrderFilter(), 20, 0, uow=uow, actor=world.admin).items} == {
+        mine.id,
+        theirs.id,
+    }
+    assert [
+        o.id for o in list_orders(OrderFilter(user_id=bob.id), 20, 0, uow=uow, actor=world.admin).items
+    ] == [theirs.id]
 
 
 def test_list_orders_newest_first_with_filters(world, uow, clock):
@@ -129,15 +134,17 @@ def test_list_orders_newest_first_with_filters(world, uow, clock):
     first = world.order(ann, (p, 1))
     clock.advance(timedelta(hours=1))
     second = world.order(ann, (p, 1))
-    change_order_status(uow, clock, world.admin, second.id, OrderStatus.CONFIRMED)
-    page = list_orders(uow, ann, OrderFilter(), 20, 0)
+    change_order_status(second.id, OrderStatus.CONFIRMED, uow=uow, actor=world.admin, clock=clock)
+    page = list_orders(OrderFilter(), 20, 0, uow=uow, actor=ann)
     assert [o.id for o in page.items] == [second.id, first.id] and page.items[0].lines
-    assert [o.id for o in list_orders(uow, ann, OrderFilter(status=OrderStatus.PENDING), 20, 0).items] == [
-        first.id
-    ]
-    later = list_orders(uow, ann, OrderFilter(created_from=clock.now()), 20, 0)
+    assert [
+        o.id for o in list_orders(OrderFilter(status=OrderStatus.PENDING), 20, 0, uow=uow, actor=ann).items
+    ] == [first.id]
+    later = list_orders(OrderFilter(created_from=clock.now()), 20, 0, uow=uow, actor=ann)
     assert [o.id for o in later.items] == [second.id]
-    earlier = list_orders(uow, ann, OrderFilter(created_to=clock.now() - timedelta(minutes=1)), 20, 0)
+    earlier = list_orders(
+        OrderFilter(created_to=clock.now() - timedelta(minutes=1)), 20, 0, uow=uow, actor=ann
+    )
     assert [o.id for o in earlier.items] == [first.id]
 
 
@@ -145,11 +152,11 @@ def test_change_status_records_events_and_cancel_returns_stock(world, uow, clock
     ann = world.customer()
     p = world.product(stock=5)
     order = world.order(ann, (p, 2))
-    change_order_status(uow, clock, world.admin, order.id, OrderStatus.CONFIRMED, expected_version=1)
-    updated = change_order_status(uow, clock, world.admin, order.id, OrderStatus.CANCELLED)
+    change_order_status(order.id, OrderStatus.CONFIRMED, 1, uow=uow, actor=world.admin, clock=clock)
+    updated = change_order_status(order.id, OrderStatus.CANCELLED, uow=uow, actor=world.admin, clock=clock)
     assert (updated.status, updated.version) == (OrderStatus.CANCELLED, 3)
     assert world.stock(p) == 5
-    events = order_events(uow, ann, order.id)
+    events = order_events(order.id, uow=uow, actor=ann)
     assert [(e.from_status, e.to_status) for e in events] == [
         (None, OrderStatus.PENDING),
         (OrderStatus.PENDING, OrderStatus.CONFIRMED),
@@ -163,13 +170,13 @@ def test_change_status_failures_change_nothing(world, uow, clock):
     order = world.order(ann, (p, 2))
     before = dump(uow.store)
     with pytest.raises(IllegalStatusChange, match="'pending' to 'shipped'"):
-        change_order_status(uow, clock, world.admin, order.id, OrderStatus.SHIPPED)
+        change_order_status(order.id, OrderStatus.SHIPPED, uow=uow, actor=world.admin, clock=clock)
     with pytest.raises(PreconditionFailed):
-        change_order_status(uow, clock, world.admin, order.id, OrderStatus.CONFIRMED, expected_version=7)
+        change_order_status(order.id, OrderStatus.CONFIRMED, 7, uow=uow, actor=world.admin, clock=clock)
     with pytest.raises(Forbidden):
-        change_order_status(uow, clock, ann, order.id, OrderStatus.CONFIRMED)
+        change_order_status(order.id, OrderStatus.CONFIRMED, uow=uow, actor=ann, clock=clock)
     with pytest.raises(NotFound):
-        change_order_status(uow, clock, world.admin, 999, OrderStatus.CONFIRMED)
+        change_order_status(999, OrderStatus.CONFIRMED, uow=uow, actor=world.admin, clock=clock)
     assert dump(uow.store) == before
 
 
@@ -177,10 +184,10 @@ def test_cancel_returns_stock_once(world, uow, clock):
     ann = world.customer()
     p = world.product(stock=5)
     order = world.order(ann, (p, 2))
-    assert cancel_order(uow, clock, ann, order.id).status is OrderStatus.CANCELLED
+    assert cancel_order(order.id, uow=uow, actor=ann, clock=clock).status is OrderStatus.CANCELLED
     assert world.stock(p) == 5
     before = dump(uow.store)
-    assert cancel_order(uow, clock, ann, order.id).status is OrderStatus.CANCELLED
+    assert cancel_order(order.id, uow=uow, actor=ann, clock=clock).status is OrderStatus.CANCELLED
     assert dump(uow.store) == before
 
 
@@ -188,15 +195,15 @@ def test_cancel_rules_by_role(world, uow, clock):
     ann, bob = world.customer("ann@shop.test"), world.customer("bob@shop.test")
     p = world.product(stock=5)
     order = world.order(ann, (p, 2))
-    change_order_status(uow, clock, world.admin, order.id, OrderStatus.CONFIRMED)
-    change_order_status(uow, clock, world.admin, order.id, OrderStatus.PROCESSING)
+    change_order_status(order.id, OrderStatus.CONFIRMED, uow=uow, actor=world.admin, clock=clock)
+    change_order_status(order.id, OrderStatus.PROCESSING, uow=uow, actor=world.admin, clock=clock)
     before = dump(uow.store)
     with pytest.raises(OrderNotCancellable):
-        cancel_order(uow, clock, ann, order.id)
+        cancel_order(order.id, uow=uow, actor=ann, clock=clock)
     with pytest.raises(NotFound):
-        cancel_order(uow, clock, bob, order.id)
+        cancel_order(order.id, uow=uow, actor=bob, clock=clock)
     assert dump(uow.store) == before
-    assert cancel_order(uow, clock, world.admin, order.id).status is OrderStatus.CANCELLED
+    assert cancel_order(order.id, uow=uow, actor=world.admin, clock=clock).status is OrderStatus.CANCELLED
     assert world.stock(p) == 5
 
 
@@ -205,8 +212,8 @@ def test_stats(world, uow, clock):
     p = world.product(price="10.00", stock=10)
     world.order(ann, (p, 1))
     cancelled = world.order(ann, (p, 2))
-    cancel_order(uow, clock, ann, cancelled.id)
-    stats = order_stats(uow, world.admin)
+    cancel_order(cancelled.id, uow=uow, actor=ann, clock=clock)
+    stats = order_stats(uow=uow, actor=world.admin)
     assert (stats.total_orders, stats.total_revenue) == (2, Decimal("10.00"))
     assert (
         stats.orders_by_status[OrderStatus.PENDING] == 1
@@ -214,12 +221,14 @@ def test_stats(world, uow, clock):
     )
     assert set(stats.orders_by_status) == set(OrderStatus)
     with pytest.raises(Forbidden):
-        order_stats(uow, ann)
+        order_stats(uow=uow, actor=ann)
 
 
 def _idempotent(store, clock, actor, cmd, key):
     claims = TokenClaims(actor.id, actor.credentials_version)
-    return asyncio.run(place_order_idempotently(InMemoryAsyncUnitOfWork(store), clock, claims, cmd, key))
+    return asyncio.run(
+        place_order_idempotently(cmd, key, runner=InMemoryUnitOfWorkRunner(store), claims=claims, clock=clock)
+    )
 
 
 def test_idempotent_retry_returns_the_same_order(world, uow, clock):
@@ -270,7 +279,7 @@ def test_keys_expire_after_a_day(world, uow, clock):
     cmd = PlaceOrder((OrderItem(p.id, 1),))
     first = _idempotent(uow.store, clock, ann, cmd, "k")
     clock.advance(KEY_TTL)
-    assert purge_expired_keys(uow, clock) == 0  # exactly 24 h old is still kept
+    assert purge_expired_keys(uow=uow, clock=clock) == 0  # exactly 24 h old is still kept
     clock.advance(KEY_TTL)
-    assert purge_expired_keys(uow, clock) == 1
+    assert purge_expired_keys(uow=uow, clock=clock) == 1
     assert _idempotent(uow.store, clock, ann, cmd, "k").id != first.id

@@ -33,7 +33,7 @@ from application.users import (
 )
 from domain.users import User
 from tests.doubles.clock import FixedClock
-from tests.doubles.memory import InMemoryAsyncUnitOfWork, InMemoryUnitOfWork
+from tests.doubles.memory import InMemoryUnitOfWork, InMemoryUnitOfWorkRunner
 from tests.doubles.security import FastPasswordHasher
 from tests.unit.conftest import World, done, dump
 
@@ -50,18 +50,27 @@ def tokens(clock: FixedClock) -> JwtTokenIssuer:
 
 
 @pytest.fixture
-def run(uow: InMemoryUnitOfWork) -> InMemoryAsyncUnitOfWork:
-    return InMemoryAsyncUnitOfWork(uow.store)
+def run(uow: InMemoryUnitOfWork) -> InMemoryUnitOfWorkRunner:
+    return InMemoryUnitOfWorkRunner(uow.store)
 
 
 def log_in(run, hasher, tokens, clock, email="ann@shop.test", password="password1", **kw) -> str:  # type: ignore[no-untyped-def]
     cmd = LogIn(email, password, kw.pop("address", None))
-    return done(authenticate(run, hasher, tokens, clock, cmd, **kw)).access_token
+    return done(authenticate(cmd, runner=run, hasher=hasher, tokens=tokens, clock=clock, **kw)).access_token
 
 
 def update(world: World, actor: User, user_id: int, **changes: object) -> User:
     claims = TokenClaims(actor.id, world.uow.store.tables.users[actor.id].credentials_version)  # type: ignore[arg-type, index]
-    return done(update_user(world.run, world.hasher, world.clock, claims, user_id, UserPatch(**changes)))
+    return done(
+        update_user(
+            user_id,
+            UserPatch(**changes),
+            runner=world.run,
+            claims=claims,
+            hasher=world.hasher,
+            clock=world.clock,
+        )
+    )
 
 
 def caller(uow: InMemoryUnitOfWork, tokens: JwtTokenIssuer, token: str) -> User:
@@ -95,7 +104,11 @@ def test_register_normalizes_compatibility_forms(world: World, uow: InMemoryUnit
 
 def test_authenticate_issues_a_token_for_the_user(world: World, run, hasher, tokens, clock) -> None:
     user = world.customer()
-    token = done(authenticate(run, hasher, tokens, clock, LogIn("ANN@shop.test", "password1")))
+    token = done(
+        authenticate(
+            LogIn("ANN@shop.test", "password1"), runner=run, hasher=hasher, tokens=tokens, clock=clock
+        )
+    )
     assert token.token_type == "bearer" and token.expires_in == 1800
     assert caller(world.uow, tokens, token.access_token).id == user.id
 
@@ -115,7 +128,7 @@ def test_authentication_failures_look_alike(
 ) -> None:
     user = world.customer()
     if deactivate:
-        deactivate_user(uow, clock, user, user.id)
+        deactivate_user(user.id, uow=uow, actor=user, clock=clock)
     with pytest.raises(AuthenticationFailed, match="incorrect email or password"):
         log_in(run, hasher, tokens, clock, email, password)
 
@@ -123,7 +136,7 @@ def test_authentication_failures_look_alike(
 def test_deactivated_users_tokens_stop_working_at_once(world, uow, run, hasher, tokens, clock) -> None:
     user = world.customer()
     token = log_in(run, hasher, tokens, clock)
-    deactivate_user(uow, clock, world.admin, user.id)
+    deactivate_user(user.id, uow=uow, actor=world.admin, clock=clock)
     with pytest.raises(AuthenticationFailed):
         caller(uow, tokens, token)
 
@@ -131,7 +144,7 @@ def test_deactivated_users_tokens_stop_working_at_once(world, uow, run, hasher, 
 def test_reactivation_does_not_revive_earlier_tokens(world, uow, run, hasher, tokens, clock) -> None:
     ann = world.customer()
     before = log_in(run, hasher, tokens, clock)
-    deactivate_user(uow, clock, world.admin, ann.id)
+    deactivate_user(ann.id, uow=uow, actor=world.admin, clock=clock)
     update(world, world.admin, ann.id, is_active=True)
     with pytest.raises(AuthenticationFailed, match="revoked"):
         caller(uow, tokens, before)
@@ -150,7 +163,7 @@ def test_a_password_change_revokes_earlier_tokens(world, uow, run, hasher, token
 def test_an_admin_password_reset_revokes_earlier_tokens(world, uow, run, hasher, tokens, clock) -> None:
     world.customer()
     before = log_in(run, hasher, tokens, clock)
-    done(ensure_admin(run, hasher, clock, "ann@shop.test", "resetpass1", "Ann"))
+    done(ensure_admin("ann@shop.test", "resetpass1", "Ann", runner=run, hasher=hasher, clock=clock))
     with pytest.raises(AuthenticationFailed, match="revoked"):
         caller(uow, tokens, before)
 
@@ -159,7 +172,7 @@ def test_log_out_revokes_every_token_of_the_caller_only(world, uow, run, hasher,
     ann, bob = world.customer("ann@shop.test"), world.customer("bob@shop.test")
     phone, laptop = log_in(run, hasher, tokens, clock), log_in(run, hasher, tokens, clock)
     bobs = log_in(run, hasher, tokens, clock, "bob@shop.test")
-    as_caller(uow, tokens.read(phone), lambda inner, actor: log_out(inner, clock, actor))
+    as_caller(uow, tokens.read(phone), lambda inner, actor: log_out(uow=inner, actor=actor, clock=clock))
     for token in (phone, laptop):
         with pytest.raises(AuthenticationFailed, match="revoked"):
             caller(uow, tokens, token)
@@ -208,7 +221,7 @@ def test_as_caller_runs_the_work_as_the_identified_user_in_one_transaction(world
 
 def test_as_caller_refuses_a_deactivated_user_without_running_the_work(world, uow, clock) -> None:
     ann = world.customer()
-    deactivate_user(uow, clock, world.admin, ann.id)
+    deactivate_user(ann.id, uow=uow, actor=world.admin, clock=clock)
     ran: list[object] = []
     for version in (1, 2):  # the token's version, or the current one: a deactivated user is refused
         with pytest.raises(AuthenticationFailed):
@@ -218,28 +231,28 @@ def test_as_caller_refuses_a_deactivated_user_without_running_the_work(world, uo
 
 def test_users_see_themselves_admins_see_all(world: World, uow: InMemoryUnitOfWork) -> None:
     ann, bob = world.customer("ann@shop.test"), world.customer("bob@shop.test")
-    assert get_user(uow, ann, ann.id).email == "ann@shop.test"
-    assert get_user(uow, world.admin, bob.id).email == "bob@shop.test"
+    assert get_user(ann.id, uow=uow, actor=ann).email == "ann@shop.test"
+    assert get_user(bob.id, uow=uow, actor=world.admin).email == "bob@shop.test"
     with pytest.raises(NotFound):
-        get_user(uow, ann, bob.id)
+        get_user(bob.id, uow=uow, actor=ann)
     with pytest.raises(NotFound):
-        get_user(uow, world.admin, 999)
+        get_user(999, uow=uow, actor=world.admin)
 
 
 def test_list_users_is_admin_only_and_filters(
     world: World, uow: InMemoryUnitOfWork, clock: FixedClock
 ) -> None:
     ann, bob = world.customer("ann@shop.test"), world.customer("bob@example.org")
-    deactivate_user(uow, clock, bob, bob.id)
+    deactivate_user(bob.id, uow=uow, actor=bob, clock=clock)
     with pytest.raises(Forbidden):
-        list_users(uow, ann, UserFilter(), 20, 0)
+        list_users(UserFilter(), 20, 0, uow=uow, actor=ann)
     admin = world.admin
-    assert list_users(uow, admin, UserFilter(), 20, 0).total == 3
-    assert [u.email for u in list_users(uow, admin, UserFilter(q="EXAMPLE"), 20, 0).items] == [
+    assert list_users(UserFilter(), 20, 0, uow=uow, actor=admin).total == 3
+    assert [u.email for u in list_users(UserFilter(q="EXAMPLE"), 20, 0, uow=uow, actor=admin).items] == [
         "bob@example.org"
     ]
-    assert list_users(uow, admin, UserFilter(is_active=False), 20, 0).total == 1
-    page = list_users(uow, admin, UserFilter(), 1, 1)
+    assert list_users(UserFilter(is_active=False), 20, 0, uow=uow, actor=admin).total == 1
+    page = list_users(UserFilter(), 1, 1, uow=uow, actor=admin)
     assert (len(page.items), page.total, page.limit, page.offset) == (1, 3, 1, 1)
 
 
@@ -303,9 +316,13 @@ def test_wrong_current_passwords_count_against_the_login_limit(
     patch = UserPatch(password="newpassword", current_password="wrong-pass")
     for _ in range(3):
         with pytest.raises(IncorrectPassword):
-            done(update_user(run, hasher, clock, claims, ann.id, patch, LIMITS))
+            done(
+                update_user(
+                    ann.id, patch, runner=run, claims=claims, hasher=hasher, clock=clock, limits=LIMITS
+                )
+            )
     with pytest.raises(TooManyAttempts):
-        done(update_user(run, hasher, clock, claims, ann.id, patch, LIMITS))
+        done(update_user(ann.id, patch, runner=run, claims=claims, hasher=hasher, clock=clock, limits=LIMITS))
     with pytest.raises(TooManyAttempts):  # the same budget as logging in
         log_in(run, hasher, tokens, clock, limits=LIMITS)
 
@@ -334,24 +351,28 @@ def test_update_other_customer_is_not_found(world: World, uow, clock) -> None:
     with pytest.raises(NotFound):
         update(world, ann, bob.id, name="x")
     with pytest.raises(NotFound):
-        deactivate_user(uow, clock, ann, bob.id)
+        deactivate_user(bob.id, uow=uow, actor=ann, clock=clock)
     assert dump(uow.store) == before
 
 
 def test_deactivate_keeps_the_user(world: World, uow, clock) -> None:
     ann = world.customer()
-    deactivate_user(uow, clock, ann, ann.id)
+    deactivate_user(ann.id, uow=uow, actor=ann, clock=clock)
     assert uow.store.tables.users[ann.id].is_active is False
 
 
 def test_ensure_admin_creates_then_promotes_idempotently(uow, run, hasher: FastPasswordHasher, clock) -> None:
-    done(register_user(run, hasher, clock, RegisterUser("boss@shop.test", "Boss", "password1")))
-    first = done(ensure_admin(run, hasher, clock, "BOSS@shop.test", "adminpass", "Boss"))
-    second = done(ensure_admin(run, hasher, clock, "boss@shop.test", "adminpass", "Boss"))
+    done(
+        register_user(
+            RegisterUser("boss@shop.test", "Boss", "password1"), runner=run, hasher=hasher, clock=clock
+        )
+    )
+    first = done(ensure_admin("BOSS@shop.test", "adminpass", "Boss", runner=run, hasher=hasher, clock=clock))
+    second = done(ensure_admin("boss@shop.test", "adminpass", "Boss", runner=run, hasher=hasher, clock=clock))
     assert first.id == second.id
     users = list(uow.store.tables.users.values())
     assert len(users) == 1 and users[0].is_admin and done(hasher.verify("adminpass", users[0].password_hash))
-    created = done(ensure_admin(run, hasher, clock, "new@shop.test", "adminpass", "New"))
+    created = done(ensure_admin("new@shop.test", "adminpass", "New", runner=run, hasher=hasher, clock=clock))
     assert uow.store.tables.users[created.id].is_admin
 
 
@@ -407,7 +428,7 @@ class TestThrottling:
     def test_registrations_per_address(self, uow, run, hasher, clock) -> None:
         def register(email: str, address: str) -> User:
             cmd = RegisterUser(email, "N", "password1", address)
-            return done(register_user(run, hasher, clock, cmd, LIMITS))
+            return done(register_user(cmd, runner=run, hasher=hasher, clock=clock, limits=LIMITS))
 
         register("a@shop.test", "203.0.113.9")
         register("b@shop.test", "203.0.113.9")

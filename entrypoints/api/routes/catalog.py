@@ -6,28 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from adapters.fields import MAX_ID
-from application.categories import (
-    CategoryPatch,
-    CreateCategory,
-    create_category,
-    delete_category,
-    get_category,
-    list_categories,
-    update_category,
-)
+from application import categories, products
+from application.categories import CategoryPatch, CreateCategory
 from application.ports import ProductFilter, ProductSort
-from application.products import (
-    CreateProduct,
-    ProductPatch,
-    adjust_stock,
-    create_product,
-    delete_product,
-    get_product,
-    list_products,
-    update_product,
-)
+from application.products import CreateProduct, ProductPatch
 from domain.catalog import Product
-from entrypoints.api.dependencies import Anyone, ClockDep, ExpectedVersion, SignedIn, Uow
+from entrypoints.api.dependencies import Anyone, ExpectedVersion, Public, SignedIn
+from entrypoints.api.etag import tag
 from entrypoints.api.paging import Limit, Offset, ResourceId, SearchText
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import (
@@ -48,7 +33,7 @@ ADMIN = (401, 403)
 
 
 def with_etag(response: Response, product: Product) -> ProductRead:
-    response.headers["ETag"] = f'"{product.version}"'
+    tag(response, product.version)
     return ProductRead.of(product)
 
 
@@ -59,21 +44,16 @@ def with_etag(response: Response, product: Product) -> ProductRead:
     tags=["categories"],
     responses=responses(400, *ADMIN, 409),
 )
-async def new_category(
-    body: CategoryCreate, response: Response, caller: SignedIn, clock: ClockDep
-) -> CategoryRead:
-    view = await caller.run(
-        lambda uow, actor: create_category(
-            uow, clock, actor, CreateCategory(body.name, body.description, body.parent_id)
-        )
-    )
+async def create_category(body: CategoryCreate, response: Response, caller: SignedIn) -> CategoryRead:
+    cmd = CreateCategory(body.name, body.description, body.parent_id)
+    view = await caller.run(categories.create_category, cmd)
     response.headers["Location"] = f"/categories/{view.category.id}"
     return CategoryRead.of(view)
 
 
 @router.get("/categories", response_model=PageOf[CategoryRead], tags=["categories"])
-async def categories(uow: Uow, limit: Limit = 20, offset: Offset = 0) -> PageOf[CategoryRead]:
-    return PageOf.of(await uow.run(list_categories, limit, offset), CategoryRead.of)
+async def list_categories(caller: Public, limit: Limit = 20, offset: Offset = 0) -> PageOf[CategoryRead]:
+    return PageOf.of(await caller.run(categories.list_categories, limit, offset), CategoryRead.of)
 
 
 @router.get(
@@ -82,8 +62,8 @@ async def categories(uow: Uow, limit: Limit = 20, offset: Offset = 0) -> PageOf[
     tags=["categories"],
     responses=responses(404),
 )
-async def category(category_id: ResourceId, uow: Uow) -> CategoryDetailRead:
-    return CategoryDetailRead.of_detail(await uow.run(get_category, category_id))
+async def get_category(category_id: ResourceId, caller: Public) -> CategoryDetailRead:
+    return CategoryDetailRead.of_detail(await caller.run(categories.get_category, category_id))
 
 
 @router.patch(
@@ -92,13 +72,9 @@ async def category(category_id: ResourceId, uow: Uow) -> CategoryDetailRead:
     tags=["categories"],
     responses=responses(400, *ADMIN, 404, 409),
 )
-async def change_category(
-    category_id: ResourceId, body: CategoryUpdate, caller: SignedIn, clock: ClockDep
-) -> CategoryRead:
+async def update_category(category_id: ResourceId, body: CategoryUpdate, caller: SignedIn) -> CategoryRead:
     patch = CategoryPatch(**body.model_dump(exclude_unset=True))
-    return CategoryRead.of(
-        await caller.run(lambda uow, actor: update_category(uow, clock, actor, category_id, patch))
-    )
+    return CategoryRead.of(await caller.run(categories.update_category, category_id, patch))
 
 
 @router.delete(
@@ -107,8 +83,8 @@ async def change_category(
     tags=["categories"],
     responses=responses(*ADMIN, 404),
 )
-async def remove_category(category_id: ResourceId, caller: SignedIn) -> Response:
-    await caller.run(lambda uow, actor: delete_category(uow, actor, category_id))
+async def delete_category(category_id: ResourceId, caller: SignedIn) -> Response:
+    await caller.run(categories.delete_category, category_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -119,19 +95,17 @@ async def remove_category(category_id: ResourceId, caller: SignedIn) -> Response
     tags=["products"],
     responses=responses(400, *ADMIN, 409),
 )
-async def new_product(
-    body: ProductCreate, response: Response, caller: SignedIn, clock: ClockDep
-) -> ProductRead:
+async def create_product(body: ProductCreate, response: Response, caller: SignedIn) -> ProductRead:
     cmd = CreateProduct(
         body.name, body.sku, body.price, body.description, body.stock_quantity, body.category_id
     )
-    product = await caller.run(lambda uow, actor: create_product(uow, clock, actor, cmd))
+    product = await caller.run(products.create_product, cmd)
     response.headers["Location"] = f"/products/{product.id}"
     return with_etag(response, product)
 
 
 @router.get("/products", response_model=PageOf[ProductRead], tags=["products"], responses=responses(401, 403))
-async def products(
+async def list_products(
     caller: Anyone,
     limit: Limit = 20,
     offset: Offset = 0,
@@ -152,14 +126,12 @@ async def products(
         include_inactive=include_inactive,
         sort=sort,
     )
-    return PageOf.of(
-        await caller.run(lambda uow, actor: list_products(uow, actor, filters, limit, offset)), ProductRead.of
-    )
+    return PageOf.of(await caller.run(products.list_products, filters, limit, offset), ProductRead.of)
 
 
 @router.get("/products/{product_id}", response_model=ProductRead, tags=["products"], responses=responses(404))
-async def product(product_id: ResourceId, response: Response, uow: Uow) -> ProductRead:
-    return with_etag(response, await uow.run(get_product, product_id))
+async def get_product(product_id: ResourceId, response: Response, caller: Public) -> ProductRead:
+    return with_etag(response, await caller.run(products.get_product, product_id))
 
 
 @router.patch(
@@ -168,19 +140,15 @@ async def product(product_id: ResourceId, response: Response, uow: Uow) -> Produ
     tags=["products"],
     responses=responses(400, *ADMIN, 404, 409, 412),
 )
-async def change_product(
+async def update_product(
     product_id: ResourceId,
     body: ProductUpdate,
     response: Response,
     caller: SignedIn,
-    clock: ClockDep,
     version: ExpectedVersion,
 ) -> ProductRead:
     patch = ProductPatch(**body.model_dump(exclude_unset=True))
-    return with_etag(
-        response,
-        await caller.run(lambda uow, actor: update_product(uow, clock, actor, product_id, patch, version)),
-    )
+    return with_etag(response, await caller.run(products.update_product, product_id, patch, version))
 
 
 @router.delete(
@@ -189,8 +157,8 @@ async def change_product(
     tags=["products"],
     responses=responses(*ADMIN, 404),
 )
-async def remove_product(product_id: ResourceId, caller: SignedIn, clock: ClockDep) -> Response:
-    await caller.run(lambda uow, actor: delete_product(uow, clock, actor, product_id))
+async def delete_product(product_id: ResourceId, caller: SignedIn) -> Response:
+    await caller.run(products.delete_product, product_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -200,14 +168,8 @@ async def remove_product(product_id: ResourceId, caller: SignedIn, clock: ClockD
     tags=["products"],
     responses=responses(400, *ADMIN, 404),
 )
-async def stock(
-    product_id: ResourceId,
-    body: StockAdjustment,
-    response: Response,
-    caller: SignedIn,
-    clock: ClockDep,
+async def adjust_stock(
+    product_id: ResourceId, body: StockAdjustment, response: Response, caller: SignedIn
 ) -> ProductRead:
-    product = await caller.run(
-        lambda uow, actor: adjust_stock(uow, clock, actor, product_id, body.delta, body.reason)
-    )
+    product = await caller.run(products.adjust_stock, product_id, body.delta, body.reason)
     return with_etag(response, product)

@@ -1,26 +1,19 @@
 """/orders."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
 from adapters.fields import MAX_ID
+from adapters.sql.mapping import utc
+from application import orders
 from application.idempotency import place_order_idempotently
-from application.orders import (
-    OrderItem,
-    PlaceOrder,
-    cancel_order,
-    change_order_status,
-    get_order,
-    list_orders,
-    order_events,
-    order_stats,
-    place_order,
-)
+from application.orders import OrderItem, PlaceOrder
 from application.ports import OrderFilter
 from domain.orders import Order, OrderStatus
-from entrypoints.api.dependencies import ClockDep, ExpectedVersion, SignedIn
+from entrypoints.api.dependencies import ExpectedVersion, SignedIn
+from entrypoints.api.etag import tag
 from entrypoints.api.paging import Limit, Offset, ResourceId
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import (
@@ -44,15 +37,8 @@ IdempotencyKey = Annotated[
 
 
 def with_etag(response: Response, order: Order) -> OrderRead:
-    response.headers["ETag"] = f'"{order.version}"'
+    tag(response, order.version)
     return OrderRead.of(order)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """A timestamp without an offset is taken to be UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @router.post(
@@ -61,24 +47,20 @@ def _utc(moment: datetime | None) -> datetime | None:
     response_model=OrderRead,
     responses=responses(400, 401, 403, 409, 422, 503),
 )
-async def new_order(
-    body: OrderCreate,
-    response: Response,
-    caller: SignedIn,
-    clock: ClockDep,
-    idempotency_key: IdempotencyKey = None,
+async def place_order(
+    body: OrderCreate, response: Response, caller: SignedIn, idempotency_key: IdempotencyKey = None
 ) -> OrderRead:
     cmd = PlaceOrder(tuple(OrderItem(i.product_id, i.quantity) for i in body.items), body.user_id)
     if idempotency_key is None:
-        order = await caller.run(lambda uow, actor: place_order(uow, clock, actor, cmd))
+        order = await caller.run(orders.place_order, cmd)
     else:
-        order = await place_order_idempotently(caller.uow, clock, caller.signed_in, cmd, idempotency_key)
+        order = await caller.run(place_order_idempotently, cmd, idempotency_key)
     response.headers["Location"] = f"/orders/{order.id}"
     return with_etag(response, order)
 
 
 @router.get("", response_model=PageOf[OrderRead], responses=responses(401))
-async def orders(
+async def list_orders(
     caller: SignedIn,
     limit: Limit = 20,
     offset: Offset = 0,
@@ -90,43 +72,37 @@ async def orders(
     created_to: datetime | None = None,
 ) -> PageOf[OrderRead]:
     filters = OrderFilter(user_id, status_, _utc(created_from), _utc(created_to))
-    return PageOf.of(
-        await caller.run(lambda uow, actor: list_orders(uow, actor, filters, limit, offset)), OrderRead.of
-    )
+    return PageOf.of(await caller.run(orders.list_orders, filters, limit, offset), OrderRead.of)
 
 
 @router.get("/stats", response_model=OrderStatsRead, responses=responses(401, 403))
-async def stats(caller: SignedIn) -> OrderStatsRead:
-    return OrderStatsRead.of(await caller.run(lambda uow, actor: order_stats(uow, actor)))
+async def get_order_stats(caller: SignedIn) -> OrderStatsRead:
+    return OrderStatsRead.of(await caller.run(orders.order_stats))
 
 
 @router.get("/{order_id}", response_model=OrderRead, responses=responses(401, 404))
-async def order(order_id: ResourceId, response: Response, caller: SignedIn) -> OrderRead:
-    return with_etag(response, await caller.run(lambda uow, actor: get_order(uow, actor, order_id)))
+async def get_order(order_id: ResourceId, response: Response, caller: SignedIn) -> OrderRead:
+    return with_etag(response, await caller.run(orders.get_order, order_id))
 
 
 @router.get("/{order_id}/events", response_model=list[OrderEventRead], responses=responses(401, 404))
-async def events(order_id: ResourceId, caller: SignedIn) -> list[OrderEventRead]:
-    return [
-        OrderEventRead.of(e) for e in await caller.run(lambda uow, actor: order_events(uow, actor, order_id))
-    ]
+async def list_order_events(order_id: ResourceId, caller: SignedIn) -> list[OrderEventRead]:
+    return [OrderEventRead.of(e) for e in await caller.run(orders.order_events, order_id)]
 
 
 @router.patch("/{order_id}/status", response_model=OrderRead, responses=responses(400, 401, 403, 404, 412))
-async def change_status(
-    order_id: ResourceId,
-    body: StatusChange,
-    response: Response,
-    caller: SignedIn,
-    clock: ClockDep,
-    version: ExpectedVersion,
+async def change_order_status(
+    order_id: ResourceId, body: StatusChange, response: Response, caller: SignedIn, version: ExpectedVersion
 ) -> OrderRead:
-    order = await caller.run(
-        lambda uow, actor: change_order_status(uow, clock, actor, order_id, body.status, version)
-    )
+    order = await caller.run(orders.change_order_status, order_id, body.status, version)
     return with_etag(response, order)
 
 
 @router.delete("/{order_id}", response_model=OrderRead, responses=responses(400, 401, 404))
-async def cancel(order_id: ResourceId, response: Response, caller: SignedIn, clock: ClockDep) -> OrderRead:
-    return with_etag(response, await caller.run(lambda uow, actor: cancel_order(uow, clock, actor, order_id)))
+async def cancel_order(order_id: ResourceId, response: Response, caller: SignedIn) -> OrderRead:
+    return with_etag(response, await caller.run(orders.cancel_order, order_id))
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A timestamp without an offset is taken to be UTC."""
+    return None if moment is None else utc(moment)

@@ -13,7 +13,7 @@ from application.users import ensure_admin
 from entrypoints.api.app import create_app
 from entrypoints.container import Container
 from tests.doubles.clock import FixedClock
-from tests.doubles.memory import InMemoryAsyncUnitOfWork, InMemoryStore
+from tests.doubles.memory import InMemoryStore, InMemoryUnitOfWorkRunner
 from tests.doubles.security import FastPasswordHasher
 
 
@@ -72,18 +72,18 @@ def api(clock: FixedClock) -> Iterator[Api]:
     store, probe = InMemoryStore(), FakeProbe()
     container = Container()
     container.settings.override(providers.Object(Settings(env="test", secret_key="k" * 40, _env_file=None)))
-    container.async_unit_of_work.override(providers.Object(InMemoryAsyncUnitOfWork(store)))
+    container.unit_of_work_runner.override(providers.Object(InMemoryUnitOfWorkRunner(store)))
     container.password_hasher.override(providers.Object(FastPasswordHasher()))
     container.clock.override(providers.Object(clock))
     container.database_probe.override(providers.Object(probe))
     asyncio.run(
         ensure_admin(
-            InMemoryAsyncUnitOfWork(store),
-            FastPasswordHasher(),
-            clock,
             "admin@shop.test",
             "adminpass",
             "Admin",
+            runner=InMemoryUnitOfWorkRunner(store),
+            hasher=FastPasswordHasher(),
+            clock=clock,
         )
     )
     with TestClient(create_app(container)) as client:

@@ -12,7 +12,7 @@ from adapters.settings import Settings
 from domain.catalog import MAX_STOCK
 from entrypoints.api.app import create_app
 from entrypoints.container import Container
-from tests.doubles.memory import InMemoryAsyncUnitOfWork, InMemoryStore
+from tests.doubles.memory import InMemoryStore, InMemoryUnitOfWorkRunner
 from tests.doubles.security import FastPasswordHasher
 from tests.unit.api.conftest import Api
 from tests.unit.conftest import dump
@@ -137,7 +137,7 @@ def app_with(**settings: object) -> TestClient:
     container = Container()
     config = Settings(env="test", secret_key="k" * 40, _env_file=None, **settings)  # type: ignore[arg-type]
     container.settings.override(providers.Object(config))
-    container.async_unit_of_work.override(providers.Object(InMemoryAsyncUnitOfWork(InMemoryStore())))
+    container.unit_of_work_runner.override(providers.Object(InMemoryUnitOfWorkRunner(InMemoryStore())))
     container.password_hasher.override(providers.Object(FastPasswordHasher()))
     return TestClient(create_app(container))
 

@@ -1,0 +1,125 @@
+"""Orders, their lines and status events in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, bindparam, func, select, update
+
+from adapters.sql import mapping
+from adapters.sql.base import SqlRepository
+from adapters.sql.order_insert import (
+    INSERT_EVENTS,
+    INSERT_LINES,
+    INSERT_ORDER,
+    insert_order_parameters,
+    insert_order_statement,
+)
+from adapters.sql.tables import order_events, order_lines, orders
+from application.ports import OrderFilter, OrderStats, Page, StaleVersion
+from domain.money import money
+from domain.orders import Order, OrderLine, OrderStatus, StatusEvent
+
+_ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("id"))
+_LINES_OF_ORDERS = (
+    select(order_lines)
+    .where(order_lines.c.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(order_lines.c.id)
+)
+
+
+class SqlOrderRepository(SqlRepository):
+    def add(self, order: Order) -> None:
+        if self.tx.dialect_name == "postgresql":
+            self._add_in_one_statement(order)
+            return
+        order.id = self.tx.execute(INSERT_ORDER, mapping.values(orders, order)).scalar_one()
+        line_ids = self.tx.execute(
+            INSERT_LINES, [mapping.values(order_lines, line, order_id=order.id) for line in order.lines]
+        ).scalars()
+        for line, line_id in zip(order.lines, line_ids, strict=True):
+            line.id = line_id
+        self._store_events(order)
+
+    def _add_in_one_statement(self, order: Order) -> None:
+        statement = insert_order_statement(len(order.lines), len(order.new_events))
+        rows = self.tx.execute(statement, insert_order_parameters(order)).all()
+        line_ids = {product_id: line_id for _, line_id, product_id in rows}  # one line per product
+        order.id = rows[0].order_id
+        for line in order.lines:
+            line.id = line_ids[line.product_id]
+        order.new_events.clear()
+
+    def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        query = _ORDER_BY_ID.with_for_update() if for_update else _ORDER_BY_ID
+        row = self.tx.execute(query, {"id": order_id}, locks=for_update).first()
+        if row is None:
+            return None
+        return mapping.order_from_row(row, self._lines([order_id]).get(order_id, []))
+
+    def list(self, filters: OrderFilter, limit: int, offset: int) -> Page[Order]:
+        query = select(orders).where(*self._conditions(filters))
+        rows, total = self._page(query, [orders.c.created_at.desc(), orders.c.id.desc()], limit, offset)
+        lines = self._lines([r.id for r in rows])
+        return Page([mapping.order_from_row(r, lines.get(r.id, [])) for r in rows], total, limit, offset)
+
+    def events(self, order_id: int) -> list[StatusEvent]:
+        rows = self.tx.execute(
+            select(order_events).where(order_events.c.order_id == order_id).order_by(order_events.c.id)
+        )
+        return [mapping.event_from_row(r) for r in rows]
+
+    def save(self, order: Order) -> None:
+        updated = self.tx.execute(
+            update(orders)
+            .where(orders.c.id == order.id, orders.c.version == order.version - 1)
+            .values(status=order.status.value, version=order.version, updated_at=order.updated_at)
+        )
+        if updated.rowcount == 0:
+            raise StaleVersion(self._version(orders, order.id))
+        self._store_events(order)
+
+    def stats(self) -> OrderStats:
+        rows = self.tx.execute(
+            select(orders.c.status, func.count(), func.coalesce(func.sum(orders.c.total_amount), 0)).group_by(
+                orders.c.status
+            )
+        ).all()
+        by_status = {status: 0 for status in OrderStatus}
+        revenue = Decimal(0)
+        for status, count, amount in rows:
+            by_status[OrderStatus(status)] = count
+            if status != OrderStatus.CANCELLED:
+                revenue += Decimal(str(amount))
+        return OrderStats(sum(by_status.values()), money(revenue), by_status)
+
+    def _lines(self, order_ids: Sequence[int]) -> dict[int, list[OrderLine]]:
+        if not order_ids:
+            return {}
+        rows = self.tx.execute(_LINES_OF_ORDERS, {"ids": list(order_ids)})
+        grouped: dict[int, list[OrderLine]] = {}
+        for r in rows:
+            grouped.setdefault(r.order_id, []).append(mapping.from_row(OrderLine, r))
+        return grouped
+
+    def _store_events(self, order: Order) -> None:
+        assert order.id is not None
+        if order.new_events:
+            self.tx.execute(
+                INSERT_EVENTS, [mapping.values(order_events, e, order_id=order.id) for e in order.new_events]
+            )
+            order.new_events.clear()
+
+    @staticmethod
+    def _conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if f.user_id is not None:
+            conditions.append(orders.c.user_id == f.user_id)
+        if f.status is not None:
+            conditions.append(orders.c.status == f.status.value)
+        if f.created_from is not None:
+            conditions.append(orders.c.created_at >= f.created_from)
+        if f.created_to is not None:
+            conditions.append(orders.c.created_at <= f.created_to)
+        return conditions

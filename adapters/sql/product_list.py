@@ -1,0 +1,75 @@
+"""The product list's statements, built once per shape of filter (which filters are set, the sort), with
+the filters' values bound at execution under the names `product_list_parameters` gives them:
+`category_id`, `min_price`, `max_price`, `q` (an escaped ILIKE pattern), `limit`, `offset`. Building a
+statement and its cache key cost more CPU than PostgreSQL spends running it."""
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, true
+
+from adapters.sql.tables import counts, products
+from application.ports import ProductFilter, ProductSort
+
+_PRODUCT_ORDER: dict[ProductSort, list[Any]] = {
+    ProductSort.ID: [products.c.id],
+    ProductSort.NAME: [products.c.name, products.c.id],
+    ProductSort.NAME_DESC: [products.c.name.desc(), products.c.id.desc()],
+    ProductSort.PRICE: [products.c.price, products.c.id],
+    ProductSort.PRICE_DESC: [products.c.price.desc(), products.c.id.desc()],
+    ProductSort.CREATED_AT: [products.c.created_at, products.c.id],
+    ProductSort.CREATED_AT_DESC: [products.c.created_at.desc(), products.c.id.desc()],
+}
+
+
+def product_list_parameters(f: ProductFilter, limit: int, offset: int) -> dict[str, Any]:
+    """The set filters' values, under the names `product_list_statements` binds; unset ones left out."""
+    values = {
+        "category_id": f.category_id,
+        "min_price": f.min_price,
+        "max_price": f.max_price,
+        # Contains, case-insensitively; the user's own % _ / match literally.
+        "q": "%" + f.q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%" if f.q else None,
+    }
+    return {name: v for name, v in values.items() if v is not None} | {"limit": limit, "offset": offset}
+
+
+@cache
+def product_list_statements(
+    names: frozenset[str], include_inactive: bool, in_stock: bool | None, sort: ProductSort
+) -> tuple[Select[Any], Select[Any]]:
+    """(count, page) for one shape of filter, built once per shape; the values are bound at execution."""
+    conditions: list[ColumnElement[bool]] = []
+    if not include_inactive:
+        # `= true`, not `IS true`: PostgreSQL matches the former against the index, so counts stay index-only.
+        conditions.append(products.c.is_active == true())
+    if "category_id" in names:
+        conditions.append(products.c.category_id == bindparam("category_id"))
+    if "min_price" in names:
+        conditions.append(products.c.price >= bindparam("min_price"))
+    if "max_price" in names:
+        conditions.append(products.c.price <= bindparam("max_price"))
+    if in_stock is not None:
+        conditions.append(products.c.stock_quantity > 0 if in_stock else products.c.stock_quantity == 0)
+    if "q" in names:
+        searched = (products.c.name, products.c.description, products.c.sku)
+        conditions.append(or_(*(c.ilike(bindparam("q"), escape="/") for c in searched)))
+    if _counted_by_triggers(names, include_inactive, in_stock):
+        # The public list by category (or of everything): its total is kept in a table, one row to read.
+        counted = counts.c.category_id == (bindparam("category_id") if "category_id" in names else 0)
+        count = select(func.coalesce(select(counts.c.active_products).where(counted).scalar_subquery(), 0))
+    else:
+        count = select(func.count()).select_from(products).where(*conditions)
+    page = (
+        select(products)
+        .where(*conditions)
+        .order_by(*_PRODUCT_ORDER[sort])
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return count, page
+
+
+def _counted_by_triggers(names: frozenset[str], include_inactive: bool, in_stock: bool | None) -> bool:
+    """The public list by category, or of everything: its total is one row of category_product_counts."""
+    return not include_inactive and in_stock is None and names <= {"category_id", "limit", "offset"}
