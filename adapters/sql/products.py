@@ -74,11 +74,13 @@ class SqlProductRepository(SqlRepository):
             self._refuse(changes)
 
     def _refuse(self, changes: Sequence[StockChange]) -> NoReturn:
-        """Name the first product (by id) that lacked the units: nothing was moved."""
-        ids = [change.product_id for change in changes]
-        stock = dict(
-            self.tx.execute(select(products.c.id, products.c.stock_quantity).where(products.c.id.in_(ids)))
+        """Name the first product (by id) that lacked the units; the unit of work rolls back the rest."""
+        rows = self.tx.execute(
+            select(products.c.id, products.c.stock_quantity).where(
+                products.c.id.in_([change.product_id for change in changes])
+            )
         )
+        stock = {row.id: row.stock_quantity for row in rows}
         short = next(
             c for c in sorted(changes, key=lambda c: c.product_id) if stock.get(c.product_id, 0) + c.delta < 0
         )

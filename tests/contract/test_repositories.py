@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from application.orders import OrderItem, PlaceOrder, cancel_order, change_order_status, place_order
 from application.ports import (
     DuplicateKey,
     IdempotencyRecord,
@@ -15,11 +16,13 @@ from application.ports import (
     StaleVersion,
     UserFilter,
 )
-from domain.catalog import MAX_STOCK, Category, Product
+from application.products import adjust_stock
+from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product, StockChange
 from domain.errors import InsufficientStock
 from domain.orders import Order, OrderStatus
 from domain.users import User
 from tests.contract.conftest import MakeUow
+from tests.doubles.clock import FixedClock
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -239,40 +242,52 @@ def test_product_save_checks_the_version(make_uow: MakeUow) -> None:
         assert uow.products.get(product.id).name == "New name"
 
 
-def test_take_stock_is_all_or_nothing(make_uow: MakeUow) -> None:
+def version_of(make_uow: MakeUow, product: Product) -> int:
+    with make_uow() as uow:
+        return uow.products.get(product.id).version
+
+
+def test_move_stock_applies_every_change_with_its_version_bump(make_uow: MakeUow) -> None:
     a, b = add_product(make_uow, "A", stock=5), add_product(make_uow, "B", stock=1)
     with make_uow() as uow:
-        uow.products.take_stock({a.id: 2, b.id: 1})
+        uow.products.move_stock([StockChange(a.id, -2), StockChange(b.id, -1)])
         uow.commit()
-    assert (stock_of(make_uow, a), stock_of(make_uow, b)) == (3, 0)
+    assert [(stock_of(make_uow, p), version_of(make_uow, p)) for p in (a, b)] == [(3, 2), (0, 2)]
+    with make_uow() as uow:
+        uow.products.move_stock([StockChange(a.id, 2)])
+        uow.commit()
+    assert (stock_of(make_uow, a), version_of(make_uow, a)) == (5, 3)
+
+
+def test_move_stock_below_zero_is_refused_whole(make_uow: MakeUow) -> None:
+    """The storage's safety net: nothing moves, and the error names the product that lacked units."""
+    a, b = add_product(make_uow, "A", stock=5), add_product(make_uow, "B", stock=1)
     with pytest.raises(InsufficientStock) as raised, make_uow() as uow:
-        uow.products.take_stock({a.id: 1, b.id: 1})
+        uow.products.move_stock([StockChange(a.id, -1), StockChange(b.id, -2)])
         uow.commit()
-    assert (raised.value.product_id, raised.value.requested, raised.value.available) == (b.id, 1, 0)
-    assert (stock_of(make_uow, a), stock_of(make_uow, b)) == (3, 0)
-    with make_uow() as uow:
-        uow.products.return_stock({a.id: 2, b.id: 1})
-        uow.commit()
-    assert (stock_of(make_uow, a), stock_of(make_uow, b)) == (5, 1)
+    assert (raised.value.product_id, raised.value.requested, raised.value.available) == (b.id, 2, 1)
+    assert [(stock_of(make_uow, p), version_of(make_uow, p)) for p in (a, b)] == [(5, 1), (1, 1)]
 
 
-def test_returned_stock_is_capped_at_the_maximum(make_uow: MakeUow) -> None:
-    nearly_full = add_product(make_uow, "A", stock=MAX_STOCK - 2)
-    with make_uow() as uow:
-        uow.products.return_stock({nearly_full.id: 5})
-        uow.commit()
-    assert stock_of(make_uow, nearly_full) == MAX_STOCK
-
-
-def test_adjust_stock(make_uow: MakeUow) -> None:
-    product = add_product(make_uow, "A", stock=2)
-    with make_uow() as uow:
-        adjusted = uow.products.adjust_stock(product.id, 3, T0 + timedelta(hours=1))
-        uow.commit()
-    assert (adjusted.stock_quantity, adjusted.version, adjusted.updated_at) == (5, 2, T0 + timedelta(hours=1))
-    with pytest.raises(InsufficientStock), make_uow() as uow:
-        uow.products.adjust_stock(product.id, -6, T0)
-    assert stock_of(make_uow, product) == 5
+def test_orders_and_cancels_move_stock_and_versions_alike_everywhere(make_uow: MakeUow) -> None:
+    """The use cases over each storage: what a REST consumer sees of a product after orders and cancels."""
+    clock = FixedClock(T0)
+    admin, buyer = add_user(make_uow, "admin@shop.test", is_admin=True), add_user(make_uow)
+    a, b = add_product(make_uow, "A", stock=5), add_product(make_uow, "B", stock=2)
+    order = place_order(
+        PlaceOrder((OrderItem(a.id, 3), OrderItem(b.id, 2))), uow=make_uow(), actor=buyer, clock=clock
+    )
+    assert [(stock_of(make_uow, p), version_of(make_uow, p)) for p in (a, b)] == [(2, 2), (0, 2)]
+    with pytest.raises(InsufficientStock):
+        place_order(PlaceOrder((OrderItem(b.id, 1),)), uow=make_uow(), actor=buyer, clock=clock)
+    cancel_order(order.id, uow=make_uow(), actor=buyer, clock=clock)
+    assert [(stock_of(make_uow, p), version_of(make_uow, p)) for p in (a, b)] == [(5, 3), (2, 3)]
+    again = place_order(PlaceOrder((OrderItem(a.id, 4),)), uow=make_uow(), actor=buyer, clock=clock)
+    adjust_stock(a.id, MAX_ADJUSTMENT, uow=make_uow(), actor=admin, clock=clock)
+    adjust_stock(a.id, MAX_ADJUSTMENT, uow=make_uow(), actor=admin, clock=clock)
+    adjust_stock(a.id, MAX_STOCK - 2 * MAX_ADJUSTMENT - 1 - 1, uow=make_uow(), actor=admin, clock=clock)
+    change_order_status(again.id, OrderStatus.CANCELLED, uow=make_uow(), actor=admin, clock=clock)
+    assert (stock_of(make_uow, a), version_of(make_uow, a)) == (MAX_STOCK, 8)  # capped, not refused
 
 
 def test_order_round_trip_with_lines_and_events(make_uow: MakeUow) -> None:
@@ -356,7 +371,7 @@ def test_order_stats(make_uow: MakeUow) -> None:
     cancelled = add_order(make_uow, buyer, (product, 2), at=T0 + timedelta(seconds=1))
     with make_uow() as uow:
         loaded = uow.orders.get(cancelled.id)
-        loaded.cancel(actor_id=buyer.id, by_admin=False, at=T0)
+        loaded.cancel(uow.products.get_many([product.id]), actor_id=buyer.id, at=T0)
         uow.orders.save(loaded)
         stats = uow.orders.stats()
     assert (stats.total_orders, stats.total_revenue) == (2, Decimal("10.00"))
@@ -433,7 +448,7 @@ def test_the_list_total_follows_every_change_of_activity_and_category(make_uow: 
     change(hidden, is_active=True, category_id=b.id)
     assert totals() == (2, 1, 4)
     with make_uow() as uow:
-        uow.products.take_stock({b1.id: 1})  # stock moves leave the totals alone
+        uow.products.move_stock([StockChange(b1.id, -1)])  # stock moves leave the totals alone
         uow.commit()
     assert totals() == (2, 1, 4)
     with make_uow() as uow:

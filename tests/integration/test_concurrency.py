@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.orders import OrderItem, PlaceOrder, place_order
+from domain.catalog import StockChange
 from domain.errors import InsufficientStock
 from tests.integration.helpers import admin, clock, customer, product
 
@@ -48,7 +49,8 @@ def test_second_order_for_the_last_unit_waits_then_fails(pg: Engine) -> None:
     first = sync_unit_of_work(pg)
     with first:
         # Place the first order but hold its transaction open.
-        first.products.take_stock({last.id: 1})
+        first.products.get_many([last.id], for_update=True)
+        first.products.move_stock([StockChange(last.id, -1)])
         outcome: dict[str, object] = {}
 
         def second_order() -> None:
