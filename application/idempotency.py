@@ -7,10 +7,10 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 
+from application.auth import as_caller
 from application.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from application.orders import PlaceOrder, get_order, place_order
 from application.ports import Clock, IdempotencyRecord, TokenClaims, UnitOfWork, UnitOfWorkRunner
-from application.users import as_caller
 from domain.orders import Order
 from domain.users import User
 

@@ -106,7 +106,7 @@ class Order(Entity):
         assert buyer.id is not None
         if not buyer.is_active:
             raise InactiveUser(buyer.id)
-        _check_lines([(product.id, quantity) for product, quantity in items])
+        check_lines([(product.id, quantity) for product, quantity in items])
         taken = [product.supply(quantity) for product, quantity in items]
         lines = [OrderLine.for_product(product, quantity) for product, quantity in items]
         order = cls(
@@ -141,7 +141,9 @@ class Order(Entity):
         self.stock_changes = [products[line.product_id].restock(line.quantity) for line in self.lines]
 
 
-def _check_lines(lines: Sequence[tuple[int | None, int]]) -> None:
+def check_lines(lines: Sequence[tuple[int | None, int]]) -> None:
+    """1..MAX_LINES lines, each product once, 1..MAX_QUANTITY units each; the API checks the same at its
+    door (a 422) by calling this."""
     if not 1 <= len(lines) <= MAX_LINES:
         raise InvalidOrder(f"an order has between 1 and {MAX_LINES} lines")
     product_ids = [product_id for product_id, _ in lines]

@@ -14,9 +14,9 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from application.auth import as_caller
 from application.errors import AuthenticationFailed
 from application.ports import TokenClaims, UnitOfWork, UnitOfWorkRunner
-from application.users import as_caller
 from domain.users import User
 from entrypoints.container import COLLABORATORS, Container
 

@@ -1,6 +1,7 @@
 """Request and response models. Constrained fields come from the shared `adapters.fields` bases, so the
 API validates exactly what the tables can hold; entities are turned into responses here, once."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
@@ -20,23 +21,29 @@ from adapters.fields import (
 )
 from application.categories import CategoryDetail, CategoryView
 from application.ports import OrderStats, Page
-from domain.catalog import MAX_STOCK, Product
-from domain.errors import InvalidEmail
+from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Product, check_adjustment
+from domain.errors import DomainError
 from domain.money import MAX_AMOUNT
-from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, StatusEvent
+from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, StatusEvent, check_lines
 from domain.users import User, normalize_email
 
 T = TypeVar("T")
+R = TypeVar("R")
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Money = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, max_digits=10, decimal_places=2)]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
 
 
-def _normalized_email(email: str) -> str:
+def _as_value_error(rule: Callable[[T], R], value: T) -> R:
+    """A domain rule checked at the API's door: its error becomes a schema error (422)."""
     try:
-        return normalize_email(email)
-    except InvalidEmail as error:
+        return rule(value)
+    except DomainError as error:
         raise ValueError(str(error)) from None
+
+
+def _normalized_email(email: str) -> str:
+    return _as_value_error(normalize_email, email)
 
 
 Email = Annotated[str, Field(max_length=320, pattern=EMAIL_PATTERN), AfterValidator(_normalized_email)]
@@ -189,16 +196,14 @@ class CategoryDetailRead(CategoryRead):
 class StockAdjustment(StorableModel):
     model_config = FORBID_EXTRA
     delta: int = Field(
-        ge=-1_000_000_000, le=1_000_000_000, strict=True, description="Units to add (or remove), not 0."
+        ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT, strict=True, description="Units to add (or remove), not 0."
     )
     reason: str | None = Field(default=None, max_length=200)
 
     @field_validator("delta")
     @classmethod
-    def _non_zero(cls, delta: int) -> int:
-        if delta == 0:
-            raise ValueError("delta must not be zero")
-        return delta
+    def _adjustment(cls, delta: int) -> int:
+        return _as_value_error(check_adjustment, delta) or delta
 
 
 # --- orders --------------------------------------------------------------------------------------------
@@ -217,11 +222,8 @@ class OrderCreate(BaseModel):
 
     @field_validator("items")
     @classmethod
-    def _each_product_once(cls, items: list[OrderLineIn]) -> list[OrderLineIn]:
-        ids = [i.product_id for i in items]
-        if len(set(ids)) != len(ids):
-            raise ValueError("each product may appear only once in an order")
-        return items
+    def _lines(cls, items: list[OrderLineIn]) -> list[OrderLineIn]:
+        return _as_value_error(check_lines, [(i.product_id, i.quantity) for i in items]) or items
 
 
 class StatusChange(BaseModel):

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import Engine
 
 from adapters.sql.unit_of_work import sync_unit_of_work
+from application.auth import as_caller
 from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
 from application.ports import OrderFilter, ProductFilter, ProductSort, TokenClaims
 from application.products import list_products
-from application.users import as_caller
 from tests.integration.helpers import admin, clock, count_statements, customer, product
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from adapters.security import JwtTokenIssuer
+from application.auth import LogIn, as_caller, authenticate, identify, log_out
 from application.errors import (
     AuthenticationFailed,
     Conflict,
@@ -17,17 +18,12 @@ from application.errors import (
 from application.ports import TokenClaims, UserFilter
 from application.throttling import Limits, Rate
 from application.users import (
-    LogIn,
     RegisterUser,
     UserPatch,
-    as_caller,
-    authenticate,
     deactivate_user,
     ensure_admin,
     get_user,
-    identify,
     list_users,
-    log_out,
     register_user,
     update_user,
 )

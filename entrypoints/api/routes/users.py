@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from application import users
+from application import auth, users
+from application.auth import LogIn
 from application.ports import UserFilter
-from application.users import LogIn, RegisterUser, UserPatch
+from application.users import RegisterUser, UserPatch
 from entrypoints.api.dependencies import ClientAddress, Public, SignedIn
 from entrypoints.api.paging import Limit, Offset, ResourceId, SearchText
 from entrypoints.api.problems import responses
@@ -21,14 +22,14 @@ async def log_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], caller: Public, address: ClientAddress
 ) -> Token:
     """OAuth2 password flow: `username` is the email."""
-    token = await caller.run(users.authenticate, LogIn(form.username, form.password, address))
+    token = await caller.run(auth.authenticate, LogIn(form.username, form.password, address))
     return Token(access_token=token.access_token, token_type=token.token_type, expires_in=token.expires_in)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"], responses=responses(401))
 async def log_out(caller: SignedIn) -> Response:
     """Revokes every token of the caller's (on every device), this one included."""
-    await caller.run(users.log_out)
+    await caller.run(auth.log_out)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
