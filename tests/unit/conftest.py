@@ -10,7 +10,7 @@ import pytest
 
 from application.categories import CreateCategory, create_category
 from application.orders import OrderItem, PlaceOrder, place_order
-from application.products import CreateProduct, create_product
+from application.products import CreateProduct, create_product, get_product
 from application.users import RegisterUser, ensure_admin, register_user
 from domain.catalog import Product
 from domain.orders import Order
@@ -109,7 +109,8 @@ class World:
         return place_order(PlaceOrder(items), uow=self.uow, actor=buyer, clock=self.clock)
 
     def stock(self, product: Product) -> int:
-        return self.uow.store.tables.products[product.id].stock_quantity
+        """Read back through the port, as the service would."""
+        return get_product(product.id, uow=self.uow).stock_quantity
 
 
 @pytest.fixture

@@ -33,6 +33,8 @@ from application.orders import (
     place_order,
 )
 from application.ports import OrderFilter, TokenClaims
+from application.products import delete_product
+from application.users import deactivate_user
 from domain.errors import (
     IllegalStatusChange,
     InactiveUser,
@@ -63,34 +65,61 @@ def test_place_order_takes_stock_and_records_creation(world, uow):
     ]
 
 
-@pytest.mark.parametrize(
-    "case",
-    ["insufficient", "unknown-product", "inactive-product", "inactive-buyer", "unknown-buyer", "other-buyer"],
-)
-def test_failed_placement_changes_nothing(world, uow, clock, case):
-    ann, bob = world.customer("ann@shop.test"), world.customer("bob@shop.test")
-    a, b = world.product("A", stock=5), world.product("B", stock=1)
-    items = (OrderItem(a.id, 1), OrderItem(b.id, 2 if case == "insufficient" else 1))
-    user_id = None
-    expected: type[Exception] = InsufficientStock
-    if case == "unknown-product":
-        items, expected = (OrderItem(a.id, 1), OrderItem(999, 1)), UnknownReference
-    elif case == "inactive-product":
-        world.uow.store.tables.products[b.id].is_active = False
-        expected = ProductUnavailable
-    elif case == "inactive-buyer":  # an admin ordering for a deactivated customer
-        world.uow.store.tables.users[ann.id].is_active = False
-        ann, user_id, expected = world.admin, ann.id, InactiveUser
-    elif case == "unknown-buyer":
-        ann, user_id, expected = world.admin, 999, UnknownReference
-    elif case == "other-buyer":
-        user_id, expected = bob.id, Forbidden
-    before = dump(uow.store)
-    with pytest.raises(expected) as raised:
-        place_order(PlaceOrder(items, user_id), uow=uow, actor=ann, clock=clock)
-    assert dump(uow.store) == before
-    if case == "insufficient":
-        assert "insufficient stock" in str(raised.value) and str(b.id) in str(raised.value)
+class TestFailedPlacementChangesNothing:
+    """Each refusal names its reason, and the store is exactly as it was: no order, no stock moved."""
+
+    @pytest.fixture
+    def shop(self, world):
+        ann, bob = world.customer("ann@shop.test"), world.customer("bob@shop.test")
+        return ann, bob, world.product("A", stock=5), world.product("B", stock=1)
+
+    def refused(self, world, actor, items, user_id=None) -> Exception:
+        before = dump(world.uow.store)
+        with pytest.raises(Exception) as raised:
+            place_order(PlaceOrder(tuple(items), user_id), uow=world.uow, actor=actor, clock=world.clock)
+        assert dump(world.uow.store) == before
+        return raised.value
+
+    def test_insufficient_stock_names_the_product(self, world, shop):
+        ann, _, a, b = shop
+        error = self.refused(world, ann, [OrderItem(a.id, 1), OrderItem(b.id, 2)])
+        assert isinstance(error, InsufficientStock) and (
+            error.product_id,
+            error.requested,
+            error.available,
+        ) == (
+            b.id,
+            2,
+            1,
+        )
+        assert "insufficient stock" in str(error) and str(b.id) in str(error)
+
+    def test_an_unknown_product(self, world, shop):
+        ann, _, a, _ = shop
+        error = self.refused(world, ann, [OrderItem(a.id, 1), OrderItem(999, 1)])
+        assert isinstance(error, UnknownReference) and (error.kind, error.entity_id) == ("product", 999)
+
+    def test_an_inactive_product(self, world, shop):
+        ann, _, a, b = shop
+        delete_product(b.id, uow=world.uow, actor=world.admin, clock=world.clock)
+        error = self.refused(world, ann, [OrderItem(a.id, 1), OrderItem(b.id, 1)])
+        assert isinstance(error, ProductUnavailable) and error.product_id == b.id
+
+    def test_an_inactive_buyer_ordered_for_by_an_admin(self, world, shop):
+        ann, _, a, _ = shop
+        deactivate_user(ann.id, uow=world.uow, actor=world.admin, clock=world.clock)
+        error = self.refused(world, world.admin, [OrderItem(a.id, 1)], user_id=ann.id)
+        assert isinstance(error, InactiveUser) and error.user_id == ann.id
+
+    def test_an_unknown_buyer(self, world, shop):
+        _, _, a, _ = shop
+        error = self.refused(world, world.admin, [OrderItem(a.id, 1)], user_id=999)
+        assert isinstance(error, UnknownReference) and (error.kind, error.entity_id) == ("user", 999)
+
+    def test_a_customer_ordering_for_another(self, world, shop):
+        ann, bob, a, _ = shop
+        error = self.refused(world, ann, [OrderItem(a.id, 1)], user_id=bob.id)
+        assert isinstance(error, Forbidden) and "only admins" in str(error)
 
 
 def test_admin_may_order_for_another_user(world, uow, clock):
