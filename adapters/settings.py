@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     forwarded_allow_ips: str = "127.0.0.1"  # proxies trusted to name the client in X-Forwarded-For
     # Per worker. Few connections beat many: requests queue in the worker (cheap) instead of as PostgreSQL
-    # backends fighting for the same cores. Measured with `make bench` on 2 cores (see README).
+    # backends fighting for the same cores (README: Configuration).
     pool_size: int = Field(default=4, ge=1)
     max_overflow: int = Field(default=0, ge=0)
     pool_timeout: float = Field(default=5.0, gt=0)

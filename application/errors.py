@@ -31,7 +31,8 @@ class AuthenticationFailed(ApplicationError):
 
 
 class Conflict(ApplicationError):
-    """A uniqueness rule: the email, SKU or category name is taken."""
+    """The change conflicts with the stored data: a taken e-mail, SKU or category name, or a row that
+    changed meanwhile in a way the change cannot be applied over."""
 
 
 class PreconditionFailed(ApplicationError):

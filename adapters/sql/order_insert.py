@@ -35,8 +35,8 @@ def insert_order_statement(lines: int, events: int) -> Select[Any]:
 
     def children(table: Any, prefix: str, count: int) -> Any:
         """INSERT ... SELECT of `count` rows of bound values, each with the new order's id. (UNION ALL, not
-        VALUES: SQLAlchemy cannot cache a statement holding a VALUES clause, and compiling this one costs
-        ~2 ms a time.)"""
+        VALUES: SQLAlchemy cannot cache a statement holding a VALUES clause, and would compile it anew for
+        every order.)"""
         cols = _columns(table, "order_id")
         rows = [
             select(new_order.c.id, *(bindparam(f"{prefix}{i}_{c.name}", type_=c.type) for c in cols))

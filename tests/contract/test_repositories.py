@@ -20,7 +20,7 @@ from application.products import adjust_stock
 from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product, StockChange
 from domain.errors import InsufficientStock
 from domain.orders import Order, OrderStatus
-from domain.users import User
+from domain.users import User, normalize_email
 from tests.contract.conftest import MakeUow
 from tests.doubles.clock import FixedClock
 
@@ -124,6 +124,17 @@ def test_user_save(make_uow: MakeUow) -> None:
     user.email = "bob@shop.test"
     with pytest.raises(DuplicateKey), make_uow() as uow:
         uow.users.save(user)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("Änn@shop.test", "äNN@SHOP.TEST"), ("ＡＮＮ@shop.test", "ann@shop.test")]
+)
+def test_emails_are_one_account_in_any_case_everywhere(make_uow: MakeUow, first: str, second: str) -> None:
+    add_user(make_uow, first)
+    with pytest.raises(DuplicateKey), make_uow() as uow:
+        uow.users.add(User(second, "Ann", "hash", T0, T0))
+    with make_uow() as uow:
+        assert uow.users.get_by_email(normalize_email(second)) is not None
 
 
 def test_a_users_credentials_version_is_stored(make_uow: MakeUow) -> None:

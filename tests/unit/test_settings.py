@@ -1,9 +1,12 @@
 """Settings: production refuses a missing or placeholder secret; development makes one up."""
 
+from datetime import timedelta
+
 import pytest
 from pydantic import ValidationError
 
 from adapters.settings import Settings
+from application.throttling import Rate
 
 
 @pytest.mark.parametrize("secret", [None, "changethis", "short"])
@@ -28,3 +31,38 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("SHOP_ACCESS_TOKEN_MINUTES", "5")
     settings = Settings(_env_file=None)
     assert (settings.database_url, settings.access_token_minutes) == ("postgresql://u:p@db:5432/shop", 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit"),
+    [
+        ("5/15m", Rate(5, timedelta(minutes=15))),
+        ("20/1h", Rate(20, timedelta(hours=1))),
+        ("10/h", Rate(10, timedelta(hours=1))),
+        (" 100 / 30s ", Rate(100, timedelta(seconds=30))),
+        ("off", None),
+        ("0/1m", None),
+    ],
+)
+def test_throttle_limits_are_read_as_rates(
+    monkeypatch: pytest.MonkeyPatch, text: str, limit: Rate | None
+) -> None:
+    monkeypatch.setenv("SHOP_LOGIN_LIMIT_PER_ACCOUNT", text)
+    assert Settings(_env_file=None).limits.login_per_account == limit
+
+
+@pytest.mark.parametrize("text", ["5", "5/", "5/0m", "five/1m", "5/15d", "-1/1m"])
+def test_a_malformed_rate_is_refused_at_start(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    monkeypatch.setenv("SHOP_REGISTRATION_LIMIT_PER_ADDRESS", text)
+    with pytest.raises(ValidationError, match="registration_limit_per_address"):
+        Settings(_env_file=None)
+
+
+def test_cors_origins_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_CORS_ORIGINS", "https://shop.example, https://admin.shop.example")
+    assert Settings(_env_file=None).cors_origins == ["https://shop.example", "https://admin.shop.example"]
+
+
+def test_token_lifetime_is_capped_at_a_day() -> None:
+    with pytest.raises(ValidationError, match="access_token_minutes"):
+        Settings(access_token_minutes=24 * 60 + 1, _env_file=None)

@@ -56,7 +56,7 @@ def log_in(run, hasher, tokens, clock, email="ann@shop.test", password="password
 
 
 def update(world: World, actor: User, user_id: int, **changes: object) -> User:
-    claims = TokenClaims(actor.id, world.uow.store.tables.users[actor.id].credentials_version)  # type: ignore[arg-type, index]
+    claims = TokenClaims(actor.id, read_back(world.uow, actor.id).credentials_version)  # type: ignore[arg-type]
     return done(
         update_user(
             user_id,
@@ -69,13 +69,21 @@ def update(world: World, actor: User, user_id: int, **changes: object) -> User:
     )
 
 
+def read_back(uow: InMemoryUnitOfWork, user_id: int) -> User:
+    """The user as stored, read back through the port."""
+    with uow:
+        user = uow.users.get(user_id)
+    assert user is not None
+    return user
+
+
 def caller(uow: InMemoryUnitOfWork, tokens: JwtTokenIssuer, token: str) -> User:
     return identify(uow, tokens.read(token))
 
 
 def test_register_stores_lower_cased_email_and_a_hash(world: World, uow: InMemoryUnitOfWork) -> None:
     user = world.customer("Ann@Shop.TEST")
-    stored = uow.store.tables.users[user.id]
+    stored = read_back(uow, user.id)
     assert stored.email == "ann@shop.test"
     assert stored.password_hash != "password1" and done(
         world.hasher.verify("password1", stored.password_hash)
@@ -173,7 +181,7 @@ def test_log_out_revokes_every_token_of_the_caller_only(world, uow, run, hasher,
         with pytest.raises(AuthenticationFailed, match="revoked"):
             caller(uow, tokens, token)
     assert caller(uow, tokens, bobs).id == bob.id
-    assert uow.store.tables.users[ann.id].credentials_version == 2
+    assert read_back(uow, ann.id).credentials_version == 2
 
 
 def test_expired_forged_and_foreign_tokens_are_refused(world, run, hasher, tokens, clock) -> None:
@@ -185,12 +193,12 @@ def test_expired_forged_and_foreign_tokens_are_refused(world, run, hasher, token
         "test-secret-key-that-is-long-enough", timedelta(minutes=30), clock, audience="another-api"
     )
     with pytest.raises(AuthenticationFailed, match="invalid"):
-        tokens.read(other_audience.issue(world.uow.store.tables.users[1]).access_token)
+        tokens.read(other_audience.issue(read_back(world.uow, 1)).access_token)
     other_issuer = JwtTokenIssuer(
         "test-secret-key-that-is-long-enough", timedelta(minutes=30), clock, issuer="someone-else"
     )
     with pytest.raises(AuthenticationFailed, match="invalid"):
-        tokens.read(other_issuer.issue(world.uow.store.tables.users[1]).access_token)
+        tokens.read(other_issuer.issue(read_back(world.uow, 1)).access_token)
     clock.advance(timedelta(minutes=31))
     with pytest.raises(AuthenticationFailed, match="expired"):
         tokens.read(token)
@@ -212,7 +220,7 @@ def test_as_caller_runs_the_work_as_the_identified_user_in_one_transaction(world
 
     assert as_caller(uow, TokenClaims(ann.id, 1), work) == "done"
     assert as_caller(uow, None, work) == "done"
-    assert seen == [(uow.store.tables.users[ann.id], True), (None, True)]
+    assert seen == [(read_back(uow, ann.id), True), (None, True)]
 
 
 def test_as_caller_refuses_a_deactivated_user_without_running_the_work(world, uow, clock) -> None:
@@ -264,7 +272,7 @@ def test_update_own_fields_with_the_current_password(world: World, uow, clock) -
         password="newpassword",
         current_password="password1",
     )
-    stored = uow.store.tables.users[ann.id]
+    stored = read_back(uow, ann.id)
     assert (stored.email, stored.name, updated.updated_at) == ("new@shop.test", "Anne", clock.now())
     assert done(world.hasher.verify("newpassword", stored.password_hash))
 
@@ -272,7 +280,7 @@ def test_update_own_fields_with_the_current_password(world: World, uow, clock) -
 def test_a_name_change_needs_no_password_and_revokes_nothing(world: World, uow) -> None:
     ann = world.customer()
     update(world, ann, ann.id, name="Anne")
-    assert (uow.store.tables.users[ann.id].name, uow.store.tables.users[ann.id].credentials_version) == (
+    assert (read_back(uow, ann.id).name, read_back(uow, ann.id).credentials_version) == (
         "Anne",
         1,
     )
@@ -299,7 +307,7 @@ def test_own_credentials_need_the_current_password(world: World, uow, changes, e
 def test_admins_change_another_users_credentials_without_their_password(world: World, uow) -> None:
     ann = world.customer()
     update(world, world.admin, ann.id, email="ann2@shop.test", password="adminchosen")
-    stored = uow.store.tables.users[ann.id]
+    stored = read_back(uow, ann.id)
     assert stored.email == "ann2@shop.test" and done(world.hasher.verify("adminchosen", stored.password_hash))
     assert stored.credentials_version == 2
 
@@ -330,7 +338,7 @@ def test_customers_cannot_grant_themselves_admin(world: World, uow) -> None:
         update(world, ann, ann.id, is_admin=True)
     assert dump(uow.store) == before
     update(world, world.admin, ann.id, is_admin=True, is_active=False)
-    assert uow.store.tables.users[ann.id].is_admin is True
+    assert read_back(uow, ann.id).is_admin is True
 
 
 def test_update_to_a_taken_email_conflicts(world: World, uow) -> None:
@@ -354,7 +362,7 @@ def test_update_other_customer_is_not_found(world: World, uow, clock) -> None:
 def test_deactivate_keeps_the_user(world: World, uow, clock) -> None:
     ann = world.customer()
     deactivate_user(ann.id, uow=uow, actor=ann, clock=clock)
-    assert uow.store.tables.users[ann.id].is_active is False
+    assert read_back(uow, ann.id).is_active is False
 
 
 def test_ensure_admin_creates_then_promotes_idempotently(uow, run, hasher: FastPasswordHasher, clock) -> None:
@@ -366,10 +374,11 @@ def test_ensure_admin_creates_then_promotes_idempotently(uow, run, hasher: FastP
     first = done(ensure_admin("BOSS@shop.test", "adminpass", "Boss", runner=run, hasher=hasher, clock=clock))
     second = done(ensure_admin("boss@shop.test", "adminpass", "Boss", runner=run, hasher=hasher, clock=clock))
     assert first.id == second.id
-    users = list(uow.store.tables.users.values())
+    with uow:
+        users = uow.users.list(UserFilter(), 10, 0).items
     assert len(users) == 1 and users[0].is_admin and done(hasher.verify("adminpass", users[0].password_hash))
     created = done(ensure_admin("new@shop.test", "adminpass", "New", runner=run, hasher=hasher, clock=clock))
-    assert uow.store.tables.users[created.id].is_admin
+    assert read_back(uow, created.id).is_admin
 
 
 class TestThrottling:

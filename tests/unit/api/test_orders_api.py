@@ -1,5 +1,6 @@
 """/orders over the fakes."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -8,17 +9,29 @@ from tests.unit.api.conftest import Api
 from tests.unit.conftest import dump
 
 
+@dataclass(frozen=True)
+class Shop:
+    """Two customers (their auth headers and ids) and two products' ids."""
+
+    ann: dict[str, str]
+    ann_id: int
+    bob: dict[str, str]
+    bob_id: int
+    a: int
+    b: int
+
+
 @pytest.fixture
-def shop(api: Api, admin):
+def shop(api: Api, admin) -> Shop:
     ann, ann_id = api.customer("ann@shop.test")
     bob, bob_id = api.customer("bob@shop.test")
     a = api.product(admin, "A-1", price="49.99", stock_quantity=5)
     b = api.product(admin, "B-1", price="0.10", stock_quantity=5)
-    return ann, ann_id, bob, bob_id, a["id"], b["id"]
+    return Shop(ann, ann_id, bob, bob_id, a["id"], b["id"])
 
 
 def test_place_order(api: Api, shop) -> None:
-    ann, ann_id, _, _, a, b = shop
+    ann, ann_id, a, b = shop.ann, shop.ann_id, shop.a, shop.b
     response = api.client.post(
         "/orders",
         json={"items": [{"product_id": a, "quantity": 3}, {"product_id": b, "quantity": 1}]},
@@ -42,7 +55,7 @@ def test_place_order(api: Api, shop) -> None:
 
 
 def test_order_failures_change_nothing(api: Api, admin, shop) -> None:
-    ann, ann_id, _, bob_id, a, b = shop
+    ann, bob_id, a = shop.ann, shop.bob_id, shop.a
     inactive = api.product(admin, "I-1")
     api.client.delete(f"/products/{inactive['id']}", headers=admin)
     before = dump(api.store)
@@ -66,7 +79,7 @@ def test_order_failures_change_nothing(api: Api, admin, shop) -> None:
 
 
 def test_insufficient_stock_detail_names_the_product(api: Api, shop) -> None:
-    ann, _, _, _, a, b = shop
+    ann, a, b = shop.ann, shop.a, shop.b
     response = api.client.post(
         "/orders",
         json={"items": [{"product_id": a, "quantity": 1}, {"product_id": b, "quantity": 9}]},
@@ -78,7 +91,7 @@ def test_insufficient_stock_detail_names_the_product(api: Api, shop) -> None:
 
 
 def test_inactive_buyer_cannot_order(api: Api, admin, shop) -> None:
-    _, ann_id, _, _, a, _ = shop
+    ann_id, a = shop.ann_id, shop.a
     api.client.patch(f"/users/{ann_id}", json={"is_active": False}, headers=admin)
     before = dump(api.store)
     response = api.client.post(
@@ -88,13 +101,13 @@ def test_inactive_buyer_cannot_order(api: Api, admin, shop) -> None:
 
 
 def test_admin_orders_for_a_customer(api: Api, admin, shop) -> None:
-    _, ann_id, _, _, a, _ = shop
+    ann_id, a = shop.ann_id, shop.a
     order = api.order(admin, (a, 1), user_id=ann_id)
     assert order["user_id"] == ann_id
 
 
 def test_reading_orders(api: Api, admin, shop, clock) -> None:
-    ann, ann_id, bob, bob_id, a, _ = shop
+    ann, ann_id, bob, bob_id, a = shop.ann, shop.ann_id, shop.bob, shop.bob_id, shop.a
     first = api.order(ann, (a, 1))
     clock.advance(timedelta(minutes=20))  # tokens live 30 minutes
     second = api.order(bob, (a, 1))
@@ -119,7 +132,7 @@ def test_reading_orders(api: Api, admin, shop, clock) -> None:
 
 
 def test_status_changes_and_events(api: Api, admin, shop) -> None:
-    ann, ann_id, _, _, a, _ = shop
+    ann, ann_id, a = shop.ann, shop.ann_id, shop.a
     order = api.order(ann, (a, 2))
     url = f"/orders/{order['id']}/status"
     confirmed = api.client.patch(url, json={"status": "confirmed"}, headers={**admin, "If-Match": '"1"'})
@@ -159,7 +172,7 @@ def test_status_changes_and_events(api: Api, admin, shop) -> None:
 
 
 def test_cancel(api: Api, admin, shop) -> None:
-    ann, _, bob, _, a, _ = shop
+    ann, bob, a = shop.ann, shop.bob, shop.a
     order = api.order(ann, (a, 2))
     assert api.client.delete(f"/orders/{order['id']}", headers=bob).status_code == 404
     cancelled = api.client.delete(f"/orders/{order['id']}", headers=ann)
@@ -171,7 +184,7 @@ def test_cancel(api: Api, admin, shop) -> None:
 
 
 def test_cancel_depends_on_role_and_status(api: Api, admin, shop) -> None:
-    ann, _, _, _, a, _ = shop
+    ann, a = shop.ann, shop.a
     order = api.order(ann, (a, 2))
     for status in ("confirmed", "processing"):
         api.client.patch(f"/orders/{order['id']}/status", json={"status": status}, headers=admin)
@@ -183,7 +196,7 @@ def test_cancel_depends_on_role_and_status(api: Api, admin, shop) -> None:
 
 
 def test_stats(api: Api, admin, shop) -> None:
-    ann, _, _, _, a, b = shop
+    ann, a, b = shop.ann, shop.a, shop.b
     api.order(ann, (a, 1))
     cancelled = api.order(ann, (b, 1))
     api.client.delete(f"/orders/{cancelled['id']}", headers=ann)
@@ -204,7 +217,7 @@ def test_stats(api: Api, admin, shop) -> None:
 
 
 def test_idempotent_retry(api: Api, shop) -> None:
-    ann, _, bob, _, a, _ = shop
+    ann, bob, a = shop.ann, shop.bob, shop.a
     body = {"items": [{"product_id": a, "quantity": 2}]}
     first = api.client.post("/orders", json=body, headers={**ann, "Idempotency-Key": "k-1"})
     again = api.client.post("/orders", json=body, headers={**ann, "Idempotency-Key": "k-1"})
