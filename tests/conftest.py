@@ -1,6 +1,7 @@
 """Shared fixtures: a real PostgreSQL (started here when SHOP_TEST_DATABASE_URL is unset) and SQLite files."""
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +20,14 @@ def postgres_server() -> Iterator[ThrowawayPostgres | None]:
     if os.environ.get("SHOP_TEST_DATABASE_URL"):
         yield None
         return
-    server = ThrowawayPostgres()
-    server.start()
+    try:
+        server = ThrowawayPostgres()
+        server.start()
+    except (OSError, subprocess.CalledProcessError) as error:  # one clear line, not a traceback per test
+        output = getattr(error, "stderr", b"") or b""
+        pytest.exit(
+            f"cannot start the throwaway PostgreSQL server: {error} {output.decode(errors='replace')}", 3
+        )
     try:
         yield server
     finally:

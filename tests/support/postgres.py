@@ -4,9 +4,11 @@ It listens on 127.0.0.1 on a free port, runs as an unprivileged user when we are
 to run as root), and can be stopped and started again to test how the service rides out an outage."""
 
 import contextlib
+import hashlib
 import os
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -39,13 +41,16 @@ class ThrowawayPostgres:
             self._options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         self._options += list(options)
         self._user = SYSTEM_USER if os.geteuid() == 0 else None
+        self._install = (
+            reachable_install(POSTGRES_BIN_PATH.parent) if self._user else POSTGRES_BIN_PATH.parent
+        )
         self._initdb()
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def bin(self, name: str) -> str:
-        return str(POSTGRES_BIN_PATH / name)
+        return str(self._install / "bin" / name)
 
     def start(self) -> None:
         self._ctl("-w", "-t", "30", "-l", str(self.root / "log"), "-o", " ".join(self._options), "start")
@@ -85,10 +90,7 @@ class ThrowawayPostgres:
     def _initdb(self) -> None:
         if self._user:
             _ensure_user(self._user)
-            # The server binaries and our data folder must be readable by that user.
-            for path in (self.root, POSTGRES_BIN_PATH.parent):
-                subprocess.run(["chmod", "-R", "a+rX", str(path)], check=True)
-            self.root.chmod(0o777)
+            self.root.chmod(0o777)  # the server's user writes its data here
         subprocess.run(
             [self.bin("initdb"), "-D", str(self.pgdata), "--auth=trust", "-U", "postgres", "--encoding=utf8"],
             check=True,
@@ -108,3 +110,31 @@ class ThrowawayPostgres:
 def _ensure_user(name: str) -> None:
     if subprocess.run(["id", name], capture_output=True).returncode != 0:
         subprocess.run(["useradd", "--system", "--no-create-home", name], check=True, capture_output=True)
+
+
+def others_can_reach(path: Path) -> bool:
+    """Whether a user other than the owner may walk into the folder `path` (it and every folder above it
+    let others through)."""
+    return all(p.stat().st_mode & stat.S_IXOTH for p in [path, *path.parents])
+
+
+def reachable_install(install: Path) -> Path:
+    """The PostgreSQL install where the server's unprivileged user can run it: in place when the checkout
+    lets others in, else a world-readable copy in the system's temp folder, made once per install (a
+    checkout under /root or in a `mktemp -d` folder is closed to every other user)."""
+    if not others_can_reach(install):
+        digest = hashlib.sha256(str(install).encode()).hexdigest()[:12]
+        copy = Path(tempfile.gettempdir()) / f"shop-pginstall-{digest}"
+        if not (copy / "bin" / "postgres").exists():
+            partial = Path(tempfile.mkdtemp(prefix=f"{copy.name}-", dir=copy.parent))
+            shutil.copytree(install, partial, symlinks=True, dirs_exist_ok=True)
+            with contextlib.suppress(OSError):  # another run made it first: use theirs
+                partial.rename(copy)
+            shutil.rmtree(partial, ignore_errors=True)
+        install = copy
+    subprocess.run(["chmod", "-R", "a+rX", str(install)], check=True)
+    if not others_can_reach(install):
+        raise PermissionError(
+            f"the server's user {SYSTEM_USER} cannot reach the PostgreSQL binaries at {install}"
+        )
+    return install
