@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from adapters.sql.engine import EngineOptions
 from application.throttling import Limits, Rate
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def parse_rate(value: object) -> Rate | None:
 
 
 RateSetting = Annotated[Rate | None, BeforeValidator(parse_rate)]
+_ENGINE = EngineOptions()
 
 _PLACEHOLDERS = {"changethis", "change-me", "secret", "changeme", ""}
 MIN_SECRET_LENGTH = 32
@@ -57,12 +59,13 @@ class Settings(BaseSettings):
     registration_limit_per_address: RateSetting = Rate(20, timedelta(hours=1))
     cors_origins: Annotated[list[str], NoDecode] = []
     forwarded_allow_ips: str = "127.0.0.1"  # proxies trusted to name the client in X-Forwarded-For
-    # Per worker. Few connections beat many: requests queue in the worker (cheap) instead of as PostgreSQL
-    # backends fighting for the same cores (README: Configuration).
-    pool_size: int = Field(default=4, ge=1)
-    max_overflow: int = Field(default=0, ge=0)
-    pool_timeout: float = Field(default=5.0, gt=0)
-    db_connect_timeout: float = Field(default=2.0, gt=0)
+    pool_size: int = Field(default=_ENGINE.pool_size, ge=1)  # per worker; see EngineOptions
+    max_overflow: int = Field(default=_ENGINE.max_overflow, ge=0)
+    pool_timeout: float = Field(default=_ENGINE.pool_timeout, gt=0)
+    db_connect_timeout: float = Field(default=_ENGINE.connect_timeout, gt=0)
+    log_sql: bool = (
+        False  # every statement to the log (SQLAlchemy's echo); for debugging, never in production
+    )
     health_timeout: float = Field(default=1.5, gt=0)  # GET /health answers within this, reachable or not
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 

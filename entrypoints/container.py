@@ -25,6 +25,7 @@ class Container(containers.DeclarativeContainer):
         max_overflow=settings.provided.max_overflow,
         pool_timeout=settings.provided.pool_timeout,
         connect_timeout=settings.provided.db_connect_timeout,
+        log_statements=settings.provided.log_sql,
     )
     sync_engine = providers.Singleton(make_sync_engine, settings.provided.database_url, engine_options)
     async_engine = providers.Singleton(make_async_engine, settings.provided.database_url, engine_options)

@@ -31,11 +31,16 @@ SQLITE_BUSY_TIMEOUT_MS = 1000  # per attempt; the async Unit of Work retries a l
 
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
-    pool_size: int = 5
-    max_overflow: int = 5
+    """The one home of the pool's defaults (Settings takes its defaults from here). Per worker: few
+    connections beat many, requests queue in the worker (cheap) instead of as PostgreSQL backends fighting
+    for the same cores (README: Configuration)."""
+
+    pool_size: int = 4
+    max_overflow: int = 0
     pool_timeout: float = 5
     connect_timeout: float = 2
     sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+    log_statements: bool = False
 
 
 def _pool_options(url: str, o: EngineOptions, pre_ping: bool) -> dict[str, Any]:
@@ -73,7 +78,9 @@ def _sqlite_pragmas(engine: Engine, url: str, o: EngineOptions) -> None:
 
 def make_sync_engine(url: str, options: EngineOptions = EngineOptions()) -> Engine:
     # A connection that died with the server is replaced, not handed out: pinged at checkout here.
-    engine = create_engine(sync_url(url), **_pool_options(url, options, pre_ping=True))
+    engine = create_engine(
+        sync_url(url), echo=options.log_statements, **_pool_options(url, options, pre_ping=True)
+    )
     _sqlite_pragmas(engine, url, options)
     return engine
 
@@ -81,6 +88,8 @@ def make_sync_engine(url: str, options: EngineOptions = EngineOptions()) -> Engi
 def make_async_engine(url: str, options: EngineOptions = EngineOptions()) -> AsyncEngine:
     # No ping, a round trip per request: the async Unit of Work replaces a connection that fails its first
     # statement instead (SqlUnitOfWorkRunner.run).
-    engine = create_async_engine(async_url(url), **_pool_options(url, options, pre_ping=False))
+    engine = create_async_engine(
+        async_url(url), echo=options.log_statements, **_pool_options(url, options, pre_ping=False)
+    )
     _sqlite_pragmas(engine.sync_engine, url, options)
     return engine

@@ -1,6 +1,7 @@
 """Settings: production refuses a missing or placeholder secret; development makes one up."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -66,3 +67,10 @@ def test_cors_origins_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> No
 def test_token_lifetime_is_capped_at_a_day() -> None:
     with pytest.raises(ValidationError, match="access_token_minutes"):
         Settings(access_token_minutes=24 * 60 + 1, _env_file=None)
+
+
+def test_the_example_env_file_states_the_defaults() -> None:
+    """One source of defaults: .env.example may only restate them (the secret key excepted)."""
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    stated = Settings(_env_file=example).model_dump(exclude={"secret_key"})
+    assert stated == Settings(_env_file=None).model_dump(exclude={"secret_key"})
