@@ -13,6 +13,7 @@ from adapters.settings import Settings
 from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engine, pool_capacity
 from adapters.sql.gate import FairGate
 from adapters.sql.health import DatabaseProbe
+from adapters.sql.migrate import head_revisions
 from adapters.sql.unit_of_work import SqlUnitOfWorkRunner, sync_unit_of_work
 
 
@@ -39,7 +40,9 @@ class Container(containers.DeclarativeContainer):
         settings.provided.pool_timeout,
     )
     unit_of_work_runner = providers.Singleton(SqlUnitOfWorkRunner, async_engine, pool_gate)
-    database_probe = providers.Factory(DatabaseProbe, async_engine, settings.provided.health_timeout)
+    database_probe = providers.Factory(
+        DatabaseProbe, async_engine, settings.provided.health_timeout, providers.Object(head_revisions)
+    )
 
     clock = providers.Singleton(SystemClock)
     password_hasher = providers.Singleton(Argon2PasswordHasher, settings.provided.password_hash_threads)

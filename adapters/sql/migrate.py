@@ -4,6 +4,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 # The project root, which holds alembic.ini and migrations/ (the package is installed editable).
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,3 +20,10 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+
+
+def head_revisions() -> frozenset[str]:
+    """The revisions a fully migrated database is at (read from migrations/, no database needed)."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())

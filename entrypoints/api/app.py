@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
@@ -14,8 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 from entrypoints.api import problems
 from entrypoints.api.headers import SecurityHeaders
 from entrypoints.api.limits import BodySizeLimit
-from entrypoints.api.routes import catalog, orders, users
-from entrypoints.api.schemas import Health
+from entrypoints.api.routes import catalog, health, orders, users
 from entrypoints.container import Container
 
 DESCRIPTION = """Users, a product catalog with categories and stock, and orders with a status workflow.
@@ -55,7 +54,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(users.router)
     app.include_router(catalog.router)
     app.include_router(orders.router)
-    _health(app, container)
+    app.include_router(health.router)
     _offline_docs(app)
     return app
 
@@ -65,19 +64,6 @@ def operation_id(route: APIRoute) -> str:
     a generated client reads `place_order.sync(...)`, not `new_order_orders_post`."""
     first, *rest = route.name.split("_")
     return first + "".join(word.capitalize() for word in rest)
-
-
-def _health(app: FastAPI, container: Container) -> None:
-    @app.get(
-        "/health",
-        response_model=Health,
-        tags=["health"],
-        responses={503: {"model": Health, "description": "The database is unreachable"}},
-    )
-    async def check_health() -> JSONResponse:
-        if await container.database_probe().ping():
-            return JSONResponse({"status": "ok", "database": "ok"})
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
 
 def _offline_docs(app: FastAPI) -> None:

@@ -287,3 +287,12 @@ class OrderStatsRead(BaseModel):
 class Health(BaseModel):
     status: str
     database: str
+
+
+class Liveness(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    reason: str | None

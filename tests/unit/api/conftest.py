@@ -9,6 +9,7 @@ from dependency_injector import providers
 from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
+from adapters.sql.health import NOT_MIGRATED, UNREACHABLE
 from application.users import ensure_admin
 from entrypoints.api.app import create_app
 from entrypoints.container import Container
@@ -20,9 +21,15 @@ from tests.doubles.security import FastPasswordHasher
 class FakeProbe:
     def __init__(self) -> None:
         self.reachable = True
+        self.migrated = True
 
     async def ping(self) -> bool:
         return self.reachable
+
+    async def unready_because(self) -> str | None:
+        if not self.reachable:
+            return UNREACHABLE
+        return None if self.migrated else NOT_MIGRATED
 
 
 class Api:

@@ -16,6 +16,18 @@ def test_health(api: Api) -> None:
     }
 
 
+def test_liveness_does_no_io_and_readiness_names_what_is_missing(api: Api) -> None:
+    assert api.client.get("/health/ready").json() == {"status": "ready", "reason": None}
+    api.probe.migrated = False
+    not_migrated = api.client.get("/health/ready")
+    assert not_migrated.status_code == 503 and "shop migrate" in not_migrated.json()["reason"]
+    assert api.client.get("/health").status_code == 200  # reachable: the contract's health is fine
+    api.probe.reachable = False
+    down = api.client.get("/health/ready")
+    assert (down.status_code, down.json()["reason"]) == (503, "database unreachable")
+    assert api.client.get("/health/live").json() == {"status": "ok"}
+
+
 def test_oversized_body_is_413(api: Api, admin) -> None:
     before = dump(api.store)
     big = {"name": "x", "sku": "X-1", "price": "1.00", "description": "y" * (1024 * 1024)}
@@ -68,6 +80,7 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
         ("/products/{product_id}/stock", "post"), ("/orders", "post"), ("/orders", "get"),
         ("/orders/stats", "get"), ("/orders/{order_id}", "get"), ("/orders/{order_id}", "delete"),
         ("/orders/{order_id}/events", "get"), ("/orders/{order_id}/status", "patch"), ("/health", "get"),
+        ("/health/live", "get"), ("/health/ready", "get"),
     }  # fmt: skip
     place = spec["paths"]["/orders"]["post"]["responses"]
     assert {"201", "400", "401", "403", "409", "422"} <= set(place)
