@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 run: install
 	$(BIN)/shop migrate
-	$(BIN)/shop serve --host 127.0.0.1 --port 8000
+	SHOP_LOG_FORMAT=$${SHOP_LOG_FORMAT:-text} $(BIN)/shop serve --host 127.0.0.1 --port 8000
 
 lint: install
 	$(BIN)/ruff check .

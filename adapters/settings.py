@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     registration_limit_per_address: RateSetting = Rate(20, timedelta(hours=1))
     cors_origins: Annotated[list[str], NoDecode] = []
     forwarded_allow_ips: str = "127.0.0.1"  # proxies trusted to name the client in X-Forwarded-For
+    log_format: Literal["json", "text"] = "json"  # text reads better in a terminal (make run)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_token: SecretStr | None = None  # when set, GET /metrics needs it as a bearer token
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # /metrics there instead of on the API
+    shutdown_timeout: float = Field(
+        default=30.0, gt=0
+    )  # on SIGTERM, at most this long for requests in flight
     pool_size: int = Field(default=_ENGINE.pool_size, ge=1)  # per worker; see EngineOptions
     max_overflow: int = Field(default=_ENGINE.max_overflow, ge=0)
     pool_timeout: float = Field(default=_ENGINE.pool_timeout, gt=0)

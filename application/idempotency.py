@@ -10,7 +10,15 @@ from datetime import datetime, timedelta
 from application.auth import as_caller
 from application.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from application.orders import PlaceOrder, get_order, place_order
-from application.ports import Clock, IdempotencyRecord, TokenClaims, UnitOfWork, UnitOfWorkRunner
+from application.ports import (
+    NO_COUNTERS,
+    Clock,
+    Counters,
+    IdempotencyRecord,
+    TokenClaims,
+    UnitOfWork,
+    UnitOfWorkRunner,
+)
 from domain.orders import Order
 from domain.users import User
 
@@ -56,7 +64,13 @@ def purge_expired_keys(*, uow: UnitOfWork, clock: Clock) -> int:
 
 
 async def place_order_idempotently(
-    cmd: PlaceOrder, key: str, *, runner: UnitOfWorkRunner, claims: TokenClaims, clock: Clock
+    cmd: PlaceOrder,
+    key: str,
+    *,
+    runner: UnitOfWorkRunner,
+    claims: TokenClaims,
+    clock: Clock,
+    counters: Counters = NO_COUNTERS,
 ) -> Order:
     """The first request with `key` places the order; a repeat with the same body gets that order back.
 

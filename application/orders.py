@@ -6,7 +6,17 @@ from dataclasses import dataclass, replace
 
 from application.access import require_admin, require_may_cancel, require_may_order_for, require_self_or_admin
 from application.errors import NotFound, PreconditionFailed, UnknownReference
-from application.ports import Clock, OrderFilter, OrderStats, Page, StaleVersion, UnitOfWork
+from application.ports import (
+    NO_COUNTERS,
+    BusinessEvent,
+    Clock,
+    Counters,
+    OrderFilter,
+    OrderStats,
+    Page,
+    StaleVersion,
+    UnitOfWork,
+)
 from domain.orders import Order, OrderStatus, StatusEvent, order_number
 from domain.users import User
 
@@ -27,7 +37,13 @@ class PlaceOrder:
 
 
 def place_order(
-    cmd: PlaceOrder, *, uow: UnitOfWork, actor: User, clock: Clock, idempotency_key: str | None = None
+    cmd: PlaceOrder,
+    *,
+    uow: UnitOfWork,
+    actor: User,
+    clock: Clock,
+    idempotency_key: str | None = None,
+    counters: Counters = NO_COUNTERS,
 ) -> Order:
     """Price the lines, take the stock and store the order in one transaction; on any error, nothing moves."""
     assert actor.id is not None
@@ -57,6 +73,7 @@ def place_order(
             assert order.id is not None
             uow.idempotency.complete(actor.id, idempotency_key, order.id)
         uow.commit()
+    counters.count(BusinessEvent.ORDER_PLACED)
     return order
 
 
@@ -89,29 +106,38 @@ def change_order_status(
     uow: UnitOfWork,
     actor: User,
     clock: Clock,
+    counters: Counters = NO_COUNTERS,
 ) -> Order:
     require_admin(actor, "change an order's status")
     with uow:
         order = _load(uow, order_id, for_update=True)
         if expected_version is not None and expected_version != order.version:
             raise PreconditionFailed("order", order_id, order.version)
-        if to_status is OrderStatus.CANCELLED and order.status is not OrderStatus.CANCELLED:
+        cancelling = to_status is OrderStatus.CANCELLED and order.status is not OrderStatus.CANCELLED
+        if cancelling:
             _cancel(uow, order, actor, clock)
         else:
             order.change_status(to_status, actor_id=actor.id, at=clock.now())
             _save(uow, order)
         uow.commit()
+    counters.count(BusinessEvent.ORDER_STATUS_CHANGED)
+    if cancelling:
+        counters.count(BusinessEvent.ORDER_CANCELLED)
     return order
 
 
-def cancel_order(order_id: int, *, uow: UnitOfWork, actor: User, clock: Clock) -> Order:
+def cancel_order(
+    order_id: int, *, uow: UnitOfWork, actor: User, clock: Clock, counters: Counters = NO_COUNTERS
+) -> Order:
     """Cancel and put the stock back, once; cancelling a cancelled order changes nothing."""
     with uow:
         order = _load_visible(uow, actor, order_id, for_update=True)
-        if order.status is not OrderStatus.CANCELLED:
-            require_may_cancel(actor, order)
-            _cancel(uow, order, actor, clock)
-            uow.commit()
+        if order.status is OrderStatus.CANCELLED:
+            return order
+        require_may_cancel(actor, order)
+        _cancel(uow, order, actor, clock)
+        uow.commit()
+    counters.count(BusinessEvent.ORDER_CANCELLED)
     return order
 
 

@@ -252,6 +252,29 @@ class TokenIssuer(Protocol):
         ...
 
 
+class BusinessEvent(StrEnum):
+    ORDER_PLACED = "order_placed"
+    ORDER_CANCELLED = "order_cancelled"
+    ORDER_STATUS_CHANGED = "order_status_changed"
+    IDEMPOTENT_REPLAY = "idempotent_replay"
+
+
+class Counters(Protocol):
+    """Counts what the shop did, for operators (the adapter is Prometheus); called after the commit."""
+
+    def count(self, event: BusinessEvent) -> None: ...
+
+
+class NoCounters:
+    """Counts nothing: the default where nobody watches (the CLI, unit tests)."""
+
+    def count(self, event: BusinessEvent) -> None:
+        return None
+
+
+NO_COUNTERS = NoCounters()
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """An aware UTC datetime."""

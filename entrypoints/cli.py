@@ -30,7 +30,7 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the REST API with uvicorn."""
-    run_server(host, port, workers, Container().settings().forwarded_allow_ips)
+    run_server(host, port, workers, Container().settings())
 
 
 @app.command()

@@ -8,6 +8,7 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
+from adapters.metrics import PrometheusCounters
 from adapters.security import Argon2PasswordHasher, JwtTokenIssuer
 from adapters.settings import Settings
 from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engine, pool_capacity
@@ -58,9 +59,15 @@ class Container(containers.DeclarativeContainer):
     )
 
     # What use cases may ask for by name, bound once (see entrypoints.api.dependencies.Caller).
+    counters = providers.Singleton(PrometheusCounters)
     collaborators = providers.Singleton(
-        dict, clock=clock, hasher=password_hasher, tokens=token_issuer, limits=throttle_limits
+        dict,
+        clock=clock,
+        hasher=password_hasher,
+        tokens=token_issuer,
+        limits=throttle_limits,
+        counters=counters,
     )
 
 
-COLLABORATORS = frozenset({"clock", "hasher", "tokens", "limits"})
+COLLABORATORS = frozenset({"clock", "hasher", "tokens", "limits", "counters"})

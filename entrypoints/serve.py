@@ -6,41 +6,64 @@ other 2, so half the service idled while the other half queued. Each worker here
 its own bound with SO_REUSEPORT, and the kernel spreads new connections across them evenly."""
 
 import logging
-import logging.config
 import multiprocessing
 import os
 import signal
 import socket
 import sys
+import tempfile
 import time
 from multiprocessing.context import SpawnProcess
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import uvicorn
+from prometheus_client import start_http_server
+from prometheus_client.multiprocess import mark_process_dead
 from uvicorn.config import STARTUP_FAILURE
+
+from adapters.metrics import workers_registry
+from adapters.settings import Settings
+from entrypoints.logs import configure_logging
 
 log = logging.getLogger("uvicorn.error")
 APP = "entrypoints.api.main:app_from_environment"
 
 
-def serve(host: str, port: int, workers: int, forwarded_allow_ips: str = "127.0.0.1") -> None:
-    """`forwarded_allow_ips`: the proxies whose X-Forwarded-For names the client (its address is what
-    log-in and registration limits count)."""
+def serve(host: str, port: int, workers: int, settings: Settings) -> None:
+    """Workers in processes of their own, which sum their metrics through a shared folder; SIGTERM stops
+    accepting, lets the requests in flight finish (at most `shutdown_timeout`), then exits 0."""
+    configure_logging(json=settings.log_format == "json", level=settings.log_level)
     options: dict[str, Any] = {
         "factory": True,
         "proxy_headers": True,
-        "forwarded_allow_ips": forwarded_allow_ips,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,  # whose X-Forwarded-For names the client
         "server_header": False,  # no "server: uvicorn" telling a scanner what to try
-        "log_level": "info",
+        "log_config": None,  # each worker's app factory sets logging up (entrypoints.logs)
+        "access_log": False,  # one line per request comes from the app, with more in it
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
     }
-    if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+    metrics_dir = _fresh_metrics_folder()
+    if settings.metrics_port is not None:
+        start_http_server(settings.metrics_port, addr=host, registry=workers_registry(metrics_dir))
+    if not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(APP, host=host, port=port, workers=workers, **options)
         return
     _ensure_free(host, port)  # SO_REUSEPORT would otherwise share the port with a server already on it
-    supervisor = _Supervisor(host, port, workers, options)
+    supervisor = _Supervisor(host, port, workers, options, metrics_dir)
     supervisor.run()
     sys.exit(supervisor.exit_code)
+
+
+def _fresh_metrics_folder() -> str:
+    """PROMETHEUS_MULTIPROC_DIR for the workers, emptied of an earlier run's files (or made)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="shop-metrics-")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for stale in Path(folder).glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder  # read by the workers' prometheus_client at import
+    return folder
 
 
 def _listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
@@ -67,15 +90,15 @@ def _worker(host: str, port: int, options: dict[str, Any]) -> None:
 class _Supervisor:
     """Starts the workers, replaces one that dies, and passes SIGINT/SIGTERM on for a graceful stop."""
 
-    def __init__(self, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
+    def __init__(self, host: str, port: int, workers: int, options: dict[str, Any], metrics_dir: str) -> None:
         self._args = (host, port, options)
+        self._metrics_dir = metrics_dir
         self._count = workers
         self._stopping = False
         self.exit_code = 0
         self._processes: list[SpawnProcess] = []
 
     def run(self) -> None:
-        logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._stop)
         log.info("Started parent process [%d], %d workers on SO_REUSEPORT sockets", os.getpid(), self._count)
@@ -89,6 +112,7 @@ class _Supervisor:
                     self._stopping, self.exit_code = True, STARTUP_FAILURE
                     break
                 log.warning("Worker [%s] exited with %s; starting another", process.pid, process.exitcode)
+                mark_process_dead(process.pid, self._metrics_dir)  # its in-flight and pool gauges go
                 self._processes[i] = self._start()
             time.sleep(0.5)
         for process in self._processes:

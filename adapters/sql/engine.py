@@ -8,6 +8,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from adapters.metrics import instrument_pool
+
 
 def sync_url(url: str) -> str:
     parsed = make_url(url)
@@ -92,4 +94,5 @@ def make_async_engine(url: str, options: EngineOptions = EngineOptions()) -> Asy
         async_url(url), echo=options.log_statements, **_pool_options(url, options, pre_ping=False)
     )
     _sqlite_pragmas(engine.sync_engine, url, options)
+    instrument_pool(engine.sync_engine.pool, pool_capacity(url, options))
     return engine

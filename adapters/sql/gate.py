@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from weakref import WeakKeyDictionary
 
+from adapters.metrics import waiting_at_gate
 from application.errors import ServiceUnavailable
 
 
@@ -31,7 +32,11 @@ class FairGate:
             return
         semaphore = self._semaphore()
         try:
-            async with asyncio.timeout(self._timeout):
+            if semaphore.locked():  # measured only when there is a wait: a free place costs nothing extra
+                with waiting_at_gate():
+                    async with asyncio.timeout(self._timeout):
+                        await semaphore.acquire()
+            else:
                 await semaphore.acquire()
         except TimeoutError:
             raise ServiceUnavailable("the database is busy; nothing was changed, retry") from None

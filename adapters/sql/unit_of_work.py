@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.metrics import RETRIES
 from adapters.sql.categories import SqlCategoryRepository
 from adapters.sql.gate import FairGate
 from adapters.sql.idempotency import SqlIdempotencyRepository
@@ -102,6 +103,15 @@ def is_retryable(error: BaseException) -> bool:
     return "database is locked" in str(error.orig)
 
 
+def _cause(error: DBAPIError) -> str:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate == "40001":
+        return "serialization_failure"
+    if sqlstate == "40P01":
+        return "deadlock"
+    return "database_locked" if "database is locked" in str(error.orig) else "stale_connection"
+
+
 def is_unavailable(error: BaseException) -> bool:
     """The database cannot be reached (down, restarting, connection killed, pool exhausted)."""
     if isinstance(error, PoolTimeout | OSError | ConnectionError):
@@ -135,6 +145,7 @@ class SqlUnitOfWorkRunner:
             except DBAPIError as error:
                 if attempt < self._max_attempts and self._worth_retrying(error, uow):
                     self.retries += 1
+                    RETRIES.labels(_cause(error)).inc()
                     log.info("running again (attempt %d failed): %s", attempt, error.orig)
                     await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)  # jitter breaks lockstep
                     continue

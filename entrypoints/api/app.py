@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -11,9 +12,11 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from entrypoints.api import problems
+from entrypoints.api import metrics, problems
 from entrypoints.api.headers import SecurityHeaders
 from entrypoints.api.limits import BodySizeLimit
+from entrypoints.api.observe import Observe
+from entrypoints.api.request_id import new_request_id, sane_request_id
 from entrypoints.api.routes import catalog, health, orders, users
 from entrypoints.container import Container
 
@@ -50,11 +53,21 @@ def create_app(container: Container) -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After"],
             max_age=600,
         )
-    app.add_middleware(SecurityHeaders)  # outermost: on 413s and CORS answers too
+    app.add_middleware(SecurityHeaders)  # on 413s and CORS answers too
+    app.add_middleware(Observe)
+    # Outermost, so every log line of the request (the access line included) carries its id.
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name="X-Request-ID",
+        validator=sane_request_id,
+        generator=new_request_id,
+    )
     app.include_router(users.router)
     app.include_router(catalog.router)
     app.include_router(orders.router)
     app.include_router(health.router)
+    if settings.metrics_port is None:  # otherwise `shop serve` serves them on a port of their own
+        app.include_router(metrics.router(settings.metrics_token))
     _offline_docs(app)
     return app
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, TypeVar
 
+import structlog
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
@@ -80,7 +81,9 @@ def _caller(request: Request, claims: TokenClaims | None) -> Caller:
 
 
 def _claims(request: Request, token: str) -> TokenClaims:
-    return request.app.state.container.token_issuer().read(token)  # type: ignore[no-any-return]
+    claims: TokenClaims = request.app.state.container.token_issuer().read(token)
+    structlog.contextvars.bind_contextvars(user_id=claims.user_id)  # in the request's log lines
+    return claims
 
 
 async def current_caller(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Caller:

@@ -5,11 +5,13 @@ import re
 from http import HTTPStatus
 from typing import Any
 
+from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from adapters.metrics import REFUSALS
 from application.errors import (
     AuthenticationFailed,
     Conflict,
@@ -25,7 +27,7 @@ from application.errors import (
     TooManyAttempts,
     UnknownReference,
 )
-from domain.errors import DomainError
+from domain.errors import DomainError, InsufficientStock
 from entrypoints.api.echo import safe_errors
 from entrypoints.api.schemas import Problem
 
@@ -60,8 +62,17 @@ def problem(
         title=phrase,
         status=status,
         detail=detail,
+        request_id=correlation_id.get(),
     )
-    return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    if status in _REFUSAL_REASONS:
+        REFUSALS.labels(_REFUSAL_REASONS[status]).inc()
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+# Answers operators watch: conflicts, stale If-Match, throttling.
+_REFUSAL_REASONS = {409: "conflict", 412: "precondition_failed", 429: "too_many_attempts"}
 
 
 def _slug(error: Exception) -> str:
@@ -78,6 +89,8 @@ async def _application_error(request: Request, error: Exception) -> JSONResponse
         headers = {"Retry-After": "1"}
     if isinstance(error, TooManyAttempts):
         headers = {"Retry-After": str(error.retry_after)}
+    if isinstance(error, InsufficientStock):
+        REFUSALS.labels("insufficient_stock").inc()
     detail = str(error) or HTTPStatus(status).description
     return problem(status, _sentence(detail), slug=_slug(error), headers=headers)
 

@@ -51,12 +51,14 @@ FORBID_EXTRA = ConfigDict(extra="forbid")
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details, served as application/problem+json."""
+    """RFC 9457 problem details, served as application/problem+json; `request_id` (an extension member)
+    is the id in the answer's X-Request-ID header and in every log line of the request."""
 
     type: str
     title: str
     status: int
     detail: str
+    request_id: str | None = None
 
 
 class PageOf(BaseModel, Generic[T]):

@@ -50,7 +50,7 @@ OPERATIONS = {
         "change_order_status",
         "cancel_order",
     },
-    "health": {"check_health"},
+    "health": {"check_health", "check_liveness", "check_readiness"},
 }
 
 

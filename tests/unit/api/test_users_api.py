@@ -34,7 +34,8 @@ def test_register_duplicate_email_is_409_and_changes_nothing(api: Api) -> None:
         "/users", json={"email": "ANN@shop.test", "name": "X", "password": "password1"}
     )
     assert response.status_code == 409 and response.headers["content-type"] == PROBLEM
-    assert set(response.json()) == {"type", "title", "status", "detail"}
+    assert set(response.json()) == {"type", "title", "status", "detail", "request_id"}
+    assert response.json()["request_id"] == response.headers["X-Request-ID"]
     assert dump(api.store) == before
 
 

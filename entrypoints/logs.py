@@ -1,0 +1,68 @@
+"""Logs: one JSON object per line on stdout (or readable text for a terminal), every line written while a
+request runs carrying its request id, and the trace id when tracing is on.
+
+structlog renders both our own loggers and the standard library's (uvicorn's, SQLAlchemy's) through one
+formatter, and `asgi_correlation_id` keeps the request id in a context variable; neither is worth writing
+by hand."""
+
+import logging
+import logging.config
+import os
+import sys
+from typing import Any
+
+import structlog
+from asgi_correlation_id import correlation_id
+from opentelemetry import trace
+from structlog.types import EventDict, WrappedLogger
+
+
+def _request_and_trace(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    request_id = correlation_id.get()
+    if request_id:
+        event.setdefault("request_id", request_id)
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        event.setdefault("trace_id", format(span.trace_id, "032x"))
+    event["pid"] = os.getpid()
+    return event
+
+
+_SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
+    _request_and_trace,
+]
+
+
+def configure_logging(*, json: bool, level: str = "INFO") -> None:
+    """Route every logger through structlog's formatter; uvicorn's access log is replaced by ours."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.EventRenamer("message"),
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True  # one line per request, with more, from RequestLog
