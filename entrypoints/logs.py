@@ -9,7 +9,7 @@ import logging
 import logging.config
 import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from asgi_correlation_id import correlation_id
@@ -37,7 +37,7 @@ _SHARED: list[Any] = [
 ]
 
 
-def configure_logging(*, json: bool, level: str = "INFO") -> None:
+def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None = None) -> None:
     """Route every logger through structlog's formatter; uvicorn's access log is replaced by ours."""
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
@@ -57,7 +57,7 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
