@@ -30,34 +30,32 @@ def _request_and_trace(_: WrappedLogger, __: str, event: EventDict) -> EventDict
 
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
-    structlog.stdlib.add_logger_name,
-    structlog.stdlib.add_log_level,
+    structlog.processors.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
     _request_and_trace,
 ]
 
 
 def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Route every logger through structlog's formatter; uvicorn's access log is replaced by ours."""
+    """Our own lines (structlog, on the hot path: the access line) are rendered by structlog directly,
+    ~20 µs a line; the standard library's (uvicorn, SQLAlchemy, our error logs) through structlog's
+    formatter, with the same processors, so both read alike."""
+    out = stream or sys.stdout
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
+    ending = [structlog.processors.format_exc_info, structlog.processors.EventRenamer("message"), renderer]
     structlog.configure(
-        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*_SHARED, *ending],
+        logger_factory=structlog.WriteLoggerFactory(out),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level]),
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=_SHARED,
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            structlog.processors.EventRenamer("message"),
-            renderer,
-        ],
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *_SHARED],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *ending],
     )
-    handler = logging.StreamHandler(stream or sys.stdout)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -65,4 +63,4 @@ def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None 
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    logging.getLogger("uvicorn.access").disabled = True  # one line per request, with more, from RequestLog
+    logging.getLogger("uvicorn.access").disabled = True  # one line per request, with more, from Observe

@@ -2,18 +2,20 @@
 metrics. Pure ASGI, so it costs a few microseconds, not a task per request."""
 
 import time
+from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.metrics import IN_FLIGHT, LATENCY, REQUESTS
 
-log = structlog.get_logger("shop.access")
-
 
 class Observe:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Made when the app's middleware is built, after logging is configured (the logger is cached).
+        self._log = structlog.get_logger()
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # labelled children, looked up once
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,11 +39,26 @@ class Observe:
             seconds = time.perf_counter() - started
             route = _template(scope)
             method = scope["method"]
-            REQUESTS.labels(method, route, status).inc()
-            LATENCY.labels(method, route, status).observe(seconds)
-            log.info(
-                "request", method=method, route=route, status=status, duration_ms=round(seconds * 1000, 2)
+            count, latency = self._labelled(method, route, status)
+            count.inc()
+            latency.observe(seconds)
+            self._log.info(
+                "request",
+                logger="shop.access",
+                method=method,
+                route=route,
+                status=status,
+                duration_ms=round(seconds * 1000, 2),
             )
+
+    def _labelled(self, method: str, route: str, status: int) -> tuple[Any, Any]:
+        key = (method, route, status)
+        if key not in self._series:
+            self._series[key] = (
+                REQUESTS.labels(method, route, status),
+                LATENCY.labels(method, route, status),
+            )
+        return self._series[key]
 
 
 def _template(scope: Scope) -> str:

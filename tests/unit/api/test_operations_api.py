@@ -16,7 +16,8 @@ from tests.unit.api.conftest import Api
 
 @pytest.fixture
 def log_lines() -> Iterator[io.StringIO]:
-    """JSON logs into a buffer for the test; the process's logging as it was afterwards."""
+    """JSON logs into a buffer for the test (ask for it before `api`: the app's logger is made with the
+    configuration of its time); the process's logging as it was afterwards."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     stream = io.StringIO()
@@ -35,7 +36,7 @@ def lines(stream: io.StringIO) -> list[dict]:
 
 
 def test_a_request_id_is_kept_and_answered_in_the_header_the_problem_and_every_log_line(
-    api: Api, log_lines: io.StringIO
+    log_lines: io.StringIO, api: Api
 ) -> None:
     response = api.client.get("/products/999", headers={"X-Request-ID": "checkout-42.a"})
     assert response.headers["X-Request-ID"] == "checkout-42.a"
@@ -54,7 +55,7 @@ def test_an_insane_request_id_is_replaced(api: Api, sent: str) -> None:
 
 
 def test_an_unexpected_error_is_logged_with_the_request_and_user_but_no_secret(
-    api: Api, admin, log_lines: io.StringIO
+    log_lines: io.StringIO, api: Api, admin
 ) -> None:
     class Broken:
         async def run(self, *args: object, **kwargs: object) -> object:
