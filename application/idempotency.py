@@ -12,6 +12,7 @@ from application.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from application.orders import PlaceOrder, get_order, place_order
 from application.ports import (
     NO_COUNTERS,
+    BusinessEvent,
     Clock,
     Counters,
     IdempotencyRecord,
@@ -83,14 +84,18 @@ async def place_order_idempotently(
 
     replay_id = await runner.run(as_caller, claims, claim)
     if replay_id is not None:
-        return await runner.run(
+        replayed = await runner.run(
             as_caller, claims, lambda uow, actor: get_order(replay_id, uow=uow, actor=actor)
         )
+        counters.count(BusinessEvent.IDEMPOTENT_REPLAY)
+        return replayed
     try:
         return await runner.run(
             as_caller,
             claims,
-            lambda uow, actor: place_order(cmd, uow=uow, actor=actor, clock=clock, idempotency_key=key),
+            lambda uow, actor: place_order(
+                cmd, uow=uow, actor=actor, clock=clock, idempotency_key=key, counters=counters
+            ),
         )
     except BaseException:
         # The order was not placed: free the key so the client may retry with it.

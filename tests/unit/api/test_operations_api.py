@@ -94,3 +94,16 @@ def test_metrics_count_requests_by_route_and_business_events(api: Api, admin) ->
     assert sample("shop_refusals_total", reason="insufficient_stock") - refused == 1
     page = api.client.get("/metrics")
     assert page.status_code == 200 and "shop_http_request_duration_seconds_bucket" in page.text
+
+
+def test_an_idempotent_order_counts_once_and_its_replay_as_a_replay(api: Api, admin) -> None:
+    product = api.product(admin, "M-2", stock_quantity=5)
+    headers, _ = api.customer()
+    placed = sample("shop_business_events_total", event="order_placed")
+    replays = sample("shop_business_events_total", event="idempotent_replay")
+    body = {"items": [{"product_id": product["id"], "quantity": 1}]}
+    for _ in range(2):
+        response = api.client.post("/orders", json=body, headers={**headers, "Idempotency-Key": "k-1"})
+        assert response.status_code == 201
+    assert sample("shop_business_events_total", event="order_placed") - placed == 1
+    assert sample("shop_business_events_total", event="idempotent_replay") - replays == 1
