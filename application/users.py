@@ -5,7 +5,6 @@ one short unit of work, await the (slow) hasher holding no connection, and write
 plain use cases run inside one unit of work."""
 
 from dataclasses import dataclass
-from typing import TypeVar
 
 from application.access import require_admin, require_may_change_account_flags, require_self_or_admin
 from application.auth import as_caller
@@ -35,8 +34,6 @@ from application.throttling import (
     registration_buckets,
 )
 from domain.users import User, normalize_email
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +79,7 @@ def _admit_registration(uow: UnitOfWork, clock: Clock, buckets: list[Bucket], em
 
 def _store_new_user(uow: UnitOfWork, clock: Clock, cmd: RegisterUser, password_hash: str) -> User:
     now = clock.now()
-    user = User(email=cmd.email, name=cmd.name, password_hash=password_hash, created_at=now, updated_at=now)
+    user = User.create(email=cmd.email, name=cmd.name, password_hash=password_hash, at=now)
     with uow:
         _add(uow, user)
         uow.commit()
@@ -203,8 +200,7 @@ def _store_admin(uow: UnitOfWork, clock: Clock, email: str, password_hash: str, 
     with uow:
         user = uow.users.get_by_email(normalize_email(email))
         if user is None:
-            user = User(email=email, name=name, password_hash=password_hash, created_at=now, updated_at=now)
-            user.is_admin = True
+            user = User.create(email=email, name=name, password_hash=password_hash, at=now, is_admin=True)
             _add(uow, user)
         else:
             user.is_admin = True

@@ -34,8 +34,20 @@ class User(Entity):
     credentials_version: int = 1
     id: int | None = None
 
-    def __post_init__(self) -> None:
-        self.email = normalize_email(self.email)
+    @classmethod
+    def create(
+        cls, *, email: str, name: str, password_hash: str, at: datetime, is_admin: bool = False
+    ) -> "User":
+        """A new account: the e-mail is normalized (and refused if invalid) here, not when a stored user is
+        loaded, so a row stored under older rules still loads."""
+        return cls(
+            email=normalize_email(email),
+            name=name,
+            password_hash=password_hash,
+            created_at=at,
+            updated_at=at,
+            is_admin=is_admin,
+        )
 
     def change_email(self, email: str) -> None:
         self.email = normalize_email(email)

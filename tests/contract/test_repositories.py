@@ -1,6 +1,7 @@
 """One contract for every implementation of the repository ports: what goes in comes out, and the
 storage enforces uniqueness, versions, atomic stock and SET NULL the same way."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -28,7 +29,7 @@ T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def add_user(make_uow: MakeUow, email: str = "ann@shop.test", **kw) -> User:
-    user = User(email, "Ann", "hash", T0, T0, **kw)
+    user = replace(User.create(email=email, name="Ann", password_hash="hash", at=T0), **kw)
     with make_uow() as uow:
         uow.users.add(user)
         uow.commit()
@@ -95,7 +96,7 @@ def test_user_round_trip_and_lookup(make_uow: MakeUow) -> None:
 def test_duplicate_email_is_refused(make_uow: MakeUow) -> None:
     add_user(make_uow, "ann@shop.test")
     with pytest.raises(DuplicateKey), make_uow() as uow:
-        uow.users.add(User("ANN@shop.test", "Other", "h", T0, T0))
+        uow.users.add(User.create(email="ANN@shop.test", name="Other", password_hash="h", at=T0))
     with make_uow() as uow:
         assert uow.users.list(UserFilter(), 10, 0).total == 1
 
@@ -132,7 +133,7 @@ def test_user_save(make_uow: MakeUow) -> None:
 def test_emails_are_one_account_in_any_case_everywhere(make_uow: MakeUow, first: str, second: str) -> None:
     add_user(make_uow, first)
     with pytest.raises(DuplicateKey), make_uow() as uow:
-        uow.users.add(User(second, "Ann", "hash", T0, T0))
+        uow.users.add(User.create(email=second, name="Ann", password_hash="hash", at=T0))
     with make_uow() as uow:
         assert uow.users.get_by_email(normalize_email(second)) is not None
 

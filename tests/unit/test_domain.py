@@ -11,6 +11,7 @@ from domain.errors import (
     IllegalStatusChange,
     InactiveUser,
     InsufficientStock,
+    InvalidEmail,
     InvalidOrder,
     InvalidStockChange,
     ProductUnavailable,
@@ -160,7 +161,13 @@ def test_category_cannot_become_its_own_ancestor() -> None:
 def test_slugs_and_emails_are_normalized() -> None:
     assert slugify("Home & Garden") == "home-garden"
     assert slugify("Café Crème") == "cafe-creme"
-    assert buyer().email == "ann@shop.test"
+    created = User.create(email=" Ann@Shop.test ", name="Ann", password_hash="h", at=AT)
+    assert created.email == "ann@shop.test"
+    assert (
+        User.create(email="\uff41nn@shop.test", name="Ann", password_hash="h", at=AT).email == "ann@shop.test"
+    )
+    with pytest.raises(InvalidEmail):
+        User.create(email="ann\u200b@shop.test", name="Ann", password_hash="h", at=AT)
 
 
 def test_order_number_format() -> None:

@@ -442,3 +442,12 @@ class TestThrottling:
             register("c@shop.test", "203.0.113.9")
         assert dump(uow.store)["users"] == users_before
         assert register("c@shop.test", "198.51.100.1").email == "c@shop.test"
+
+
+def test_a_user_stored_under_older_email_rules_still_loads_and_signs_in(uow, clock) -> None:
+    """Only new and changed e-mails are normalized and checked; a stored row is taken as it is."""
+    legacy = User("old\u200b@shop.test", "Old", "hash", clock.now(), clock.now())
+    with uow:
+        uow.users.add(legacy)
+        uow.commit()
+    assert identify(uow, TokenClaims(legacy.id, 1)).email == "old\u200b@shop.test"
