@@ -17,6 +17,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from sqlalchemy import event
 
 from application.ports import BusinessEvent
 
@@ -71,8 +72,6 @@ def waiting_at_gate() -> Iterator[None]:
 
 def instrument_pool(pool: Any, size: int | None) -> None:
     """Count the pool's connections in use through its checkout/checkin events."""
-    from sqlalchemy import event
-
     if size is not None:
         POOL_SIZE.set(size)
     event.listen(pool, "checkout", lambda *_: POOL_CHECKED_OUT.inc())

@@ -49,8 +49,9 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./shop.db"
     secret_key: SecretStr | None = None
-    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)  # revocation is checked per request,
-    # but a leaked token is still good until it expires or its user logs out: keep lifetimes short.
+    # Revocation is checked per request, but a leaked token is still good until it expires or its user
+    # logs out: keep lifetimes short.
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     token_issuer: str = Field(default="shop", min_length=1)
     token_audience: str = Field(default="shop-api", min_length=1)
     password_hash_threads: int = Field(default=2, ge=1, le=64)
@@ -63,16 +64,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     metrics_token: SecretStr | None = None  # when set, GET /metrics needs it as a bearer token
     metrics_port: int | None = Field(default=None, ge=1, le=65535)  # /metrics there instead of on the API
-    shutdown_timeout: float = Field(
-        default=30.0, gt=0
-    )  # on SIGTERM, at most this long for requests in flight
+    # On SIGTERM, at most this long for the requests in flight.
+    shutdown_timeout: float = Field(default=30.0, gt=0)
     pool_size: int = Field(default=_ENGINE.pool_size, ge=1)  # per worker; see EngineOptions
     max_overflow: int = Field(default=_ENGINE.max_overflow, ge=0)
     pool_timeout: float = Field(default=_ENGINE.pool_timeout, gt=0)
     db_connect_timeout: float = Field(default=_ENGINE.connect_timeout, gt=0)
-    log_sql: bool = (
-        False  # every statement to the log (SQLAlchemy's echo); for debugging, never in production
-    )
+    # Every statement to the log (SQLAlchemy's echo); for debugging, never in production.
+    log_sql: bool = False
     health_timeout: float = Field(default=1.5, gt=0)  # GET /health answers within this, reachable or not
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 

@@ -1,5 +1,6 @@
 """Alembic from Python: `shop migrate` and the tests run the same migrations against a given URL."""
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -22,8 +23,9 @@ def migrate(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+@cache
 def head_revisions() -> frozenset[str]:
-    """The revisions a fully migrated database is at (read from migrations/, no database needed)."""
+    """The revisions a fully migrated database is at (read from migrations/ once, no database needed)."""
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     return frozenset(ScriptDirectory.from_config(config).get_heads())
