@@ -2,7 +2,8 @@
 
 Every use case has one shape: the request's data as positional arguments, then keyword-only `uow` and
 `actor` (one unit of work, the caller identified in it) or, for the async flows that hash passwords,
-`runner` and `claims`; plus whichever collaborators it names (`clock`, `hasher`, `tokens`, `limits`).
+`runner` and `claims`; plus whichever collaborators it names (`container.COLLABORATORS`: `clock`,
+`hasher`, `tokens`, `limits`, `counters`).
 A route names the use case and its data, nothing else: `await caller.run(cancel_order, order_id)`."""
 
 import inspect

@@ -52,6 +52,9 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (DomainError, 400),
 ]
 
+# Answers operators watch: conflicts, stale If-Match, throttling.
+_REFUSAL_REASONS = {409: "conflict", 412: "precondition_failed", 429: "too_many_attempts"}
+
 
 def problem(
     status: int, detail: str, *, slug: str | None = None, headers: dict[str, str] | None = None
@@ -69,10 +72,6 @@ def problem(
     return JSONResponse(
         body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
     )
-
-
-# Answers operators watch: conflicts, stale If-Match, throttling.
-_REFUSAL_REASONS = {409: "conflict", 412: "precondition_failed", 429: "too_many_attempts"}
 
 
 def _slug(error: Exception) -> str:
