@@ -182,4 +182,6 @@ def test_registrations_per_address_are_throttled() -> None:
             ).status_code
             for i in range(3)
         ]
+        refused_login = client.post("/auth/token", data={"username": "u2@shop.test", "password": "password1"})
     assert codes == [201, 201, 429]
+    assert refused_login.status_code == 401  # the refused registration made no account
