@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from application.access import require_admin
 from application.errors import Conflict, NotFound, UnknownReference
 from application.patch import UNSET, Unset, sent
-from application.ports import Clock, DuplicateKey, Page, ProductFilter, ProductSort, UnitOfWork
+from application.ports import Clock, DuplicateKey, Page, ProductFilter, ProductSort, UnitOfWork, Window
 from domain.catalog import Category, Product, name_key
 from domain.users import User
 
@@ -53,19 +53,19 @@ def create_category(cmd: CreateCategory, *, uow: UnitOfWork, actor: User, clock:
     return CategoryView(category, 0)
 
 
-def list_categories(limit: int, offset: int, *, uow: UnitOfWork) -> Page[CategoryView]:
+def list_categories(window: Window, *, uow: UnitOfWork) -> Page[CategoryView]:
     with uow:
-        page = uow.categories.list(limit, offset)
+        page = uow.categories.list(window)
         counts = uow.categories.count_active_products([c.id for c in page.items if c.id is not None])
     views = [CategoryView(c, counts.get(c.id or 0, 0)) for c in page.items]
-    return Page(views, page.total, page.limit, page.offset)
+    return Page(views, page.total, page.limit, page.offset, page.next)
 
 
 def get_category(category_id: int, *, uow: UnitOfWork) -> CategoryDetail:
     with uow:
         category = _load(uow, category_id)
         products = uow.products.list(
-            ProductFilter(category_id=category_id, sort=ProductSort.NAME), MAX_LISTED_PRODUCTS, 0
+            ProductFilter(category_id=category_id, sort=ProductSort.NAME), Window(MAX_LISTED_PRODUCTS)
         )
     return CategoryDetail(CategoryView(category, products.total), products.items)
 

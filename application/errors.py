@@ -80,3 +80,19 @@ class CurrentPasswordRequired(ApplicationError):
 class IncorrectPassword(ApplicationError):
     def __init__(self) -> None:
         super().__init__("current_password is not your current password")
+
+
+class OffsetTooDeep(ApplicationError):
+    def __init__(self, max_offset: int) -> None:
+        super().__init__(
+            f"offset may be at most {max_offset}; to page further, pass the page's next_cursor as `cursor`"
+        )
+
+
+class InvalidCursor(ApplicationError):
+    """A cursor this service did not issue for this list (altered, or from another list or sort)."""
+
+    def __init__(
+        self, reason: str = "this cursor was not issued for this list; start again without one"
+    ) -> None:
+        super().__init__(reason)

@@ -16,6 +16,7 @@ from application.ports import (
     Page,
     StaleVersion,
     UnitOfWork,
+    Window,
 )
 from domain.orders import Order, OrderStatus, StatusEvent, order_number
 from domain.users import User
@@ -82,14 +83,12 @@ def get_order(order_id: int, *, uow: UnitOfWork, actor: User) -> Order:
         return _load_visible(uow, actor, order_id)
 
 
-def list_orders(
-    filters: OrderFilter, limit: int, offset: int, *, uow: UnitOfWork, actor: User
-) -> Page[Order]:
+def list_orders(filters: OrderFilter, window: Window, *, uow: UnitOfWork, actor: User) -> Page[Order]:
     """Customers always see only their own orders, whatever `user_id` they pass."""
     if not actor.is_admin:
         filters = replace(filters, user_id=actor.id)
     with uow:
-        return uow.orders.list(filters, limit, offset)
+        return uow.orders.list(filters, window)
 
 
 def order_events(order_id: int, *, uow: UnitOfWork, actor: User) -> list[StatusEvent]:

@@ -10,19 +10,44 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
+from application.errors import InvalidCursor, OffsetTooDeep
 from domain.catalog import Category, Product, StockChange
 from domain.orders import Order, OrderStatus, StatusEvent
 from domain.users import User
 
 T = TypeVar("T")
 
+# Where an item stands in its list's order (application.paging): its sort key, the id last.
+Position = tuple[Any, ...]
+
+# Deeper pages by offset make the database walk past every row before them: beyond this, use the cursor.
+MAX_OFFSET = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which page to read: `limit` items, after skipping `offset` or else after the item at `after`."""
+
+    limit: int = 20
+    offset: int = 0
+    after: Position | None = None
+
+    def __post_init__(self) -> None:
+        if self.offset > MAX_OFFSET:
+            raise OffsetTooDeep(MAX_OFFSET)
+        if self.offset and self.after is not None:
+            raise InvalidCursor("send either offset or cursor, not both")
+
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
+    """`next` is the position of the last item when more follow (the next page starts after it)."""
+
     items: list[T]
     total: int
     limit: int
     offset: int
+    next: Position | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +119,7 @@ class UserRepository(Protocol):
     def add(self, user: User) -> None: ...
     def get(self, user_id: int) -> User | None: ...
     def get_by_email(self, email: str) -> User | None: ...
-    def list(self, filters: UserFilter, limit: int, offset: int) -> Page[User]: ...
+    def list(self, filters: UserFilter, window: Window) -> Page[User]: ...
     def save(self, user: User) -> None: ...
 
 
@@ -105,8 +130,8 @@ class CategoryRepository(Protocol):
         """Case-insensitive."""
         ...
 
-    def list(self, limit: int, offset: int) -> Page[Category]:
-        """Ordered by name."""
+    def list(self, window: Window) -> Page[Category]:
+        """Ordered by name (application.paging.CATEGORIES)."""
         ...
 
     def count_active_products(self, category_ids: Sequence[int]) -> dict[int, int]: ...
@@ -124,7 +149,7 @@ class ProductRepository(Protocol):
         ...
 
     def get_by_sku(self, sku: str) -> Product | None: ...
-    def list(self, filters: ProductFilter, limit: int, offset: int) -> Page[Product]: ...
+    def list(self, filters: ProductFilter, window: Window) -> Page[Product]: ...
     def save(self, product: Product) -> None:
         """Store a changed product; raise StaleVersion unless the row is at `product.version - 1`."""
         ...
@@ -142,8 +167,9 @@ class OrderRepository(Protocol):
         ...
 
     def get(self, order_id: int, *, for_update: bool = False) -> Order | None: ...
-    def list(self, filters: OrderFilter, limit: int, offset: int) -> Page[Order]:
-        """Newest first, lines included, in a constant number of statements."""
+    def list(self, filters: OrderFilter, window: Window) -> Page[Order]:
+        """Newest first (application.paging.ORDERS), lines included, in a constant number of statements.
+        The total of every order or of one status is read from totals kept as orders change."""
         ...
 
     def events(self, order_id: int) -> list[StatusEvent]:

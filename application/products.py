@@ -7,7 +7,7 @@ from decimal import Decimal
 from application.access import require_admin, require_may_see_inactive
 from application.errors import Conflict, NotFound, PreconditionFailed, UnknownReference
 from application.patch import UNSET, Unset, sent
-from application.ports import Clock, DuplicateKey, Page, ProductFilter, StaleVersion, UnitOfWork
+from application.ports import Clock, DuplicateKey, Page, ProductFilter, StaleVersion, UnitOfWork, Window
 from domain.catalog import Product, normalize_sku
 from domain.money import money
 from domain.users import User
@@ -57,12 +57,12 @@ def create_product(cmd: CreateProduct, *, uow: UnitOfWork, actor: User, clock: C
 
 
 def list_products(
-    filters: ProductFilter, limit: int, offset: int, *, uow: UnitOfWork, actor: User | None
+    filters: ProductFilter, window: Window, *, uow: UnitOfWork, actor: User | None
 ) -> Page[Product]:
     if filters.include_inactive:
         require_may_see_inactive(actor)
     with uow:
-        return uow.products.list(filters, limit, offset)
+        return uow.products.list(filters, window)
 
 
 def get_product(product_id: int, *, uow: UnitOfWork) -> Product:

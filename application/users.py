@@ -24,6 +24,7 @@ from application.ports import (
     UnitOfWork,
     UnitOfWorkRunner,
     UserFilter,
+    Window,
 )
 from application.throttling import (
     NO_LIMITS,
@@ -97,10 +98,10 @@ def get_user(user_id: int, *, uow: UnitOfWork, actor: User) -> User:
         return _load(uow, user_id)
 
 
-def list_users(filters: UserFilter, limit: int, offset: int, *, uow: UnitOfWork, actor: User) -> Page[User]:
+def list_users(filters: UserFilter, window: Window, *, uow: UnitOfWork, actor: User) -> Page[User]:
     require_admin(actor, "list users")
     with uow:
-        return uow.users.list(filters, limit, offset)
+        return uow.users.list(filters, window)
 
 
 async def update_user(

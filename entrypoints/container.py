@@ -8,6 +8,7 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
+from adapters.cursors import CursorCodec
 from adapters.metrics import PrometheusCounters
 from adapters.security import Argon2PasswordHasher, JwtTokenIssuer
 from adapters.settings import Settings
@@ -57,6 +58,8 @@ class Container(containers.DeclarativeContainer):
         issuer=settings.provided.token_issuer,
         audience=settings.provided.token_audience,
     )
+
+    cursors = providers.Singleton(CursorCodec, settings.provided.secret_key.get_secret_value.call())
 
     # What use cases may ask for by name, bound once (see entrypoints.api.dependencies.Caller).
     counters = providers.Singleton(PrometheusCounters)

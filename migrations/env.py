@@ -8,7 +8,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 from adapters.settings import Settings
 from adapters.sql.engine import make_sync_engine
-from adapters.sql.tables import metadata
+from adapters.sql.tables import compared, metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -27,6 +27,7 @@ def _configure(connection: Any) -> None:
         connection=connection,
         target_metadata=metadata,
         compare_type=True,
+        include_object=compared,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         render_item=render_item,
     )

@@ -1,18 +1,38 @@
 """What every SQL repository shares: the transaction it runs on, unique-key errors, versions, pages."""
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.transaction import OnDemandTransaction
-from application.ports import DuplicateKey
+from application.paging import Ordering, page_of
+from application.ports import DuplicateKey, Page, Window
+
+T = TypeVar("T")
 
 
 def is_unique_violation(error: IntegrityError) -> bool:
     sqlstate = getattr(error.orig, "sqlstate", None)
     return sqlstate == "23505" or "UNIQUE constraint failed" in str(error.orig)
+
+
+def sorted_by(columns: Sequence[Any], descending: bool) -> list[Any]:
+    return [c.desc() for c in columns] if descending else list(columns)
+
+
+def after_position(columns: Sequence[Any], descending: bool) -> ColumnElement[bool]:
+    """Rows after the position bound as `after_0`, `after_1`, ... in the order of `columns`, as one row-value
+    comparison, which an index on those columns serves (PostgreSQL and SQLite alike)."""
+    position = tuple_(*(bindparam(f"after_{i}", type_=c.type) for i, c in enumerate(columns)))
+    return tuple_(*columns) < position if descending else tuple_(*columns) > position
+
+
+def window_parameters(window: Window) -> dict[str, Any]:
+    """`limit` is one more than asked: the extra row only says whether a next page exists."""
+    after = {f"after_{i}": v for i, v in enumerate(window.after)} if window.after is not None else {}
+    return {"limit": window.limit + 1, "offset": window.offset} | after
 
 
 class SqlRepository:
@@ -32,9 +52,25 @@ class SqlRepository:
         """The version the row holds now, for a StaleVersion error."""
         return self.tx.execute(select(table.c.version).where(table.c.id == entity_id)).scalar_one()
 
+    def _count(self, query: Select[Any]) -> int:
+        return int(self.tx.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+
     def _page(
-        self, query: Select[Any], order_by: Sequence[Any], limit: int, offset: int
-    ) -> tuple[list[Any], int]:
-        total = self.tx.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = self.tx.execute(query.order_by(*order_by).limit(limit).offset(offset)).all()
-        return list(rows), total
+        self,
+        query: Select[Any],
+        columns: Sequence[Any],
+        ordering: Ordering[T],
+        window: Window,
+        load: Callable[[Any], T],
+        total: int,
+    ) -> Page[T]:
+        """One page of `query` sorted by `columns` (the storage's spelling of `ordering`)."""
+        if window.after is not None:
+            query = query.where(after_position(columns, ordering.descending))
+        query = (
+            query.order_by(*sorted_by(columns, ordering.descending))
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
+        rows = self.tx.execute(query, window_parameters(window))
+        return page_of([load(r) for r in rows], total, window, ordering)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from adapters.sql import mapping
 from adapters.sql.base import SqlRepository
-from adapters.sql.tables import categories, products
-from application.ports import Page
+from adapters.sql.tables import categories, counts
+from application import paging
+from application.ports import Page, Window
 from domain.catalog import Category, name_key
 
 
@@ -26,17 +28,18 @@ class SqlCategoryRepository(SqlRepository):
         row = self.tx.execute(select(categories).where(categories.c.name_key == name_key(name))).first()
         return mapping.from_row(Category, row) if row else None
 
-    def list(self, limit: int, offset: int) -> Page[Category]:
-        rows, total = self._page(select(categories), [categories.c.name, categories.c.id], limit, offset)
-        return Page([mapping.from_row(Category, r) for r in rows], total, limit, offset)
+    def list(self, window: Window) -> Page[Category]:
+        query = select(categories)
+        columns = [categories.c.name, categories.c.id]
+        load = partial(mapping.from_row, Category)
+        return self._page(query, columns, paging.CATEGORIES, window, load, self._count(query))
 
     def count_active_products(self, category_ids: Sequence[int]) -> dict[int, int]:
+        """Read from the counts the triggers keep (migration 0002), not counted."""
         if not category_ids:
             return {}
-        query = (
-            select(products.c.category_id, func.count())
-            .where(products.c.category_id.in_(category_ids), products.c.is_active.is_(True))
-            .group_by(products.c.category_id)
+        query = select(counts.c.category_id, counts.c.active_products).where(
+            counts.c.category_id.in_(category_ids), counts.c.active_products > 0
         )
         return {category_id: count for category_id, count in self.tx.execute(query)}
 

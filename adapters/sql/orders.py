@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
 
 from adapters.sql import mapping
 from adapters.sql.base import SqlRepository
@@ -16,11 +17,17 @@ from adapters.sql.order_insert import (
     insert_order_parameters,
     insert_order_statement,
 )
-from adapters.sql.tables import order_events, order_lines, orders
-from application.ports import OrderFilter, OrderStats, Page, StaleVersion
+from adapters.sql.tables import order_events, order_lines, order_totals, orders
+from application import paging
+from application.ports import OrderFilter, OrderStats, Page, StaleVersion, Window
 from domain.money import money
 from domain.orders import Order, OrderLine, OrderStatus, StatusEvent
 
+# Totals kept by triggers (migration 0004), spread over slots so concurrent orders do not queue on one row.
+_TOTALS_BY_STATUS = select(
+    order_totals.c.status, func.sum(order_totals.c.orders), func.sum(order_totals.c.revenue_cents)
+).group_by(order_totals.c.status)
+_KEPT_TOTAL = select(func.coalesce(func.sum(order_totals.c.orders), 0))
 _ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("id"))
 _LINES_OF_ORDERS = (
     select(order_lines)
@@ -58,11 +65,17 @@ class SqlOrderRepository(SqlRepository):
             return None
         return mapping.order_from_row(row, self._lines([order_id]).get(order_id, []))
 
-    def list(self, filters: OrderFilter, limit: int, offset: int) -> Page[Order]:
+    def list(self, filters: OrderFilter, window: Window) -> Page[Order]:
         query = select(orders).where(*self._conditions(filters))
-        rows, total = self._page(query, [orders.c.created_at.desc(), orders.c.id.desc()], limit, offset)
-        lines = self._lines([r.id for r in rows])
-        return Page([mapping.order_from_row(r, lines.get(r.id, [])) for r in rows], total, limit, offset)
+        columns = [orders.c.created_at, orders.c.id]
+        total = self._total(filters, query)
+        page = self._page(
+            query, columns, paging.ORDERS, window, lambda r: mapping.order_from_row(r, []), total
+        )
+        lines = self._lines([o.id for o in page.items if o.id is not None])
+        for order in page.items:
+            order.lines = lines.get(order.id or 0, [])
+        return page
 
     def events(self, order_id: int) -> list[StatusEvent]:
         rows = self.tx.execute(
@@ -81,18 +94,23 @@ class SqlOrderRepository(SqlRepository):
         self._store_events(order)
 
     def stats(self) -> OrderStats:
-        rows = self.tx.execute(
-            select(orders.c.status, func.count(), func.coalesce(func.sum(orders.c.total_amount), 0)).group_by(
-                orders.c.status
-            )
-        ).all()
         by_status = {status: 0 for status in OrderStatus}
-        revenue = Decimal(0)
-        for status, count, amount in rows:
+        revenue_cents = 0
+        for status, count, cents in self.tx.execute(_TOTALS_BY_STATUS):
             by_status[OrderStatus(status)] = count
             if status != OrderStatus.CANCELLED:
-                revenue += Decimal(str(amount))
-        return OrderStats(sum(by_status.values()), money(revenue), by_status)
+                revenue_cents += cents
+        return OrderStats(sum(by_status.values()), money(Decimal(revenue_cents) / 100), by_status)
+
+    def _total(self, filters: OrderFilter, query: Select[Any]) -> int:
+        """Every order, or one status: from the kept totals. A customer's orders or a time range: counted
+        on an index bounded by the customer or the range, not by the shop's whole history."""
+        if filters.user_id is None and filters.created_from is None and filters.created_to is None:
+            kept = _KEPT_TOTAL
+            if filters.status is not None:
+                kept = kept.where(order_totals.c.status == filters.status.value)
+            return int(self.tx.execute(kept).scalar_one())
+        return self._count(query)
 
     def _lines(self, order_ids: Sequence[int]) -> dict[int, list[OrderLine]]:
         if not order_ids:

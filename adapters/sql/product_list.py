@@ -1,28 +1,31 @@
 """The product list's statements, built once per shape of filter (which filters are set, the sort), with
 the filters' values bound at execution under the names `product_list_parameters` gives them:
-`category_id`, `min_price`, `max_price`, `q` (an escaped ILIKE pattern), `limit`, `offset`. Building a
-statement and its cache key cost more CPU than PostgreSQL spends running it."""
+`category_id`, `min_price`, `max_price`, `q` (an escaped ILIKE pattern), `limit`, `offset`, `after_<i>`.
+Building a statement and its cache key cost more CPU than PostgreSQL spends running it."""
 
 from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, true
 
+from adapters.sql.base import after_position, sorted_by, window_parameters
 from adapters.sql.tables import counts, products
-from application.ports import ProductFilter, ProductSort
+from application.paging import PRODUCTS
+from application.ports import ProductFilter, ProductSort, Window
 
-_PRODUCT_ORDER: dict[ProductSort, list[Any]] = {
+# The columns of each ordering in application.paging.PRODUCTS, in its order.
+PRODUCT_COLUMNS: dict[ProductSort, list[Any]] = {
     ProductSort.ID: [products.c.id],
     ProductSort.NAME: [products.c.name, products.c.id],
-    ProductSort.NAME_DESC: [products.c.name.desc(), products.c.id.desc()],
+    ProductSort.NAME_DESC: [products.c.name, products.c.id],
     ProductSort.PRICE: [products.c.price, products.c.id],
-    ProductSort.PRICE_DESC: [products.c.price.desc(), products.c.id.desc()],
+    ProductSort.PRICE_DESC: [products.c.price, products.c.id],
     ProductSort.CREATED_AT: [products.c.created_at, products.c.id],
-    ProductSort.CREATED_AT_DESC: [products.c.created_at.desc(), products.c.id.desc()],
+    ProductSort.CREATED_AT_DESC: [products.c.created_at, products.c.id],
 }
 
 
-def product_list_parameters(f: ProductFilter, limit: int, offset: int) -> dict[str, Any]:
+def product_list_parameters(f: ProductFilter, window: Window) -> dict[str, Any]:
     """The set filters' values, under the names `product_list_statements` binds; unset ones left out."""
     values = {
         "category_id": f.category_id,
@@ -31,7 +34,7 @@ def product_list_parameters(f: ProductFilter, limit: int, offset: int) -> dict[s
         # Contains, case-insensitively; the user's own % _ / match literally.
         "q": "%" + f.q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%" if f.q else None,
     }
-    return {name: v for name, v in values.items() if v is not None} | {"limit": limit, "offset": offset}
+    return {name: v for name, v in values.items() if v is not None} | window_parameters(window)
 
 
 @cache
@@ -60,10 +63,12 @@ def product_list_statements(
         count = select(func.coalesce(select(counts.c.active_products).where(counted).scalar_subquery(), 0))
     else:
         count = select(func.count()).select_from(products).where(*conditions)
+    columns, descending = PRODUCT_COLUMNS[sort], PRODUCTS[sort].descending
+    after = [after_position(columns, descending)] if "after_0" in names else []
     page = (
         select(products)
-        .where(*conditions)
-        .order_by(*_PRODUCT_ORDER[sort])
+        .where(*conditions, *after)
+        .order_by(*sorted_by(columns, descending))
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
@@ -72,4 +77,4 @@ def product_list_statements(
 
 def _counted_by_triggers(names: frozenset[str], include_inactive: bool, in_stock: bool | None) -> bool:
     """The public list by category, or of everything: its total is one row of category_product_counts."""
-    return not include_inactive and in_stock is None and names <= {"category_id", "limit", "offset"}
+    return not include_inactive and in_stock is None and not names & {"min_price", "max_price", "q"}

@@ -12,7 +12,8 @@ from adapters.sql.base import SqlRepository
 from adapters.sql.product_list import product_list_parameters, product_list_statements
 from adapters.sql.stock_moves import move_stock_statement
 from adapters.sql.tables import products
-from application.ports import Page, ProductFilter, StaleVersion
+from application.paging import PRODUCTS, page_of
+from application.ports import Page, ProductFilter, StaleVersion, Window
 from domain.catalog import Product, StockChange
 from domain.errors import InsufficientStock
 
@@ -45,14 +46,14 @@ class SqlProductRepository(SqlRepository):
         row = self.tx.execute(select(products).where(products.c.sku == sku.upper())).first()
         return mapping.from_row(Product, row) if row else None
 
-    def list(self, filters: ProductFilter, limit: int, offset: int) -> Page[Product]:
-        parameters = product_list_parameters(filters, limit, offset)
+    def list(self, filters: ProductFilter, window: Window) -> Page[Product]:
+        parameters = product_list_parameters(filters, window)
         count, page = product_list_statements(
             frozenset(parameters), filters.include_inactive, filters.in_stock, filters.sort
         )
         total = self.tx.execute(count, parameters).scalar_one()
         rows = self.tx.execute(page, parameters)
-        return Page([mapping.from_row(Product, r) for r in rows], total, limit, offset)
+        return page_of([mapping.from_row(Product, r) for r in rows], total, window, PRODUCTS[filters.sort])
 
     def save(self, product: Product) -> None:
         statement = (

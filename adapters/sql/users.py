@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import bindparam, insert, or_, select, update
 
 from adapters.sql import mapping
 from adapters.sql.base import SqlRepository
 from adapters.sql.tables import users
-from application.ports import Page, UserFilter
+from application import paging
+from application.ports import Page, UserFilter, Window
 from domain.users import User
 
 # Every authenticated request reads its caller: built once, with a named parameter.
@@ -27,7 +30,7 @@ class SqlUserRepository(SqlRepository):
         row = self.tx.execute(select(users).where(users.c.email == email.lower())).first()
         return mapping.from_row(User, row) if row else None
 
-    def list(self, filters: UserFilter, limit: int, offset: int) -> Page[User]:
+    def list(self, filters: UserFilter, window: Window) -> Page[User]:
         query = select(users)
         if filters.is_active is not None:
             query = query.where(users.c.is_active == filters.is_active)
@@ -38,8 +41,8 @@ class SqlUserRepository(SqlRepository):
                     users.c.name.icontains(filters.q, autoescape=True),
                 )
             )
-        rows, total = self._page(query, [users.c.id], limit, offset)
-        return Page([mapping.from_row(User, r) for r in rows], total, limit, offset)
+        load = partial(mapping.from_row, User)
+        return self._page(query, [users.c.id], paging.USERS, window, load, self._count(query))
 
     def save(self, user: User) -> None:
         self._write(

@@ -20,7 +20,9 @@ from application.errors import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     IncorrectPassword,
+    InvalidCursor,
     NotFound,
+    OffsetTooDeep,
     PreconditionFailed,
     RejectedValue,
     ServiceUnavailable,
@@ -49,6 +51,8 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (TooManyAttempts, 429),
     (ServiceUnavailable, 503),
     (UnknownReference, 400),
+    (OffsetTooDeep, 400),
+    (InvalidCursor, 400),
     (DomainError, 400),
 ]
 

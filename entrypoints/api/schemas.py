@@ -66,11 +66,18 @@ class PageOf(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the page after this one; null on the last page."
+    )
 
     @classmethod
-    def of(cls, page: Page[Any], convert: Any) -> "PageOf[T]":
+    def of(cls, page: Page[Any], convert: Any, next_cursor: str | None) -> "PageOf[T]":
         return cls(
-            items=[convert(i) for i in page.items], total=page.total, limit=page.limit, offset=page.offset
+            items=[convert(i) for i in page.items],
+            total=page.total,
+            limit=page.limit,
+            offset=page.offset,
+            next_cursor=next_cursor,
         )
 
 

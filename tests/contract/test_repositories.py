@@ -16,6 +16,7 @@ from application.ports import (
     ProductSort,
     StaleVersion,
     UserFilter,
+    Window,
 )
 from application.products import adjust_stock
 from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product, StockChange
@@ -98,7 +99,7 @@ def test_duplicate_email_is_refused(make_uow: MakeUow) -> None:
     with pytest.raises(DuplicateKey), make_uow() as uow:
         uow.users.add(User.create(email="ANN@shop.test", name="Other", password_hash="h", at=T0))
     with make_uow() as uow:
-        assert uow.users.list(UserFilter(), 10, 0).total == 1
+        assert uow.users.list(UserFilter(), Window(10, 0)).total == 1
 
 
 def test_user_list_filters_and_pages(make_uow: MakeUow) -> None:
@@ -106,10 +107,14 @@ def test_user_list_filters_and_pages(make_uow: MakeUow) -> None:
     add_user(make_uow, "bob@example.org", is_active=False)
     add_user(make_uow, "c_d%@shop.test")
     with make_uow() as uow:
-        assert [u.email for u in uow.users.list(UserFilter(q="EXAMPLE"), 10, 0).items] == ["bob@example.org"]
-        assert [u.email for u in uow.users.list(UserFilter(q="_d%"), 10, 0).items] == ["c_d%@shop.test"]
-        assert uow.users.list(UserFilter(is_active=True), 10, 0).total == 2
-        page = uow.users.list(UserFilter(), 1, 1)
+        assert [u.email for u in uow.users.list(UserFilter(q="EXAMPLE"), Window(10, 0)).items] == [
+            "bob@example.org"
+        ]
+        assert [u.email for u in uow.users.list(UserFilter(q="_d%"), Window(10, 0)).items] == [
+            "c_d%@shop.test"
+        ]
+        assert uow.users.list(UserFilter(is_active=True), Window(10, 0)).total == 2
+        page = uow.users.list(UserFilter(), Window(1, 1))
     assert (page.total, [u.email for u in page.items]) == (3, ["bob@example.org"])
 
 
@@ -172,7 +177,7 @@ def test_category_names_are_unique_in_any_case_and_listed_by_name(make_uow: Make
         uow.categories.add(Category.create(name="BOOKS", description=None, parent_id=None, at=T0))
     with make_uow() as uow:
         assert uow.categories.get_by_name("bOoKs").name == "Books"
-        assert [c.name for c in uow.categories.list(10, 0).items] == ["Art", "Books"]
+        assert [c.name for c in uow.categories.list(Window(10, 0)).items] == ["Art", "Books"]
 
 
 def test_deleting_a_category_detaches_products_and_children(make_uow: MakeUow) -> None:
@@ -222,7 +227,7 @@ def test_product_list_filters_and_sorts(make_uow: MakeUow) -> None:
 
     def skus(limit: int = 10, **kw) -> list[str]:
         with make_uow() as uow:
-            return [p.sku for p in uow.products.list(ProductFilter(**kw), limit, 0).items]
+            return [p.sku for p in uow.products.list(ProductFilter(**kw), Window(limit, 0)).items]
 
     assert skus() == ["B-1", "B-2", "O-1"]
     assert skus(include_inactive=True) == ["B-1", "B-2", "O-1", "X-1"]
@@ -234,7 +239,7 @@ def test_product_list_filters_and_sorts(make_uow: MakeUow) -> None:
     assert skus(in_stock=True) == ["B-2", "O-1"] and skus(in_stock=False) == ["B-1"]
     assert skus(q="100%") == ["B-2"] and skus(q="o-1") == ["O-1"] and skus(q="%") == ["B-2"]
     with make_uow() as uow:
-        page = uow.products.list(ProductFilter(), 1, 1)
+        page = uow.products.list(ProductFilter(), Window(1, 1))
     assert (page.total, [p.sku for p in page.items]) == (3, ["B-2"])
 
 
@@ -360,7 +365,7 @@ def test_order_list_newest_first_with_filters(make_uow: MakeUow) -> None:
 
     def ids(**kw) -> list[int]:
         with make_uow() as uow:
-            return [o.id for o in uow.orders.list(OrderFilter(**kw), 10, 0).items]
+            return [o.id for o in uow.orders.list(OrderFilter(**kw), Window(10, 0)).items]
 
     assert ids() == [third.id, second.id, first.id]
     assert ids(user_id=ann.id) == [third.id, first.id]
@@ -369,7 +374,7 @@ def test_order_list_newest_first_with_filters(make_uow: MakeUow) -> None:
     assert ids(created_from=T0 + timedelta(hours=1)) == [third.id, second.id]
     assert ids(created_to=T0 + timedelta(hours=1)) == [second.id, first.id]
     with make_uow() as uow:
-        page = uow.orders.list(OrderFilter(), 2, 1)
+        page = uow.orders.list(OrderFilter(), Window(2, 1))
     assert page.total == 3 and [(o.id, o.lines[0].quantity) for o in page.items] == [
         (second.id, 2),
         (first.id, 1),
@@ -440,7 +445,8 @@ def test_the_list_total_follows_every_change_of_activity_and_category(make_uow: 
     def totals() -> tuple[int, int, int]:
         with make_uow() as uow:
             return tuple(  # type: ignore[return-value]
-                uow.products.list(ProductFilter(category_id=c), 1, 0).total for c in (a.id, b.id, None)
+                uow.products.list(ProductFilter(category_id=c), Window(1, 0)).total
+                for c in (a.id, b.id, None)
             )
 
     def change(product: Product, **fields: object) -> None:

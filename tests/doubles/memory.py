@@ -15,6 +15,8 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from application import paging
+from application.paging import Ordering, page_of
 from application.ports import (
     Attempts,
     DuplicateKey,
@@ -23,9 +25,9 @@ from application.ports import (
     OrderStats,
     Page,
     ProductFilter,
-    ProductSort,
     StaleVersion,
     UserFilter,
+    Window,
 )
 from domain.catalog import Category, Product, StockChange, name_key
 from domain.errors import InsufficientStock
@@ -54,8 +56,13 @@ class Tables:
         return self.next_id - 1
 
 
-def _page(items: list[E], limit: int, offset: int) -> Page[E]:
-    return Page([copy.deepcopy(i) for i in items[offset : offset + limit]], len(items), limit, offset)
+def _page(items: list[E], window: Window, ordering: Ordering[E]) -> Page[E]:
+    """Sorted as `ordering` says; the page after `window.after`, or at `window.offset`."""
+    ordered = sorted(items, key=ordering.key, reverse=ordering.descending)
+    if window.after is not None:
+        ordered = [i for i in ordered if ordering.after(i, window.after)]
+    rows = ordered[window.offset : window.offset + window.limit + 1]
+    return page_of([copy.deepcopy(i) for i in rows], len(items), window, ordering)
 
 
 def _contains(needle: str | None, *haystack: str | None) -> bool:
@@ -84,14 +91,14 @@ class InMemoryUserRepository(_Repository):
         found = next((u for u in self.t.users.values() if u.email == email.lower()), None)
         return copy.deepcopy(found)
 
-    def list(self, filters: UserFilter, limit: int, offset: int) -> Page[User]:
+    def list(self, filters: UserFilter, window: Window) -> Page[User]:
         found = [
             u
-            for u in sorted(self.t.users.values(), key=lambda u: u.id or 0)
+            for u in self.t.users.values()
             if (filters.is_active is None or u.is_active == filters.is_active)
             and _contains(filters.q, u.email, u.name)
         ]
-        return _page(found, limit, offset)
+        return _page(found, window, paging.USERS)
 
     def save(self, user: User) -> None:
         self._ensure_unique(user)
@@ -116,9 +123,8 @@ class InMemoryCategoryRepository(_Repository):
         found = next((c for c in self.t.categories.values() if c.name_key == name_key(name)), None)
         return copy.deepcopy(found)
 
-    def list(self, limit: int, offset: int) -> Page[Category]:
-        ordered = sorted(self.t.categories.values(), key=lambda c: (c.name, c.id or 0))
-        return _page(ordered, limit, offset)
+    def list(self, window: Window) -> Page[Category]:
+        return _page(list(self.t.categories.values()), window, paging.CATEGORIES)
 
     def count_active_products(self, category_ids: Sequence[int]) -> dict[int, int]:
         counts: dict[int, int] = {}
@@ -147,17 +153,6 @@ class InMemoryCategoryRepository(_Repository):
             raise DuplicateKey("categories.name")
 
 
-_PRODUCT_SORT: dict[ProductSort, tuple[Callable[[Product], Any], bool]] = {
-    ProductSort.ID: (lambda p: p.id, False),
-    ProductSort.NAME: (lambda p: (p.name, p.id), False),
-    ProductSort.NAME_DESC: (lambda p: (p.name, p.id), True),
-    ProductSort.PRICE: (lambda p: (p.price, p.id), False),
-    ProductSort.PRICE_DESC: (lambda p: (p.price, p.id), True),
-    ProductSort.CREATED_AT: (lambda p: (p.created_at, p.id), False),
-    ProductSort.CREATED_AT_DESC: (lambda p: (p.created_at, p.id), True),
-}
-
-
 class InMemoryProductRepository(_Repository):
     def add(self, product: Product) -> None:
         self._ensure_unique(product)
@@ -174,7 +169,7 @@ class InMemoryProductRepository(_Repository):
         found = next((p for p in self.t.products.values() if p.sku == sku.upper()), None)
         return copy.deepcopy(found)
 
-    def list(self, filters: ProductFilter, limit: int, offset: int) -> Page[Product]:
+    def list(self, filters: ProductFilter, window: Window) -> Page[Product]:
         f = filters
         found = [
             p
@@ -186,8 +181,7 @@ class InMemoryProductRepository(_Repository):
             and (f.in_stock is None or (p.stock_quantity > 0) == f.in_stock)
             and _contains(f.q, p.name, p.description, p.sku)
         ]
-        key, reverse = _PRODUCT_SORT[f.sort]
-        return _page(sorted(found, key=key, reverse=reverse), limit, offset)
+        return _page(found, window, paging.PRODUCTS[f.sort])
 
     def save(self, product: Product) -> None:
         assert product.id is not None
@@ -223,7 +217,7 @@ class InMemoryOrderRepository(_Repository):
     def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
         return copy.deepcopy(self.t.orders.get(order_id))
 
-    def list(self, filters: OrderFilter, limit: int, offset: int) -> Page[Order]:
+    def list(self, filters: OrderFilter, window: Window) -> Page[Order]:
         f = filters
         found = [
             o
@@ -233,8 +227,7 @@ class InMemoryOrderRepository(_Repository):
             and (f.created_from is None or o.created_at >= f.created_from)
             and (f.created_to is None or o.created_at <= f.created_to)
         ]
-        newest_first = sorted(found, key=lambda o: (o.created_at, o.id or 0), reverse=True)
-        return _page(newest_first, limit, offset)
+        return _page(found, window, paging.ORDERS)
 
     def events(self, order_id: int) -> list[StatusEvent]:
         return copy.deepcopy(self.t.events.get(order_id, []))

@@ -7,13 +7,15 @@ from sqlalchemy import Engine, inspect
 
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.migrate import alembic_config
-from adapters.sql.tables import metadata
+from adapters.sql.tables import compared, metadata
 from tests.support.postgres import ThrowawayPostgres
 
 
 def _diff(engine: Engine) -> list:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": compared}
+        )
         return compare_metadata(context, metadata)
 
 

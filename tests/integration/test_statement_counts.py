@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.auth import as_caller
 from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
-from application.ports import OrderFilter, ProductFilter, ProductSort, TokenClaims
+from application.ports import OrderFilter, ProductFilter, ProductSort, TokenClaims, Window
 from application.products import list_products
 from tests.integration.helpers import admin, clock, count_statements, customer, product
 
@@ -40,7 +40,9 @@ def test_order_list_is_four_statements(seeded, page_size: int) -> None:
     engine, ann, _, _ = seeded
     with count_statements(engine) as counter:
         page = as_request(
-            engine, ann.id, lambda uow, actor: list_orders(OrderFilter(), page_size, 0, uow=uow, actor=actor)
+            engine,
+            ann.id,
+            lambda uow, actor: list_orders(OrderFilter(), Window(page_size, 0), uow=uow, actor=actor),
         )
     assert len(page.items) == page_size and all(len(o.lines) == 2 for o in page.items)
     assert counter.count == 4, counter.statements  # caller, count, page, lines of the page
@@ -55,7 +57,7 @@ def test_anonymous_product_list_is_two_statements(seeded, page_size: int) -> Non
             engine,
             None,
             lambda uow, actor: list_products(
-                ProductFilter(sort=ProductSort.PRICE), page_size, 0, uow=uow, actor=actor
+                ProductFilter(sort=ProductSort.PRICE), Window(page_size), uow=uow, actor=actor
             ),
         )
     assert len(page.items) == page_size
@@ -96,7 +98,7 @@ def test_the_hot_paths_are_compiled_once_then_served_from_the_cache(seeded) -> N
         (
             None,
             lambda uow, actor: list_products(
-                ProductFilter(sort=ProductSort.PRICE), 5, 0, uow=uow, actor=actor
+                ProductFilter(sort=ProductSort.PRICE), Window(5), uow=uow, actor=actor
             ),
         ),
         (ann.id, lambda uow, actor: get_order(orders[0].id, uow=uow, actor=actor)),

@@ -22,7 +22,7 @@ from application.errors import (
     PreconditionFailed,
     UnknownReference,
 )
-from application.ports import ProductFilter, ProductSort
+from application.ports import ProductFilter, ProductSort, Window
 from application.products import (
     CreateProduct,
     ProductPatch,
@@ -66,7 +66,7 @@ def test_list_categories_by_name_with_active_product_counts(world, uow, clock):
     world.product("A", category_id=books)
     hidden = world.product("B", category_id=books)
     delete_product(hidden.id, uow=uow, actor=world.admin, clock=clock)
-    page = list_categories(20, 0, uow=uow)
+    page = list_categories(Window(20, 0), uow=uow)
     assert [(v.category.name, v.product_count) for v in page.items] == [("Art", 0), ("Books", 1)]
     assert page.total == 2 and art
 
@@ -150,7 +150,9 @@ def test_list_products_filters_and_sorts(world, uow, clock):
     delete_product(gone.id, uow=uow, actor=world.admin, clock=clock)
 
     def skus(**kw):
-        return [p.sku for p in list_products(ProductFilter(**kw), 20, 0, uow=uow, actor=world.admin).items]
+        return [
+            p.sku for p in list_products(ProductFilter(**kw), Window(20, 0), uow=uow, actor=world.admin).items
+        ]
 
     assert skus() == ["C-1", "C-2", "O-1"]
     assert skus(category_id=cid, sort=ProductSort.PRICE_DESC) == ["C-2", "C-1"]
@@ -161,9 +163,9 @@ def test_list_products_filters_and_sorts(world, uow, clock):
     assert skus(include_inactive=True) == ["C-1", "C-2", "O-1", "G-1"]
     assert cheap and mid
     with pytest.raises(AuthenticationFailed):
-        list_products(ProductFilter(include_inactive=True), 20, 0, uow=uow, actor=None)
+        list_products(ProductFilter(include_inactive=True), Window(20, 0), uow=uow, actor=None)
     with pytest.raises(Forbidden):
-        list_products(ProductFilter(include_inactive=True), 20, 0, uow=uow, actor=world.customer())
+        list_products(ProductFilter(include_inactive=True), Window(20, 0), uow=uow, actor=world.customer())
 
 
 def test_get_product_includes_inactive(world, uow, clock):

@@ -32,7 +32,7 @@ from application.orders import (
     order_stats,
     place_order,
 )
-from application.ports import OrderFilter, TokenClaims
+from application.ports import OrderFilter, TokenClaims, Window
 from application.products import delete_product
 from application.users import deactivate_user
 from domain.errors import (
@@ -143,15 +143,16 @@ def test_customers_see_only_their_orders(world, uow):
         order_events(theirs.id, uow=uow, actor=ann)
     with pytest.raises(NotFound):
         get_order(999, uow=uow, actor=ann)
-    assert [o.id for o in list_orders(OrderFilter(user_id=bob.id), 20, 0, uow=uow, actor=ann).items] == [
-        mine.id
-    ]
-    assert {o.id for o in list_orders(OrderFilter(), 20, 0, uow=uow, actor=world.admin).items} == {
+    assert [
+        o.id for o in list_orders(OrderFilter(user_id=bob.id), Window(20, 0), uow=uow, actor=ann).items
+    ] == [mine.id]
+    assert {o.id for o in list_orders(OrderFilter(), Window(20, 0), uow=uow, actor=world.admin).items} == {
         mine.id,
         theirs.id,
     }
     assert [
-        o.id for o in list_orders(OrderFilter(user_id=bob.id), 20, 0, uow=uow, actor=world.admin).items
+        o.id
+        for o in list_orders(OrderFilter(user_id=bob.id), Window(20, 0), uow=uow, actor=world.admin).items
     ] == [theirs.id]
 
 
@@ -164,15 +165,16 @@ def test_list_orders_newest_first_with_filters(world, uow, clock):
     clock.advance(timedelta(hours=1))
     second = world.order(ann, (p, 1))
     change_order_status(second.id, OrderStatus.CONFIRMED, uow=uow, actor=world.admin, clock=clock)
-    page = list_orders(OrderFilter(), 20, 0, uow=uow, actor=ann)
+    page = list_orders(OrderFilter(), Window(20, 0), uow=uow, actor=ann)
     assert [o.id for o in page.items] == [second.id, first.id] and page.items[0].lines
     assert [
-        o.id for o in list_orders(OrderFilter(status=OrderStatus.PENDING), 20, 0, uow=uow, actor=ann).items
+        o.id
+        for o in list_orders(OrderFilter(status=OrderStatus.PENDING), Window(20, 0), uow=uow, actor=ann).items
     ] == [first.id]
-    later = list_orders(OrderFilter(created_from=clock.now()), 20, 0, uow=uow, actor=ann)
+    later = list_orders(OrderFilter(created_from=clock.now()), Window(20, 0), uow=uow, actor=ann)
     assert [o.id for o in later.items] == [second.id]
     earlier = list_orders(
-        OrderFilter(created_to=clock.now() - timedelta(minutes=1)), 20, 0, uow=uow, actor=ann
+        OrderFilter(created_to=clock.now() - timedelta(minutes=1)), Window(20, 0), uow=uow, actor=ann
     )
     assert [o.id for o in earlier.items] == [first.id]
 

@@ -15,7 +15,7 @@ from application.errors import (
     NotFound,
     TooManyAttempts,
 )
-from application.ports import TokenClaims, UserFilter
+from application.ports import TokenClaims, UserFilter, Window
 from application.throttling import Limits, Rate
 from application.users import (
     RegisterUser,
@@ -249,14 +249,14 @@ def test_list_users_is_admin_only_and_filters(
     ann, bob = world.customer("ann@shop.test"), world.customer("bob@example.org")
     deactivate_user(bob.id, uow=uow, actor=bob, clock=clock)
     with pytest.raises(Forbidden):
-        list_users(UserFilter(), 20, 0, uow=uow, actor=ann)
+        list_users(UserFilter(), Window(20, 0), uow=uow, actor=ann)
     admin = world.admin
-    assert list_users(UserFilter(), 20, 0, uow=uow, actor=admin).total == 3
-    assert [u.email for u in list_users(UserFilter(q="EXAMPLE"), 20, 0, uow=uow, actor=admin).items] == [
-        "bob@example.org"
-    ]
-    assert list_users(UserFilter(is_active=False), 20, 0, uow=uow, actor=admin).total == 1
-    page = list_users(UserFilter(), 1, 1, uow=uow, actor=admin)
+    assert list_users(UserFilter(), Window(20, 0), uow=uow, actor=admin).total == 3
+    assert [
+        u.email for u in list_users(UserFilter(q="EXAMPLE"), Window(20, 0), uow=uow, actor=admin).items
+    ] == ["bob@example.org"]
+    assert list_users(UserFilter(is_active=False), Window(20, 0), uow=uow, actor=admin).total == 1
+    page = list_users(UserFilter(), Window(1, 1), uow=uow, actor=admin)
     assert (len(page.items), page.total, page.limit, page.offset) == (1, 3, 1, 1)
 
 
@@ -375,7 +375,7 @@ def test_ensure_admin_creates_then_promotes_idempotently(uow, run, hasher: FastP
     second = done(ensure_admin("boss@shop.test", "adminpass", "Boss", runner=run, hasher=hasher, clock=clock))
     assert first.id == second.id
     with uow:
-        users = uow.users.list(UserFilter(), 10, 0).items
+        users = uow.users.list(UserFilter(), Window(10, 0)).items
     assert len(users) == 1 and users[0].is_admin and done(hasher.verify("adminpass", users[0].password_hash))
     created = done(ensure_admin("new@shop.test", "adminpass", "New", runner=run, hasher=hasher, clock=clock))
     assert read_back(uow, created.id).is_admin

@@ -6,14 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from adapters.fields import MAX_ID
-from application import categories, products
+from application import categories, paging, products
 from application.categories import CategoryPatch, CreateCategory
 from application.ports import ProductFilter, ProductSort
 from application.products import CreateProduct, ProductPatch
 from domain.catalog import Product
 from entrypoints.api.dependencies import Anyone, ExpectedVersion, Public, SignedIn
 from entrypoints.api.etag import tag
-from entrypoints.api.paging import Limit, Offset, ResourceId, SearchText
+from entrypoints.api.paging import Paged, ResourceId, SearchText
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import (
     CategoryCreate,
@@ -52,8 +52,9 @@ async def create_category(body: CategoryCreate, response: Response, caller: Sign
 
 
 @router.get("/categories", response_model=PageOf[CategoryRead], tags=["categories"])
-async def list_categories(caller: Public, limit: Limit = 20, offset: Offset = 0) -> PageOf[CategoryRead]:
-    return PageOf.of(await caller.run(categories.list_categories, limit, offset), CategoryRead.of)
+async def list_categories(caller: Public, pages: Paged) -> PageOf[CategoryRead]:
+    page = await caller.run(categories.list_categories, pages.window(paging.CATEGORIES))
+    return pages.answer(page, paging.CATEGORIES, CategoryRead.of)
 
 
 @router.get(
@@ -107,8 +108,7 @@ async def create_product(body: ProductCreate, response: Response, caller: Signed
 @router.get("/products", response_model=PageOf[ProductRead], tags=["products"], responses=responses(401, 403))
 async def list_products(
     caller: Anyone,
-    limit: Limit = 20,
-    offset: Offset = 0,
+    pages: Paged,
     category_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     min_price: Annotated[Money | None, Query()] = None,
     max_price: Annotated[Money | None, Query()] = None,
@@ -126,7 +126,9 @@ async def list_products(
         include_inactive=include_inactive,
         sort=sort,
     )
-    return PageOf.of(await caller.run(products.list_products, filters, limit, offset), ProductRead.of)
+    ordering = paging.PRODUCTS[sort]
+    page = await caller.run(products.list_products, filters, pages.window(ordering))
+    return pages.answer(page, ordering, ProductRead.of)
 
 
 @router.get("/products/{product_id}", response_model=ProductRead, tags=["products"], responses=responses(404))

@@ -7,14 +7,14 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from adapters.fields import MAX_ID
 from adapters.sql.mapping import utc
-from application import orders
+from application import orders, paging
 from application.idempotency import place_order_idempotently
 from application.orders import OrderItem, PlaceOrder
 from application.ports import OrderFilter
 from domain.orders import Order, OrderStatus
 from entrypoints.api.dependencies import ExpectedVersion, SignedIn
 from entrypoints.api.etag import tag
-from entrypoints.api.paging import Limit, Offset, ResourceId
+from entrypoints.api.paging import Paged, ResourceId
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import (
     OrderCreate,
@@ -62,8 +62,7 @@ async def place_order(
 @router.get("", response_model=PageOf[OrderRead], responses=responses(401))
 async def list_orders(
     caller: SignedIn,
-    limit: Limit = 20,
-    offset: Offset = 0,
+    pages: Paged,
     user_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Admins only; ignored for customers.")
     ] = None,
@@ -72,7 +71,8 @@ async def list_orders(
     created_to: datetime | None = None,
 ) -> PageOf[OrderRead]:
     filters = OrderFilter(user_id, status_, _utc(created_from), _utc(created_to))
-    return PageOf.of(await caller.run(orders.list_orders, filters, limit, offset), OrderRead.of)
+    page = await caller.run(orders.list_orders, filters, pages.window(paging.ORDERS))
+    return pages.answer(page, paging.ORDERS, OrderRead.of)
 
 
 @router.get("/stats", response_model=OrderStatsRead, responses=responses(401, 403))

@@ -5,12 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from application import auth, users
+from application import auth, paging, users
 from application.auth import LogIn
 from application.ports import UserFilter
 from application.users import RegisterUser, UserPatch
 from entrypoints.api.dependencies import ClientAddress, Public, SignedIn
-from entrypoints.api.paging import Limit, Offset, ResourceId, SearchText
+from entrypoints.api.paging import Paged, ResourceId, SearchText
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import PageOf, Token, UserCreate, UserRead, UserUpdate
 
@@ -51,13 +51,14 @@ async def register_user(
 @router.get("/users", response_model=PageOf[UserRead], tags=["users"], responses=responses(401, 403))
 async def list_users(
     caller: SignedIn,
-    limit: Limit = 20,
-    offset: Offset = 0,
+    pages: Paged,
     is_active: bool | None = None,
     q: SearchText = None,
 ) -> PageOf[UserRead]:
-    page = await caller.run(users.list_users, UserFilter(is_active=is_active, q=q), limit, offset)
-    return PageOf.of(page, UserRead.of)
+    page = await caller.run(
+        users.list_users, UserFilter(is_active=is_active, q=q), pages.window(paging.USERS)
+    )
+    return pages.answer(page, paging.USERS, UserRead.of)
 
 
 @router.get("/users/me", response_model=UserRead, tags=["users"], responses=responses(401))
