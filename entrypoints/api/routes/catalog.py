@@ -51,7 +51,7 @@ async def create_category(body: CategoryCreate, response: Response, caller: Sign
     return CategoryRead.of(view)
 
 
-@router.get("/categories", response_model=PageOf[CategoryRead], tags=["categories"])
+@router.get("/categories", response_model=PageOf[CategoryRead], tags=["categories"], responses=responses(400))
 async def list_categories(caller: Public, pages: Paged) -> PageOf[CategoryRead]:
     page = await caller.run(categories.list_categories, pages.window(paging.CATEGORIES))
     return pages.answer(page, paging.CATEGORIES, CategoryRead.of)
@@ -105,7 +105,9 @@ async def create_product(body: ProductCreate, response: Response, caller: Signed
     return with_etag(response, product)
 
 
-@router.get("/products", response_model=PageOf[ProductRead], tags=["products"], responses=responses(401, 403))
+@router.get(
+    "/products", response_model=PageOf[ProductRead], tags=["products"], responses=responses(400, 401, 403)
+)
 async def list_products(
     caller: Anyone,
     pages: Paged,

@@ -59,7 +59,7 @@ async def place_order(
     return with_etag(response, order)
 
 
-@router.get("", response_model=PageOf[OrderRead], responses=responses(401))
+@router.get("", response_model=PageOf[OrderRead], responses=responses(400, 401))
 async def list_orders(
     caller: SignedIn,
     pages: Paged,

@@ -48,7 +48,7 @@ async def register_user(
     return UserRead.of(user)
 
 
-@router.get("/users", response_model=PageOf[UserRead], tags=["users"], responses=responses(401, 403))
+@router.get("/users", response_model=PageOf[UserRead], tags=["users"], responses=responses(400, 401, 403))
 async def list_users(
     caller: SignedIn,
     pages: Paged,
