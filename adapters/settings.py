@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     max_overflow: int = Field(default=_ENGINE.max_overflow, ge=0)
     pool_timeout: float = Field(default=_ENGINE.pool_timeout, gt=0)
     db_connect_timeout: float = Field(default=_ENGINE.connect_timeout, gt=0)
+    db_prepared_statements: bool = _ENGINE.prepared_statements  # false behind PgBouncer in transaction mode
     # Every statement to the log (SQLAlchemy's echo); for debugging, never in production.
     log_sql: bool = False
     health_timeout: float = Field(default=1.5, gt=0)  # GET /health answers within this, reachable or not

@@ -28,6 +28,7 @@ class Container(containers.DeclarativeContainer):
         max_overflow=settings.provided.max_overflow,
         pool_timeout=settings.provided.pool_timeout,
         connect_timeout=settings.provided.db_connect_timeout,
+        prepared_statements=settings.provided.db_prepared_statements,
         log_statements=settings.provided.log_sql,
     )
     sync_engine = providers.Singleton(make_sync_engine, settings.provided.database_url, engine_options)

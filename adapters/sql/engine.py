@@ -43,6 +43,10 @@ class EngineOptions:
     connect_timeout: float = 2
     sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
     log_statements: bool = False
+    # psycopg prepares a statement on the server once it has run it 5 times. A pooler in transaction mode
+    # (PgBouncer before 1.21, or without max_prepared_statements) hands each transaction another server
+    # connection, where that statement does not exist: turn preparing off there.
+    prepared_statements: bool = True
 
 
 def _pool_options(url: str, o: EngineOptions, pre_ping: bool) -> dict[str, Any]:
@@ -55,7 +59,8 @@ def _pool_options(url: str, o: EngineOptions, pre_ping: bool) -> dict[str, Any]:
         "pool_timeout": o.pool_timeout,
         "pool_pre_ping": pre_ping,
         "pool_recycle": 1800,
-        "connect_args": {"connect_timeout": max(1, int(o.connect_timeout))},
+        "connect_args": {"connect_timeout": max(1, int(o.connect_timeout))}
+        | ({} if o.prepared_statements else {"prepare_threshold": None}),
     }
 
 

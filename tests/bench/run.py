@@ -9,7 +9,6 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from sqlalchemy import text
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.migrate import migrate
 from adapters.sql.seed import DEMO_PASSWORD, demo_email
+from tests.support.debian import ensure_program
 from tests.support.postgres import ThrowawayPostgres
 from tests.support.server import SHOP, LiveServer, service_env
 
@@ -41,14 +41,6 @@ class Result:
     errors: int
     requests: int
     statements_per_request: float | None = None
-
-
-def ensure_wrk() -> str:
-    if not shutil.which("wrk"):
-        env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-        subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True, env=env)
-    return shutil.which("wrk") or "/usr/bin/wrk"
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -103,7 +95,7 @@ class Bench:
         self.args = args
         self.results: list[Result] = []
         self.work = Path(tempfile.mkdtemp(prefix="shop-bench-"))
-        self.wrk = ensure_wrk()
+        self.wrk = ensure_program("wrk", "wrk")
         self.pg: ThrowawayPostgres | None = None
         url = os.environ.get("SHOP_BENCH_DATABASE_URL")
         if not url:

@@ -1,30 +1,12 @@
 """Invariants under concurrent load against the live service (2 uvicorn workers on PostgreSQL):
 no oversell, no deadlock surfaced, no lost stock, idempotent retries, no lost update."""
 
-import asyncio
-import random
 from collections import Counter
 
-import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from tests.e2e.conftest import Client
-
-
-def gather(server_url: str, requests: list) -> list[httpx.Response]:
-    """Fire every (method, url, kwargs) at once and collect the responses."""
-
-    async def run() -> list[httpx.Response]:
-        limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=len(requests))
-        async with httpx.AsyncClient(base_url=server_url, timeout=60, limits=limits) as http:
-            return await asyncio.gather(*(http.request(m, u, **kw) for m, u, kw in requests))
-
-    return asyncio.run(run())
-
-
-def count(engine: Engine, sql: str, **params: object) -> int:
-    with engine.connect() as c:
-        return int(c.execute(text(sql), params).scalar_one())
+from tests.e2e.load import assert_kept_totals_match_a_recount, count, gather, mixed_load
 
 
 def test_no_oversell(client: Client, e2e_engine: Engine) -> None:
@@ -46,49 +28,8 @@ def test_no_oversell(client: Client, e2e_engine: Engine) -> None:
 
 
 def test_no_deadlock_and_no_lost_stock(client: Client, e2e_engine: Engine) -> None:
-    rng = random.Random(20261122)
-    admin = client.admin()
-    accounts = [client.customer(f"c{i}@shop.test") for i in range(32)]
-    customers = [headers for headers, _ in accounts]
-    owner_of = {user_id: headers for headers, user_id in accounts}
-    initial = 40
-    products = [client.product(admin, f"MIX-{i}", stock=initial)["id"] for i in range(6)]
-    adjustments: Counter[int] = Counter()
-    for round_ in range(3):
-        requests = []
-        for headers in customers:
-            lines = rng.sample(products, rng.randint(2, 4))  # random products in random order
-            body = {"items": [{"product_id": p, "quantity": rng.randint(1, 3)} for p in lines]}
-            requests.append(("POST", "/orders", {"json": body, "headers": headers}))
-        for p in products:
-            delta = rng.choice([-2, 3, 5])
-            requests.append(("POST", f"/products/{p}/stock", {"json": {"delta": delta}, "headers": admin}))
-        responses = gather(client.server.url, requests)
-        assert not [r for r in responses if r.status_code >= 500], [
-            r.text for r in responses if r.status_code >= 500
-        ]
-        for (_, url, kw), response in zip(requests, responses, strict=True):
-            if url.endswith("/stock") and response.status_code == 200:
-                adjustments[int(url.split("/")[2])] += kw["json"]["delta"]
-        placed = [r.json() for r in responses if r.request.url.path == "/orders" and r.status_code == 201]
-        # Their owners cancel about a third of this round's orders, all at once.
-        cancels = [
-            ("DELETE", f"/orders/{o['id']}", {"headers": owner_of[o["user_id"]]})
-            for o in placed[: len(placed) // 3]
-        ]
-        cancelled = gather(client.server.url, cancels)
-        assert all(r.status_code == 200 for r in cancelled), [
-            r.text for r in cancelled if r.status_code != 200
-        ]
-        print(f"round {round_}: {Counter(r.status_code for r in responses)}, cancelled {len(cancelled)}")
-    for p in products:
-        taken = count(
-            e2e_engine,
-            "SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id "
-            "WHERE l.product_id = :p AND o.status <> 'cancelled'",
-            p=p,
-        )
-        assert client.stock(p) == initial + adjustments[p] - taken, p
+    admin = mixed_load(client, e2e_engine)
+    assert_kept_totals_match_a_recount(client, admin, e2e_engine)
 
 
 def test_parallel_idempotent_requests_place_one_order(client: Client, e2e_engine: Engine) -> None:

@@ -103,9 +103,9 @@ def test_every_product_sort_is_served_by_an_index(
 def test_search_is_served_by_the_trigram_indexes(engine: Engine, shop) -> None:
     with engine.begin() as connection:  # enough rows for the planner to tell a selective index from a scan
         connection.exec_driver_sql(
-            "INSERT INTO products (name, slug, sku, description, price, stock_quantity, is_active, version,"
-            " created_at, updated_at) SELECT 'Item ' || i, 'item-' || i, 'S-' || i, 'Text ' || i, 1, 1, true, 1,"
-            " now(), now() FROM generate_series(1, 5000) AS i"
+            "INSERT INTO products (name, slug, sku, description, price, stock_quantity, is_active,"
+            " version, created_at, updated_at) SELECT 'Item ' || i, 'item-' || i, 'S-' || i, 'Text ' || i,"
+            " 1, 1, true, 1, now(), now() FROM generate_series(1, 5000) AS i"
         )
 
     with engine.connect() as connection:  # as autovacuum would: statistics, and the GIN pending list merged

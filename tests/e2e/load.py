@@ -1,0 +1,98 @@
+"""Concurrent load against a live service, and the invariants it must keep."""
+
+import asyncio
+import random
+from collections import Counter
+from decimal import Decimal
+
+import httpx
+from sqlalchemy import Engine, text
+
+from tests.e2e.conftest import Client
+
+
+def gather(server_url: str, requests: list) -> list[httpx.Response]:
+    """Fire every (method, url, kwargs) at once and collect the responses."""
+
+    async def run() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=len(requests))
+        async with httpx.AsyncClient(base_url=server_url, timeout=60, limits=limits) as http:
+            return await asyncio.gather(*(http.request(m, u, **kw) for m, u, kw in requests))
+
+    return asyncio.run(run())
+
+
+def count(engine: Engine, sql: str, **params: object) -> int:
+    with engine.connect() as c:
+        return int(c.execute(text(sql), params).scalar_one())
+
+
+def mixed_load(client: Client, engine: Engine) -> dict[str, str]:
+    """Three rounds of 32 customers ordering random products in random order while an admin adjusts their
+    stock, then a third of the orders cancelled at once: nothing answers 5xx, and every product's stock is
+    its initial stock plus the adjustments minus what live orders hold. Returns the admin's headers."""
+    rng = random.Random(20261122)
+    admin = client.admin()
+    accounts = [client.customer(f"c{i}@shop.test") for i in range(32)]
+    customers = [headers for headers, _ in accounts]
+    owner_of = {user_id: headers for headers, user_id in accounts}
+    initial = 40
+    products = [client.product(admin, f"MIX-{i}", stock=initial)["id"] for i in range(6)]
+    adjustments: Counter[int] = Counter()
+    for round_ in range(3):
+        requests = []
+        for headers in customers:
+            lines = rng.sample(products, rng.randint(2, 4))  # random products in random order
+            body = {"items": [{"product_id": p, "quantity": rng.randint(1, 3)} for p in lines]}
+            requests.append(("POST", "/orders", {"json": body, "headers": headers}))
+        for p in products:
+            delta = rng.choice([-2, 3, 5])
+            requests.append(("POST", f"/products/{p}/stock", {"json": {"delta": delta}, "headers": admin}))
+        responses = gather(client.server.url, requests)
+        assert not [r for r in responses if r.status_code >= 500], [
+            r.text for r in responses if r.status_code >= 500
+        ]
+        for (_, url, kw), response in zip(requests, responses, strict=True):
+            if url.endswith("/stock") and response.status_code == 200:
+                adjustments[int(url.split("/")[2])] += kw["json"]["delta"]
+        placed = [r.json() for r in responses if r.request.url.path == "/orders" and r.status_code == 201]
+        # Their owners cancel about a third of this round's orders while the admin confirms another third,
+        # all at once.
+        third = len(placed) // 3
+        changes = [
+            ("DELETE", f"/orders/{o['id']}", {"headers": owner_of[o["user_id"]]}) for o in placed[:third]
+        ] + [
+            ("PATCH", f"/orders/{o['id']}/status", {"json": {"status": "confirmed"}, "headers": admin})
+            for o in placed[third : 2 * third]
+        ]
+        changed = gather(client.server.url, changes)
+        assert all(r.status_code == 200 for r in changed), [r.text for r in changed if r.status_code != 200]
+        print(f"round {round_}: {Counter(r.status_code for r in responses)}, cancelled and confirmed {third}")
+    for p in products:
+        taken = count(
+            engine,
+            "SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id "
+            "WHERE l.product_id = :p AND o.status <> 'cancelled'",
+            p=p,
+        )
+        assert client.stock(p) == initial + adjustments[p] - taken, p
+    return admin
+
+
+def assert_kept_totals_match_a_recount(client: Client, admin: dict[str, str], engine: Engine) -> None:
+    """/orders/stats and the list totals (kept by triggers as orders change) equal a count of every row."""
+    with engine.connect() as c:
+        rows = c.execute(
+            text("SELECT status, count(*), coalesce(sum(total_amount), 0) FROM orders GROUP BY status")
+        )
+        recount = {status: (n, Decimal(amount)) for status, n, amount in rows}
+    stats = client.http.get("/orders/stats", headers=admin).json()
+    assert stats["orders_by_status"] == {s: recount.get(s, (0, 0))[0] for s in stats["orders_by_status"]}
+    assert stats["total_orders"] == sum(n for n, _ in recount.values()) > 0
+    revenue = sum((amount for s, (_, amount) in recount.items() if s != "cancelled"), Decimal("0.00"))
+    assert Decimal(stats["total_revenue"]) == revenue
+    for status, (n, _) in recount.items():
+        assert (
+            client.http.get("/orders", params={"status": status, "limit": 1}, headers=admin).json()["total"]
+            == n
+        )
