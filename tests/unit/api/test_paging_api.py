@@ -1,5 +1,8 @@
 """Paging over HTTP: offsets as the contract says, cursors beyond, and clear refusals of bad ones."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
 
 from adapters.cursors import CursorCodec
@@ -87,9 +90,6 @@ def test_bad_cursors_and_deep_offsets_are_refused_clearly(api: Api, admin) -> No
 
 
 def test_a_cursor_round_trips_times_and_money_exactly() -> None:
-    from datetime import UTC, datetime
-    from decimal import Decimal
-
     codec = CursorCodec("k" * 40)
     position = (Decimal("10.50"), datetime(2026, 11, 22, 10, 0, 0, 123456, tzinfo=UTC), "Zoë", 7)
     assert codec.decode("x", codec.encode("x", position)) == position
