@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-unit lint bench clean
+.PHONY: install run test test-unit lint bench bench-scale clean
 
 install: $(VENV)/.installed
 
@@ -40,3 +40,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .bootstrap .pytest_cache shop.db
+
+# The order and catalog endpoints at 10,000,000 orders next to 10,000 (long: BENCH_ARGS=--keep pays it once).
+bench-scale: install
+	$(BIN)/python -m tests.bench.scale $(BENCH_ARGS)

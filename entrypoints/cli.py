@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from adapters.sql.migrate import migrate as run_migrations
 from adapters.sql.seed import CATEGORIES, DEMO_PASSWORD, seed_demo
+from adapters.sql.seed_orders import seed_demo_orders
 from application.idempotency import purge_expired_keys
 from application.throttling import purge_ended_windows
 from application.users import ensure_admin
@@ -85,10 +86,18 @@ def seed_demo_data(
         int, typer.Option("--users", min=0, help="Demo customers (password: password1).")
     ] = 1_000,
     products: Annotated[int, typer.Option("--products", min=0, help="Demo products.")] = 10_000,
+    orders: Annotated[
+        int,
+        typer.Option(
+            "--orders", min=0, help="Order history of the demo users over the past year (PostgreSQL)."
+        ),
+    ] = 0,
 ) -> None:
-    """Load demo users, categories and products fast (multi-row batches), with a progress bar."""
+    """Load demo users, categories, products and order history fast (in bulk), with a progress bar."""
     c = Container()
-    totals = {"categories": CATEGORIES, "users": users, "products": products}
+    if orders and c.sync_engine().dialect.name != "postgresql":
+        raise typer.BadParameter("--orders needs PostgreSQL (SHOP_DATABASE_URL=postgresql://...)")
+    totals = {"categories": CATEGORIES, "users": users, "products": products, "orders": orders}
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn()) as bar:
         tasks = {table: bar.add_task(f"{table:>10}", total=n) for table, n in totals.items()}
         seed_demo(
@@ -98,8 +107,10 @@ def seed_demo_data(
             password_hash=asyncio.run(c.password_hasher().hash(DEMO_PASSWORD)),
             progress=lambda table, n: bar.advance(tasks[table], n),
         )
+        seed_demo_orders(c.sync_engine(), orders_count=orders, progress=lambda t, n: bar.advance(tasks[t], n))
     typer.echo(
-        f"seeded {users} users (password {DEMO_PASSWORD!r}), {CATEGORIES} categories, {products} products"
+        f"seeded {users} users (password {DEMO_PASSWORD!r}), {CATEGORIES} categories, {products} products,"
+        f" {orders} orders"
     )
 
 

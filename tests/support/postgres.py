@@ -26,9 +26,16 @@ def _free_port() -> int:
 
 class ThrowawayPostgres:
     def __init__(
-        self, *, fast_and_unsafe: bool = True, max_connections: int = 300, options: tuple[str, ...] = ()
+        self,
+        *,
+        fast_and_unsafe: bool = True,
+        max_connections: int = 300,
+        options: tuple[str, ...] = (),
+        root: Path | None = None,
     ) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="shop-pg-"))
+        """`root`: a folder to keep the data in between runs (made on first use); by default a fresh one."""
+        self.root = root or Path(tempfile.mkdtemp(prefix="shop-pg-"))
+        self.root.mkdir(parents=True, exist_ok=True)
         self.pgdata = self.root / "data"
         self.port = _free_port()
         self._options = [
@@ -44,7 +51,8 @@ class ThrowawayPostgres:
         self._install = (
             reachable_install(POSTGRES_BIN_PATH.parent) if self._user else POSTGRES_BIN_PATH.parent
         )
-        self._initdb()
+        if not (self.pgdata / "PG_VERSION").exists():
+            self._initdb()
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
