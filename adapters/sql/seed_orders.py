@@ -35,10 +35,11 @@ SELECT i, 'ORD-' || to_char(at AT TIME ZONE 'UTC', 'YYYYMMDD') || '-H' || i,
 FROM (SELECT i, CAST(:newest AS timestamptz) - (:last - i) * CAST(:step AS interval) AS at
       FROM generate_series(CAST(:lo AS bigint), :hi) AS i) AS g
 """)
+# Two lines of different products: the second is offset by 1 .. products - 1 from the first.
 _LINES = text("""
 INSERT INTO order_lines (order_id, product_id, product_name, quantity, unit_price, line_total)
-SELECT i, :product0 + (i * 31 + k * (1 + i % 97)) % :products, 'Demo product', 1, CAST(:price AS numeric),
-       CAST(:price AS numeric)
+SELECT i, :product0 + (i * 31 + k * (1 + i % 97 % (:products - 1))) % :products, 'Demo product', 1,
+       CAST(:price AS numeric), CAST(:price AS numeric)
 FROM generate_series(CAST(:lo AS bigint), :hi) AS i, (VALUES (0), (1)) AS line(k)
 """)
 _EVENTS = text("""

@@ -1,0 +1,83 @@
+"""`shop seed-demo --orders`: order history made inside PostgreSQL is consistent with what the service
+itself would have written, chunk after chunk, and leaves the service placing orders after it."""
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from adapters.sql import seed_orders
+from adapters.sql.engine import make_sync_engine
+from adapters.sql.seed import seed_demo
+from entrypoints.cli import app
+
+
+@pytest.fixture
+def engine(clean_postgres: str) -> Iterator[Engine]:
+    engine = make_sync_engine(clean_postgres)
+    yield engine
+    engine.dispose()
+
+
+def _one(engine: Engine, sql: str) -> object:
+    with engine.connect() as c:
+        return c.execute(text(sql)).one()
+
+
+@pytest.mark.postgres
+def test_order_history_is_consistent_across_chunks(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(seed_orders, "CHUNK", 4)  # several chunks, the last one partial
+    seed_demo(engine, users_count=3, products_count=5, password_hash="x")
+    seeded: list[int] = []
+    seed_orders.seed_demo_orders(engine, orders_count=10, progress=lambda table, n: seeded.append(n))
+    seed_orders.seed_demo_orders(engine, orders_count=3)  # numbered on after the first history
+
+    assert seeded == [4, 4, 2]
+    assert _one(engine, "SELECT count(*), min(id), max(id), count(DISTINCT order_number) FROM orders") == (
+        13, 1, 13, 13,
+    )  # fmt: skip
+    # Two lines of two different demo products, and the order's total is their sum.
+    assert _one(
+        engine,
+        "SELECT count(*) FROM orders o WHERE o.total_amount <> (SELECT sum(line_total) FROM order_lines"
+        " WHERE order_id = o.id) OR (SELECT count(DISTINCT product_id) FROM order_lines"
+        " WHERE order_id = o.id) <> 2",
+    ) == (0,)
+    assert _one(
+        engine,
+        "SELECT count(*) FROM order_lines l LEFT JOIN products p ON p.id = l.product_id WHERE p.id IS NULL",
+    ) == (0,)
+    # One creation event per order, by its buyer, at its creation.
+    assert _one(
+        engine,
+        "SELECT count(*), count(*) FILTER (WHERE e.actor_id = o.user_id AND e.at = o.created_at"
+        " AND e.to_status = 'pending') FROM order_status_events e JOIN orders o ON o.id = e.order_id",
+    ) == (13, 13)
+    # The kept totals counted every chunk.
+    assert _one(
+        engine,
+        "SELECT (SELECT sum(orders) FROM order_totals), (SELECT sum(revenue_cents) FROM order_totals),"
+        " (SELECT count(*) FROM orders), (SELECT CAST(sum(total_amount) * 100 AS bigint) FROM orders)",
+    ) == (13, 26_000, 13, 26_000)
+    # The next order the service places continues after the generated ids.
+    assert _one(engine, "SELECT nextval(pg_get_serial_sequence('orders', 'id'))") == (14,)
+
+
+@pytest.mark.postgres
+def test_order_history_needs_demo_users_and_products(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="demo users"):
+        seed_orders.seed_demo_orders(engine, orders_count=1)
+    assert _one(engine, "SELECT count(*) FROM orders") == (0,)
+
+
+def test_order_history_is_refused_on_sqlite(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("SHOP_DATABASE_URL", url)
+    runner = CliRunner()
+    runner.invoke(app, ["migrate"])
+    result = runner.invoke(app, ["seed-demo", "--users", "2", "--products", "2", "--orders", "5"])
+    assert result.exit_code != 0 and "--orders needs PostgreSQL" in result.output
+    engine = make_sync_engine(url)
+    assert _one(engine, "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM orders)") == (0, 0)
+    engine.dispose()
