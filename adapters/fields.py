@@ -53,3 +53,10 @@ class ProductFields(StorableModel):
     price: Decimal = Field(ge=0, le=MAX_AMOUNT, max_digits=10, decimal_places=2)
     stock_quantity: int = Field(default=0, ge=0, le=MAX_STOCK, schema_extra=STRICT)
     category_id: int | None = Field(default=None, ge=1, le=MAX_ID, schema_extra=STRICT)
+    low_stock_threshold: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_STOCK,
+        schema_extra=STRICT,
+        description="At or below it, admins find the product with `GET /products?low_stock=true`.",
+    )

@@ -34,10 +34,11 @@ def require_may_order_for(actor: User, buyer_id: int) -> None:
         raise Forbidden("only admins may place orders for another user")
 
 
-def require_may_see_inactive(actor: User | None) -> None:
+def require_admin_caller(actor: User | None, action: str) -> None:
+    """For routes anyone may call, where some options are for admins."""
     if actor is None:
-        raise AuthenticationFailed("log in as an admin to list inactive products")
-    require_admin(actor, "list inactive products")
+        raise AuthenticationFailed(f"log in as an admin to {action}")
+    require_admin(actor, action)
 
 
 def require_may_change_account_flags(actor: User) -> None:

@@ -3,6 +3,7 @@
 import secrets
 import string
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from application.access import require_admin, require_may_cancel, require_may_order_for, require_self_or_admin
 from application.errors import NotFound, PreconditionFailed, UnknownReference
@@ -68,8 +69,8 @@ def place_order(
             actor_id=actor.id,
             at=now,
         )
-        uow.products.move_stock(order.stock_changes)
         uow.orders.add(order)
+        uow.products.move_stock(order.movements())
         if idempotency_key is not None:
             assert order.id is not None
             uow.idempotency.complete(actor.id, idempotency_key, order.id)
@@ -146,11 +147,32 @@ def order_stats(*, uow: UnitOfWork, actor: User) -> OrderStats:
         return uow.orders.stats()
 
 
+def expire_pending_orders(
+    ttl: timedelta, *, uow: UnitOfWork, clock: Clock, batch: int = 100, counters: Counters = NO_COUNTERS
+) -> int:
+    """Cancel one batch of pending orders older than `ttl`, giving their stock back; return how many.
+    Orders a customer or an admin holds at this moment are skipped (and left to them, or to the next
+    pass), so a cancel or a confirm racing the expiry finds the order either untouched or expired."""
+    now = clock.now()
+    with uow:
+        expiring = uow.orders.pending_before(now - ttl, batch)
+        ids = sorted({line.product_id for order in expiring for line in order.lines})
+        products = uow.products.get_many(ids, for_update=True)
+        for order in expiring:
+            order.expire(products, at=now)
+            uow.products.move_stock(order.movements())
+            _save(uow, order)
+        uow.commit()
+    for _ in expiring:
+        counters.count(BusinessEvent.ORDER_EXPIRED)
+    return len(expiring)
+
+
 def _cancel(uow: UnitOfWork, order: Order, actor: User, clock: Clock) -> None:
     """The one way an order is cancelled: the order says what goes back, the products take it."""
     products = uow.products.get_many(order.product_ids(), for_update=True)
     order.cancel(products, actor_id=actor.id, at=clock.now())
-    uow.products.move_stock(order.stock_changes)
+    uow.products.move_stock(order.movements())
     _save(uow, order)
 
 

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from application.ports import Page, Position, ProductSort, Window
 from domain.catalog import Category, Product
 from domain.orders import Order
+from domain.stock import StockMovement
 from domain.users import User
 
 T = TypeVar("T")
@@ -34,6 +35,9 @@ def _id(entity: Any) -> int:
 USERS: Ordering[User] = Ordering("users", lambda u: (_id(u),))
 CATEGORIES: Ordering[Category] = Ordering("categories", lambda c: (c.name, _id(c)))
 ORDERS: Ordering[Order] = Ordering("orders", lambda o: (o.created_at, _id(o)), descending=True)
+STOCK_MOVEMENTS: Ordering[StockMovement] = Ordering(
+    "stock-movements", lambda m: (m.created_at, _id(m)), descending=True
+)
 PRODUCTS: dict[ProductSort, Ordering[Product]] = {
     ProductSort.ID: Ordering("products:id", lambda p: (_id(p),)),
     ProductSort.NAME: Ordering("products:name", lambda p: (p.name, _id(p))),

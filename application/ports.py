@@ -11,8 +11,9 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from application.errors import InvalidCursor, OffsetTooDeep
-from domain.catalog import Category, Product, StockChange
+from domain.catalog import Category, Product
 from domain.orders import Order, OrderStatus, StatusEvent
+from domain.stock import MovementKind, StockDrift, StockMovement
 from domain.users import User
 
 T = TypeVar("T")
@@ -74,6 +75,7 @@ class ProductFilter:
     in_stock: bool | None = None
     q: str | None = None
     include_inactive: bool = False
+    low_stock: bool = False  # at or below its low-stock threshold
     sort: ProductSort = ProductSort.ID
 
 
@@ -81,6 +83,13 @@ class ProductFilter:
 class OrderFilter:
     user_id: int | None = None
     status: OrderStatus | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MovementFilter:
+    kind: MovementKind | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
 
@@ -154,10 +163,21 @@ class ProductRepository(Protocol):
         """Store a changed product; raise StaleVersion unless the row is at `product.version - 1`."""
         ...
 
-    def move_stock(self, changes: Sequence[StockChange]) -> None:
-        """Store the stock changes the products decided, each with its version bump, in one step. The
-        storage refuses (InsufficientStock, nothing stored) a change that would leave a stock below zero:
-        a safety net behind the domain's own check on rows locked for update."""
+    def move_stock(self, movements: Sequence[StockMovement]) -> None:
+        """Store the stock movements the products decided (of an order: stored first, so they name it): each
+        product's stock moves by its delta, with a version bump, and the movements join the ledger, in one
+        step. The storage refuses (InsufficientStock, nothing stored) a movement that would leave a stock
+        below zero: a safety net behind the domain's own check on rows locked for update.
+        `add` and `save` store a product's own `new_movements` the same way."""
+        ...
+
+    def movements(self, product_id: int, filters: MovementFilter, window: Window) -> Page[StockMovement]:
+        """Newest first (application.paging.STOCK_MOVEMENTS)."""
+        ...
+
+    def stock_drift(self) -> list[StockDrift]:
+        """Every product whose stock is not the sum of its ledger, or whose ledger disagrees with its
+        orders."""
         ...
 
 
@@ -181,6 +201,10 @@ class OrderRepository(Protocol):
         ...
 
     def stats(self) -> OrderStats: ...
+    def pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
+        """Up to `limit` pending orders created before `cutoff`, oldest first, locked for update; orders
+        another transaction holds are skipped, so several runners share the work."""
+        ...
 
 
 class IdempotencyRepository(Protocol):
@@ -282,6 +306,7 @@ class BusinessEvent(StrEnum):
     ORDER_PLACED = "order_placed"
     ORDER_CANCELLED = "order_cancelled"
     ORDER_STATUS_CHANGED = "order_status_changed"
+    ORDER_EXPIRED = "order_expired"
     IDEMPOTENT_REPLAY = "idempotent_replay"
 
 

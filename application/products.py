@@ -4,12 +4,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from application.access import require_admin, require_may_see_inactive
+from application.access import require_admin, require_admin_caller
 from application.errors import Conflict, NotFound, PreconditionFailed, UnknownReference
 from application.patch import UNSET, Unset, sent
-from application.ports import Clock, DuplicateKey, Page, ProductFilter, StaleVersion, UnitOfWork, Window
+from application.ports import (
+    Clock,
+    DuplicateKey,
+    MovementFilter,
+    Page,
+    ProductFilter,
+    StaleVersion,
+    UnitOfWork,
+    Window,
+)
 from domain.catalog import Product, normalize_sku
 from domain.money import money
+from domain.stock import StockDrift, StockMovement
 from domain.users import User
 
 
@@ -21,6 +31,7 @@ class CreateProduct:
     description: str | None = None
     stock_quantity: int = 0
     category_id: int | None = None
+    low_stock_threshold: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +41,9 @@ class ProductPatch:
     description: str | None | Unset = UNSET
     price: Decimal | Unset = UNSET
     stock_quantity: int | Unset = UNSET
+    stock_reason: str | Unset = UNSET  # why the stock is corrected: required with stock_quantity
     category_id: int | None | Unset = UNSET
+    low_stock_threshold: int | None | Unset = UNSET
     is_active: bool | Unset = UNSET
 
     def is_empty(self) -> bool:
@@ -46,6 +59,8 @@ def create_product(cmd: CreateProduct, *, uow: UnitOfWork, actor: User, clock: C
         description=cmd.description,
         stock_quantity=cmd.stock_quantity,
         category_id=cmd.category_id,
+        low_stock_threshold=cmd.low_stock_threshold,
+        actor_id=actor.id,
         at=clock.now(),
     )
     with uow:
@@ -60,7 +75,9 @@ def list_products(
     filters: ProductFilter, window: Window, *, uow: UnitOfWork, actor: User | None
 ) -> Page[Product]:
     if filters.include_inactive:
-        require_may_see_inactive(actor)
+        require_admin_caller(actor, "list inactive products")
+    if filters.low_stock:
+        require_admin_caller(actor, "list products low on stock")
     with uow:
         return uow.products.list(filters, window)
 
@@ -89,8 +106,12 @@ def update_product(
             _ensure_sku_free(uow, normalize_sku(patch.sku))
         if sent(patch.category_id):
             _ensure_category(uow, patch.category_id)
+        now = clock.now()
         _apply(product, patch)
-        product.touch(clock.now())
+        if sent(patch.stock_quantity):
+            reason = patch.stock_reason if sent(patch.stock_reason) else None
+            product.correct_stock(patch.stock_quantity, at=now, actor_id=actor.id, reason=reason)
+        product.touch(now)
         _save(uow, product)
         uow.commit()
     return product
@@ -109,16 +130,31 @@ def delete_product(product_id: int, *, uow: UnitOfWork, actor: User, clock: Cloc
 
 
 def adjust_stock(
-    product_id: int, delta: int, reason: str | None = None, *, uow: UnitOfWork, actor: User, clock: Clock
+    product_id: int, delta: int, reason: str | None, *, uow: UnitOfWork, actor: User, clock: Clock
 ) -> Product:
     """Add or remove units on the row locked for update, so concurrent adjustments never lose one."""
     require_admin(actor, "adjust stock")
     with uow:
         product = _load(uow, product_id, for_update=True)
-        product.adjust_stock(delta, clock.now())
+        product.adjust_stock(delta, at=clock.now(), actor_id=actor.id, reason=reason)
         _save(uow, product)
         uow.commit()
     return product
+
+
+def stock_movements(
+    product_id: int, filters: MovementFilter, window: Window, *, uow: UnitOfWork, actor: User
+) -> Page[StockMovement]:
+    require_admin(actor, "read stock movements")
+    with uow:
+        _load(uow, product_id)
+        return uow.products.movements(product_id, filters, window)
+
+
+def check_stock(*, uow: UnitOfWork) -> list[StockDrift]:
+    """Products whose stock, ledger and orders disagree (none, while every change goes through here)."""
+    with uow:
+        return uow.products.stock_drift()
 
 
 def _apply(product: Product, patch: ProductPatch) -> None:
@@ -130,10 +166,10 @@ def _apply(product: Product, patch: ProductPatch) -> None:
         product.description = patch.description
     if sent(patch.price):
         product.price = money(patch.price)
-    if sent(patch.stock_quantity):
-        product.set_stock(patch.stock_quantity)
     if sent(patch.category_id):
         product.category_id = patch.category_id
+    if sent(patch.low_stock_threshold):
+        product.set_low_stock_threshold(patch.low_stock_threshold)
     if patch.is_active is True:
         product.activate()
     elif patch.is_active is False:

@@ -2,7 +2,7 @@
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -14,6 +14,7 @@ from domain.errors import (
     ProductUnavailable,
 )
 from domain.money import money
+from domain.stock import MovementKind, StockMovement
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 MAX_STOCK = 2_147_483_647  # the stock column is a 32-bit integer
@@ -43,13 +44,9 @@ def check_adjustment(delta: int) -> None:
         raise InvalidStockChange(f"a stock adjustment is at most {MAX_ADJUSTMENT:,} units either way")
 
 
-@dataclass(frozen=True, slots=True)
-class StockChange:
-    """Units that move into (positive) or out of (negative) one product's stock, as the product decided;
-    the repository stores them, with the version bump that goes with each."""
-
-    product_id: int
-    delta: int
+def check_stock_figure(quantity: int) -> None:
+    if not 0 <= quantity <= MAX_STOCK:
+        raise InvalidStockChange(f"stock must be between 0 and {MAX_STOCK}")
 
 
 def returned_stock(stock: int, units: int) -> int:
@@ -106,8 +103,12 @@ class Product(Entity):
     stock_quantity: int = 0
     is_active: bool = True
     category_id: int | None = None
+    low_stock_threshold: int | None = None
     version: int = 1
     id: int | None = None
+    # Movements of its own stock since it was loaded (created with, corrected, adjusted), for the repository
+    # to store with it. Those of orders travel with the order instead.
+    new_movements: list[StockMovement] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.sku = normalize_sku(self.sku)
@@ -126,55 +127,79 @@ class Product(Entity):
         description: str | None = None,
         stock_quantity: int = 0,
         category_id: int | None = None,
+        low_stock_threshold: int | None = None,
+        actor_id: int | None = None,
     ) -> "Product":
-        return cls(
+        check_stock_figure(stock_quantity)
+        product = cls(
             name=name,
             slug=slugify(name),
             sku=sku,
             price=price,
             description=description,
-            stock_quantity=stock_quantity,
             category_id=category_id,
             created_at=at,
             updated_at=at,
         )
+        product.set_low_stock_threshold(low_stock_threshold)
+        product.new_movements.append(
+            StockMovement(0, stock_quantity, stock_quantity, MovementKind.INITIAL, at, actor_id)
+        )
+        product.stock_quantity = stock_quantity
+        return product
 
     def rename(self, name: str) -> None:
         self.name = name
         self.slug = slugify(name)
 
-    def supply(self, quantity: int) -> "StockChange":
+    def supply(self, quantity: int, *, at: datetime, actor_id: int | None) -> StockMovement:
         """Take `quantity` units for an order: only while on sale, and only units that are there."""
         if not self.is_active:
             raise ProductUnavailable(self._id())
         if quantity > self.stock_quantity:
             raise InsufficientStock(self._id(), quantity, self.stock_quantity)
-        return self._move(-quantity)
+        self.touch(at)
+        return self._move(-quantity, MovementKind.ORDER, at, actor_id)
 
-    def restock(self, units: int) -> "StockChange":
-        """Units back from a cancelled order, capped as `returned_stock` says."""
-        return self._move(returned_stock(self.stock_quantity, units) - self.stock_quantity)
+    def restock(
+        self, units: int, kind: MovementKind, *, at: datetime, actor_id: int | None, reason: str | None = None
+    ) -> StockMovement:
+        """Units back from a cancelled or expired order, capped as `returned_stock` says."""
+        delta = returned_stock(self.stock_quantity, units) - self.stock_quantity
+        self.touch(at)
+        return self._move(delta, kind, at, actor_id, reason)
 
-    def adjust_stock(self, delta: int, at: datetime) -> "StockChange":
-        """An admin's correction: any non-zero delta that keeps the stock within 0..MAX_STOCK."""
+    def adjust_stock(self, delta: int, *, at: datetime, actor_id: int | None, reason: str | None) -> None:
+        """An admin's correction by a delta: any non-zero one that keeps the stock within 0..MAX_STOCK."""
         check_adjustment(delta)
         if self.stock_quantity + delta < 0:
             raise InsufficientStock(self._id(), -delta, self.stock_quantity)
         if self.stock_quantity + delta > MAX_STOCK:
             raise InvalidStockChange(f"stock cannot exceed {MAX_STOCK} units")
-        self.updated_at = at
-        return self._move(delta)
+        self.new_movements.append(self._move(delta, MovementKind.ADJUSTMENT, at, actor_id, reason))
+        self.touch(at)
 
-    def _move(self, delta: int) -> "StockChange":
-        """Every change of stock bumps the version: the representation (and its ETag) changed."""
+    def correct_stock(self, quantity: int, *, at: datetime, actor_id: int | None, reason: str | None) -> None:
+        """An admin's new figure (a count of what is on the shelf): a movement of the difference. Part of
+        a larger change of the product, which touches it once."""
+        check_stock_figure(quantity)
+        if quantity != self.stock_quantity:
+            delta = quantity - self.stock_quantity
+            self.new_movements.append(self._move(delta, MovementKind.CORRECTION, at, actor_id, reason))
+
+    def set_low_stock_threshold(self, threshold: int | None) -> None:
+        """At or below it, the product is listed as low on stock (None: never)."""
+        if threshold is not None:
+            check_stock_figure(threshold)
+        self.low_stock_threshold = threshold
+
+    def _move(
+        self, delta: int, kind: MovementKind, at: datetime, actor_id: int | None, reason: str | None = None
+    ) -> StockMovement:
+        """Every change of stock is a movement of the ledger (and, by its callers, a touch)."""
+        movement = StockMovement(self._id(), delta, self.stock_quantity + delta, kind, at, actor_id, reason)
         self.stock_quantity += delta
-        self.version += 1
-        return StockChange(self._id(), delta)
-
-    def set_stock(self, quantity: int) -> None:
-        if not 0 <= quantity <= MAX_STOCK:
-            raise InvalidStockChange(f"stock must be between 0 and {MAX_STOCK}")
-        self.stock_quantity = quantity
+        return movement
 
     def deactivate(self) -> None:
         self.is_active = False

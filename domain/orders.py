@@ -1,19 +1,21 @@
 """Orders: lines priced from the catalog at placement, and a status workflow with its history."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from domain.catalog import Product, StockChange
+from domain.catalog import Product
 from domain.entity import Entity
 from domain.errors import IllegalStatusChange, InactiveUser, InvalidOrder
 from domain.money import money
+from domain.stock import MovementKind, StockMovement
 from domain.users import User
 
 MAX_LINES = 50
 MAX_QUANTITY = 1000
+EXPIRED = "expired"  # the reason of an expiry's status event and stock movements
 
 
 class OrderStatus(StrEnum):
@@ -73,6 +75,7 @@ class StatusEvent(Entity):
     to_status: OrderStatus
     at: datetime
     actor_id: int | None
+    reason: str | None = None
     id: int | None = None
 
 
@@ -88,9 +91,9 @@ class Order(Entity):
     version: int = 1
     id: int | None = None
     # Raised since the order was loaded, for the repositories to store: status events, and the stock the
-    # order took (placing) or gave back (cancelling).
+    # order took (placing) or gave back (cancelling, expiring).
     new_events: list[StatusEvent] = field(default_factory=list)
-    stock_changes: list[StockChange] = field(default_factory=list)
+    stock_movements: list[StockMovement] = field(default_factory=list)
 
     @classmethod
     def place(
@@ -107,7 +110,7 @@ class Order(Entity):
         if not buyer.is_active:
             raise InactiveUser(buyer.id)
         check_lines([(product.id, quantity) for product, quantity in items])
-        taken = [product.supply(quantity) for product, quantity in items]
+        taken = [product.supply(quantity, at=at, actor_id=actor_id) for product, quantity in items]
         lines = [OrderLine.for_product(product, quantity) for product, quantity in items]
         order = cls(
             order_number=number,
@@ -117,7 +120,7 @@ class Order(Entity):
             created_at=at,
             updated_at=at,
             lines=lines,
-            stock_changes=taken,
+            stock_movements=taken,
         )
         order.new_events.append(StatusEvent(None, OrderStatus.PENDING, at, actor_id))
         return order
@@ -126,10 +129,17 @@ class Order(Entity):
         """In id order: the order in which the products are locked."""
         return sorted(line.product_id for line in self.lines)
 
-    def change_status(self, to_status: OrderStatus, *, actor_id: int | None, at: datetime) -> None:
+    def movements(self) -> list[StockMovement]:
+        """Its stock movements naming it: once it is stored (placing) or loaded (cancelling)."""
+        assert self.id is not None
+        return [replace(m, order_id=self.id) for m in self.stock_movements]
+
+    def change_status(
+        self, to_status: OrderStatus, *, actor_id: int | None, at: datetime, reason: str | None = None
+    ) -> None:
         if not can_change(self.status, to_status):
             raise IllegalStatusChange(self.status.value, OrderStatus(to_status).value)
-        self.new_events.append(StatusEvent(self.status, to_status, at, actor_id))
+        self.new_events.append(StatusEvent(self.status, to_status, at, actor_id, reason))
         self.status = to_status
         self.version += 1
         self.updated_at = at
@@ -137,8 +147,28 @@ class Order(Entity):
     def cancel(self, products: Mapping[int, Product], *, actor_id: int | None, at: datetime) -> None:
         """Move to cancelled (where the status rules allow it) and give every line's units back to its
         product (`products`: by id, loaded for update)."""
-        self.change_status(OrderStatus.CANCELLED, actor_id=actor_id, at=at)
-        self.stock_changes = [products[line.product_id].restock(line.quantity) for line in self.lines]
+        self._give_back(products, MovementKind.CANCELLATION, actor_id=actor_id, at=at)
+
+    def expire(self, products: Mapping[int, Product], *, at: datetime) -> None:
+        """A pending order nobody confirmed in time: cancelled by nobody, its units back on the shelf."""
+        if self.status is not OrderStatus.PENDING:
+            raise IllegalStatusChange(self.status.value, "expired")
+        self._give_back(products, MovementKind.EXPIRY, actor_id=None, at=at, reason=EXPIRED)
+
+    def _give_back(
+        self,
+        products: Mapping[int, Product],
+        kind: MovementKind,
+        *,
+        actor_id: int | None,
+        at: datetime,
+        reason: str | None = None,
+    ) -> None:
+        self.change_status(OrderStatus.CANCELLED, actor_id=actor_id, at=at, reason=reason)
+        self.stock_movements = [
+            products[line.product_id].restock(line.quantity, kind, at=at, actor_id=actor_id, reason=reason)
+            for line in self.lines
+        ]
 
 
 def check_lines(lines: Sequence[tuple[int | None, int]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,15 @@ _TOTALS_BY_STATUS = select(
 ).group_by(order_totals.c.status)
 _KEPT_TOTAL = select(func.coalesce(func.sum(order_totals.c.orders), 0))
 _ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("id"))
+# Oldest pending orders first, on ix_orders_status_created_id; those another transaction holds (a cancel,
+# a confirm, another runner) are skipped rather than waited for.
+_EXPIRING = (
+    select(orders)
+    .where(orders.c.status == OrderStatus.PENDING.value, orders.c.created_at < bindparam("cutoff"))
+    .order_by(orders.c.created_at, orders.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
 _LINES_OF_ORDERS = (
     select(order_lines)
     .where(order_lines.c.order_id.in_(bindparam("ids", expanding=True)))
@@ -101,6 +111,11 @@ class SqlOrderRepository(SqlRepository):
             if status != OrderStatus.CANCELLED:
                 revenue_cents += cents
         return OrderStats(sum(by_status.values()), money(Decimal(revenue_cents) / 100), by_status)
+
+    def pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
+        rows = self.tx.execute(_EXPIRING, {"cutoff": cutoff, "limit": limit}, locks=True).all()
+        lines = self._lines([r.id for r in rows])
+        return [mapping.order_from_row(r, lines.get(r.id, [])) for r in rows]
 
     def _total(self, filters: OrderFilter, query: Select[Any]) -> int:
         """Every order, or one status: from the kept totals. A customer's orders or a time range: counted

@@ -39,7 +39,7 @@ def product_list_parameters(f: ProductFilter, window: Window) -> dict[str, Any]:
 
 @cache
 def product_list_statements(
-    names: frozenset[str], include_inactive: bool, in_stock: bool | None, sort: ProductSort
+    names: frozenset[str], include_inactive: bool, in_stock: bool | None, low_stock: bool, sort: ProductSort
 ) -> tuple[Select[Any], Select[Any]]:
     """(count, page) for one shape of filter, built once per shape; the values are bound at execution."""
     conditions: list[ColumnElement[bool]] = []
@@ -54,10 +54,14 @@ def product_list_statements(
         conditions.append(products.c.price <= bindparam("max_price"))
     if in_stock is not None:
         conditions.append(products.c.stock_quantity > 0 if in_stock else products.c.stock_quantity == 0)
+    if low_stock:
+        # Both terms: the first lets the partial index ix_products_low_stock serve the list.
+        threshold = products.c.low_stock_threshold
+        conditions += [threshold.is_not(None), products.c.stock_quantity <= threshold]
     if "q" in names:
         searched = (products.c.name, products.c.description, products.c.sku)
         conditions.append(or_(*(c.ilike(bindparam("q"), escape="/") for c in searched)))
-    if _counted_by_triggers(names, include_inactive, in_stock):
+    if _counted_by_triggers(names, include_inactive, in_stock, low_stock):
         # The public list by category (or of everything): its total is kept in a table, one row to read.
         counted = counts.c.category_id == (bindparam("category_id") if "category_id" in names else 0)
         count = select(func.coalesce(select(counts.c.active_products).where(counted).scalar_subquery(), 0))
@@ -75,6 +79,9 @@ def product_list_statements(
     return count, page
 
 
-def _counted_by_triggers(names: frozenset[str], include_inactive: bool, in_stock: bool | None) -> bool:
+def _counted_by_triggers(
+    names: frozenset[str], include_inactive: bool, in_stock: bool | None, low_stock: bool
+) -> bool:
     """The public list by category, or of everything: its total is one row of category_product_counts."""
-    return not include_inactive and in_stock is None and not names & {"min_price", "max_price", "q"}
+    plain = not include_inactive and in_stock is None and not low_stock
+    return plain and not names & {"min_price", "max_price", "q"}

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import NoReturn
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, insert, select, update
 
 from adapters.sql import mapping
 from adapters.sql.base import SqlRepository
 from adapters.sql.product_list import product_list_parameters, product_list_statements
-from adapters.sql.stock_moves import move_stock_statement
-from adapters.sql.tables import products
-from application.paging import PRODUCTS, page_of
-from application.ports import Page, ProductFilter, StaleVersion, Window
-from domain.catalog import Product, StockChange
+from adapters.sql.stock_check import STOCK_DRIFT
+from adapters.sql.stock_moves import (
+    INSERT_MOVEMENTS,
+    ledger_row,
+    move_and_record_statement,
+    move_parameters,
+    move_stock_statement,
+)
+from adapters.sql.tables import products, stock_movements
+from application.paging import PRODUCTS, STOCK_MOVEMENTS, page_of
+from application.ports import MovementFilter, Page, ProductFilter, StaleVersion, Window
+from domain.catalog import Product
 from domain.errors import InsufficientStock
+from domain.stock import MovementKind, StockDrift, StockMovement
 
 # Hot paths, built once with named parameters.
 _PRODUCT_BY_ID = select(products).where(products.c.id == bindparam("id"))
@@ -29,6 +38,7 @@ class SqlProductRepository(SqlRepository):
     def add(self, product: Product) -> None:
         statement = insert(products).values(mapping.values(products, product)).returning(products.c.id)
         product.id = self._write(statement, "products.sku").scalar_one()
+        self._record(product)
 
     def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
         query = _PRODUCT_BY_ID.with_for_update() if for_update else _PRODUCT_BY_ID
@@ -49,7 +59,7 @@ class SqlProductRepository(SqlRepository):
     def list(self, filters: ProductFilter, window: Window) -> Page[Product]:
         parameters = product_list_parameters(filters, window)
         count, page = product_list_statements(
-            frozenset(parameters), filters.include_inactive, filters.in_stock, filters.sort
+            frozenset(parameters), filters.include_inactive, filters.in_stock, filters.low_stock, filters.sort
         )
         total = self.tx.execute(count, parameters).scalar_one()
         rows = self.tx.execute(page, parameters)
@@ -63,26 +73,65 @@ class SqlProductRepository(SqlRepository):
         )
         if self._write(statement, "products.sku").rowcount == 0:
             raise StaleVersion(self._version(products, product.id))
+        self._record(product)
 
-    def move_stock(self, changes: Sequence[StockChange]) -> None:
-        if not changes:
+    def move_stock(self, movements: Sequence[StockMovement]) -> None:
+        if not movements:
             return
-        parameters: dict[str, int] = {}
-        for i, change in enumerate(changes):
-            parameters[f"id{i}"], parameters[f"delta{i}"] = change.product_id, change.delta
-        moved = self.tx.execute(move_stock_statement(len(changes)), parameters)
-        if moved.rowcount != len(changes):
-            self._refuse(changes)
+        parameters = move_parameters(list(movements))
+        if self.tx.dialect_name == "postgresql":
+            recorded = self.tx.execute(move_and_record_statement(len(movements)), parameters).all()
+            if len(recorded) != len(movements):
+                self._refuse(movements)
+            return
+        if self.tx.execute(move_stock_statement(len(movements)), parameters).rowcount != len(movements):
+            self._refuse(movements)
+        self.tx.execute(INSERT_MOVEMENTS, [ledger_row(m) for m in movements])
 
-    def _refuse(self, changes: Sequence[StockChange]) -> NoReturn:
+    def movements(self, product_id: int, filters: MovementFilter, window: Window) -> Page[StockMovement]:
+        query = select(stock_movements).where(
+            stock_movements.c.product_id == product_id, *self._movement_conditions(filters)
+        )
+        columns = [stock_movements.c.created_at, stock_movements.c.id]
+        return self._page(query, columns, STOCK_MOVEMENTS, window, _movement, self._count(query))
+
+    def stock_drift(self) -> list[StockDrift]:
+        return [StockDrift(*row) for row in self.tx.execute(STOCK_DRIFT)]
+
+    def _record(self, product: Product) -> None:
+        """The product's own movements (created with, corrected, adjusted), now that its id is known."""
+        if product.new_movements:
+            rows = [ledger_row(m) | {"product_id": product.id} for m in product.new_movements]
+            self.tx.execute(INSERT_MOVEMENTS, rows)
+            product.new_movements.clear()
+
+    def _refuse(self, movements: Sequence[StockMovement]) -> NoReturn:
         """Name the first product (by id) that lacked the units; the unit of work rolls back the rest."""
         rows = self.tx.execute(
             select(products.c.id, products.c.stock_quantity).where(
-                products.c.id.in_([change.product_id for change in changes])
+                products.c.id.in_([m.product_id for m in movements])
             )
         )
         stock = {row.id: row.stock_quantity for row in rows}
         short = next(
-            c for c in sorted(changes, key=lambda c: c.product_id) if stock.get(c.product_id, 0) + c.delta < 0
+            m
+            for m in sorted(movements, key=lambda m: m.product_id)
+            if stock.get(m.product_id, 0) + m.delta < 0
         )
         raise InsufficientStock(short.product_id, -short.delta, stock.get(short.product_id, 0))
+
+    @staticmethod
+    def _movement_conditions(f: MovementFilter) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if f.kind is not None:
+            conditions.append(stock_movements.c.kind == f.kind.value)
+        if f.created_from is not None:
+            conditions.append(stock_movements.c.created_at >= f.created_from)
+        if f.created_to is not None:
+            conditions.append(stock_movements.c.created_at <= f.created_to)
+        return conditions
+
+
+def _movement(row: object) -> StockMovement:
+    movement = mapping.from_row(StockMovement, row)
+    return replace(movement, kind=MovementKind(movement.kind))

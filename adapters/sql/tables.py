@@ -3,11 +3,12 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Numeric, text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, Numeric, text
 from sqlmodel import Field, SQLModel
 
 from adapters.fields import CategoryFields, ProductFields, UserFields
 from domain.orders import OrderStatus
+from domain.stock import MAX_REASON, MovementKind
 
 # Named constraints make migrations reproducible and let errors say which rule broke.
 SQLModel.metadata.naming_convention = {
@@ -32,6 +33,7 @@ def compared(obj: object, name: str | None, type_: str, reflected: bool, compare
 
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in OrderStatus)
+_KINDS = ", ".join(f"'{k.value}'" for k in MovementKind)
 
 
 def _timestamp(*, index: bool = False) -> datetime:
@@ -86,6 +88,14 @@ class ProductRow(ProductFields, table=True):
         Index("ix_products_name_id", "name", "id"),
         Index("ix_products_price_id", "price", "id"),
         Index("ix_products_created_id", "created_at", "id"),
+        # The few products with a threshold, for the low-stock list. Not on stock_quantity: an indexed
+        # column would make every order's stock update write to all of the product's indexes (no HOT).
+        Index(
+            "ix_products_low_stock",
+            "id",
+            postgresql_where=text("low_stock_threshold IS NOT NULL"),
+            sqlite_where=text("low_stock_threshold IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -141,6 +151,32 @@ class OrderEventRow(SQLModel, table=True):
     to_status: str = Field(max_length=20)
     at: datetime = _timestamp()
     actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)
+    reason: str | None = Field(default=None, max_length=MAX_REASON)
+
+
+class StockMovementRow(SQLModel, table=True):
+    """The stock ledger (domain.stock): a product's stock is the sum of its movements' deltas."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_KINDS})", name="kind_known"),
+        CheckConstraint("quantity >= 0", name="quantity_non_negative"),
+        # A product's movements newest first, optionally from / to a time.
+        Index("ix_stock_movements_product_created_id", "product_id", "created_at", "id"),
+    )
+
+    id: int | None = Field(
+        default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer, "sqlite")
+    )
+    product_id: int = Field(foreign_key="products.id", ondelete="RESTRICT")
+    delta: int
+    quantity: int
+    kind: str = Field(max_length=20)
+    reason: str | None = Field(default=None, max_length=MAX_REASON)
+    # Not indexed: nothing looks movements up by them, and every order writes movements.
+    actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    order_id: int | None = Field(default=None, foreign_key="orders.id", ondelete="RESTRICT")
+    created_at: datetime = _timestamp()
 
 
 class IdempotencyKeyRow(SQLModel, table=True):
@@ -195,6 +231,7 @@ products = ProductRow.__table__
 orders = OrderRow.__table__
 order_lines = OrderLineRow.__table__
 order_events = OrderEventRow.__table__
+stock_movements = StockMovementRow.__table__
 idempotency_keys = IdempotencyKeyRow.__table__
 counts = CategoryProductCountRow.__table__
 order_totals = OrderTotalRow.__table__

@@ -2,12 +2,14 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query, Request
 
 from adapters.cursors import CursorCodec
 from adapters.fields import MAX_ID
+from adapters.sql.mapping import utc
 from application.paging import Ordering
 from application.ports import MAX_OFFSET, Page, Window
 from entrypoints.api.schemas import PageOf
@@ -31,6 +33,11 @@ ResourceId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SearchText = Annotated[
     str | None, Query(max_length=200, pattern=r"^[^\x00]*$", description="Case-insensitive substring.")
 ]
+
+
+def utc_or_none(moment: datetime | None) -> datetime | None:
+    """A time filter without an offset is taken to be UTC."""
+    return None if moment is None else utc(moment)
 
 
 @dataclass(frozen=True, slots=True)

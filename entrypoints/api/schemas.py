@@ -25,6 +25,7 @@ from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Product, check_adjustment
 from domain.errors import DomainError
 from domain.money import MAX_AMOUNT
 from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, StatusEvent, check_lines
+from domain.stock import MAX_REASON, MovementKind, StockMovement
 from domain.users import User, normalize_email
 
 T = TypeVar("T")
@@ -165,15 +166,29 @@ class ProductCreate(ProductFields):
     model_config = FORBID_EXTRA  # type: ignore[assignment]
 
 
+Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON, pattern=r"\S")]
+
+
 class ProductUpdate(_Patch):
-    _nullable = frozenset({"description", "category_id"})
+    _nullable = frozenset({"description", "category_id", "low_stock_threshold"})
     name: str | None = Field(default=None, min_length=1, max_length=200)
     sku: str | None = Field(default=None, min_length=1, max_length=50, pattern=SKU_PATTERN)
     description: str | None = Field(default=None, max_length=2000)
     price: Money | None = None
     stock_quantity: int | None = Field(default=None, ge=0, le=MAX_STOCK, strict=True)
+    stock_reason: Reason | None = Field(
+        default=None,
+        description="Why the stock is corrected: required with `stock_quantity`, kept in the ledger.",
+    )
     category_id: Id | None = None
+    low_stock_threshold: int | None = Field(default=None, ge=0, le=MAX_STOCK, strict=True)
     is_active: bool | None = None
+
+    @model_validator(mode="after")
+    def _stock_with_reason(self) -> "ProductUpdate":
+        if ("stock_quantity" in self.model_fields_set) != ("stock_reason" in self.model_fields_set):
+            raise ValueError("stock_quantity and stock_reason go together: a stock correction says why")
+        return self
 
 
 class ProductRead(ProductFields):
@@ -207,12 +222,28 @@ class StockAdjustment(StorableModel):
     delta: int = Field(
         ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT, strict=True, description="Units to add (or remove), not 0."
     )
-    reason: str | None = Field(default=None, max_length=200)
+    reason: Reason = Field(description="Why: kept in the stock ledger.")
 
     @field_validator("delta")
     @classmethod
     def _adjustment(cls, delta: int) -> int:
         return _as_value_error(check_adjustment, delta) or delta
+
+
+class StockMovementRead(BaseModel):
+    id: int
+    product_id: int
+    delta: int = Field(description="Units in (positive) or out (negative).")
+    quantity: int = Field(description="The product's stock after this movement.")
+    kind: MovementKind
+    reason: str | None
+    actor_id: int | None = Field(description="Who moved it; null for the service itself (an expiry).")
+    order_id: int | None = Field(description="The order it belongs to: `GET /orders/{order_id}`.")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, m: StockMovement) -> "StockMovementRead":
+        return cls.model_validate(m, from_attributes=True)
 
 
 # --- orders --------------------------------------------------------------------------------------------
@@ -275,6 +306,7 @@ class OrderEventRead(BaseModel):
     to_status: OrderStatus
     at: datetime
     actor_id: int | None
+    reason: str | None = Field(description="Why, where the service knows: `expired` for an expired order.")
 
     @classmethod
     def of(cls, e: StatusEvent) -> "OrderEventRead":

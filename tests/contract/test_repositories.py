@@ -251,9 +251,9 @@ def test_orders_and_cancels_move_stock_and_versions_alike_everywhere(make_uow: M
     cancel_order(order.id, uow=make_uow(), actor=buyer, clock=clock)
     assert [(stock_of(make_uow, p), version_of(make_uow, p)) for p in (a, b)] == [(5, 3), (2, 3)]
     again = place_order(PlaceOrder((OrderItem(a.id, 4),)), uow=make_uow(), actor=buyer, clock=clock)
-    adjust_stock(a.id, MAX_ADJUSTMENT, uow=make_uow(), actor=admin, clock=clock)
-    adjust_stock(a.id, MAX_ADJUSTMENT, uow=make_uow(), actor=admin, clock=clock)
-    adjust_stock(a.id, MAX_STOCK - 2 * MAX_ADJUSTMENT - 1 - 1, uow=make_uow(), actor=admin, clock=clock)
+    adjust_stock(a.id, MAX_ADJUSTMENT, "delivery", uow=make_uow(), actor=admin, clock=clock)
+    adjust_stock(a.id, MAX_ADJUSTMENT, "delivery", uow=make_uow(), actor=admin, clock=clock)
+    adjust_stock(a.id, MAX_STOCK - 2 * MAX_ADJUSTMENT - 1 - 1, "delivery", uow=make_uow(), actor=admin, clock=clock)
     change_order_status(again.id, OrderStatus.CANCELLED, uow=make_uow(), actor=admin, clock=clock)
     assert (stock_of(make_uow, a), version_of(make_uow, a)) == (MAX_STOCK, 8)  # capped, not refused
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
@@ -21,6 +21,7 @@ from application.ports import (
     Attempts,
     DuplicateKey,
     IdempotencyRecord,
+    MovementFilter,
     OrderFilter,
     OrderStats,
     Page,
@@ -29,9 +30,10 @@ from application.ports import (
     UserFilter,
     Window,
 )
-from domain.catalog import Category, Product, StockChange, name_key
+from domain.catalog import Category, Product, name_key
 from domain.errors import InsufficientStock
 from domain.orders import Order, OrderStatus, StatusEvent
+from domain.stock import OF_ORDERS, StockDrift, StockMovement
 from domain.users import User
 
 T = TypeVar("T")
@@ -47,6 +49,7 @@ class Tables:
     products: dict[int, Product] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
     events: dict[int, list[StatusEvent]] = field(default_factory=dict)
+    movements: list[StockMovement] = field(default_factory=list)
     idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
     throttle: dict[str, Attempts] = field(default_factory=dict)
     next_id: int = 1
@@ -63,6 +66,10 @@ def _page(items: list[E], window: Window, ordering: Ordering[E]) -> Page[E]:
         ordered = [i for i in ordered if ordering.after(i, window.after)]
     rows = ordered[window.offset : window.offset + window.limit + 1]
     return page_of([copy.deepcopy(i) for i in rows], len(items), window, ordering)
+
+
+def _low_on_stock(p: Product) -> bool:
+    return p.low_stock_threshold is not None and p.stock_quantity <= p.low_stock_threshold
 
 
 def _contains(needle: str | None, *haystack: str | None) -> bool:
@@ -157,6 +164,7 @@ class InMemoryProductRepository(_Repository):
     def add(self, product: Product) -> None:
         self._ensure_unique(product)
         product.id = self.t.new_id()
+        self._record(product)
         self.t.products[product.id] = copy.deepcopy(product)
 
     def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
@@ -179,6 +187,7 @@ class InMemoryProductRepository(_Repository):
             and (f.min_price is None or p.price >= f.min_price)
             and (f.max_price is None or p.price <= f.max_price)
             and (f.in_stock is None or (p.stock_quantity > 0) == f.in_stock)
+            and (not f.low_stock or _low_on_stock(p))
             and _contains(f.q, p.name, p.description, p.sku)
         ]
         return _page(found, window, paging.PRODUCTS[f.sort])
@@ -189,17 +198,57 @@ class InMemoryProductRepository(_Repository):
         if stored.version != product.version - 1:
             raise StaleVersion(stored.version)
         self._ensure_unique(product)
+        self._record(product)
         self.t.products[product.id] = copy.deepcopy(product)
 
-    def move_stock(self, changes: Sequence[StockChange]) -> None:
-        for change in changes:  # check every change before applying any, as the one SQL statement does
-            stored = self.t.products[change.product_id]
-            if stored.stock_quantity + change.delta < 0:
-                raise InsufficientStock(change.product_id, -change.delta, stored.stock_quantity)
-        for change in changes:
-            stored = self.t.products[change.product_id]
-            stored.stock_quantity += change.delta
+    def move_stock(self, movements: Sequence[StockMovement]) -> None:
+        for m in movements:  # check every movement before applying any, as the one SQL statement does
+            stored = self.t.products[m.product_id]
+            if stored.stock_quantity + m.delta < 0:
+                raise InsufficientStock(m.product_id, -m.delta, stored.stock_quantity)
+        for m in movements:
+            stored = self.t.products[m.product_id]
+            stored.stock_quantity += m.delta
             stored.version += 1
+            stored.updated_at = m.created_at
+            self.t.movements.append(replace(m, id=self.t.new_id()))
+
+    def movements(self, product_id: int, filters: MovementFilter, window: Window) -> Page[StockMovement]:
+        f = filters
+        found = [
+            m
+            for m in self.t.movements
+            if m.product_id == product_id
+            and (f.kind is None or m.kind == f.kind)
+            and (f.created_from is None or m.created_at >= f.created_from)
+            and (f.created_to is None or m.created_at <= f.created_to)
+        ]
+        return _page(found, window, paging.STOCK_MOVEMENTS)
+
+    def stock_drift(self) -> list[StockDrift]:
+        drifted = []
+        for product in sorted(self.t.products.values(), key=lambda p: p.id or 0):
+            own = [m for m in self.t.movements if m.product_id == product.id]
+            ledger = sum(m.delta for m in own)
+            ordered = -sum(m.delta for m in own if m.kind in OF_ORDERS)
+            live = sum(
+                line.quantity
+                for order in self.t.orders.values()
+                if order.status is not OrderStatus.CANCELLED
+                for line in order.lines
+                if line.product_id == product.id
+            )
+            if product.stock_quantity != ledger or ordered != live:
+                assert product.id is not None
+                drifted.append(
+                    StockDrift(product.id, product.sku, product.stock_quantity, ledger, ordered, live)
+                )
+        return drifted
+
+    def _record(self, product: Product) -> None:
+        for m in product.new_movements:
+            self.t.movements.append(replace(m, product_id=product.id, id=self.t.new_id()))
+        product.new_movements.clear()
 
     def _ensure_unique(self, product: Product) -> None:
         if any(p.sku == product.sku and p.id != product.id for p in self.t.products.values()):
@@ -247,6 +296,13 @@ class InMemoryOrderRepository(_Repository):
             if order.status is not OrderStatus.CANCELLED:
                 revenue += order.total_amount
         return OrderStats(len(self.t.orders), revenue, by_status)
+
+    def pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
+        pending = [
+            o for o in self.t.orders.values() if o.status is OrderStatus.PENDING and o.created_at < cutoff
+        ]
+        pending.sort(key=lambda o: (o.created_at, o.id or 0))
+        return copy.deepcopy(pending[:limit])
 
     def _store(self, order: Order) -> None:
         assert order.id is not None

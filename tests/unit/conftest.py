@@ -57,6 +57,7 @@ def dump(store: InMemoryStore) -> dict:
         "products": {k: asdict(v) for k, v in t.products.items()},
         "orders": {k: asdict(v) for k, v in t.orders.items()},
         "events": {k: [asdict(e) for e in v] for k, v in t.events.items()},
+        "movements": [asdict(m) for m in t.movements],
         "idempotency": {k: asdict(v) for k, v in t.idempotency.items()},
     }
 

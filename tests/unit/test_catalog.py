@@ -224,13 +224,13 @@ def test_soft_delete_product(world, uow, clock):
 def test_adjust_stock(world, uow, clock):
     p = world.product(stock=5)
     assert adjust_stock(p.id, 3, "restock", uow=uow, actor=world.admin, clock=clock).stock_quantity == 8
-    assert adjust_stock(p.id, -8, uow=uow, actor=world.admin, clock=clock).stock_quantity == 0
+    assert adjust_stock(p.id, -8, "sold at the fair", uow=uow, actor=world.admin, clock=clock).stock_quantity == 0
     assert uow.store.tables.products[p.id].version == 3
     before = dump(uow.store)
     with pytest.raises(InsufficientStock):
-        adjust_stock(p.id, -1, uow=uow, actor=world.admin, clock=clock)
+        adjust_stock(p.id, -1, "r", uow=uow, actor=world.admin, clock=clock)
     with pytest.raises(InvalidStockChange):
-        adjust_stock(p.id, 0, uow=uow, actor=world.admin, clock=clock)
+        adjust_stock(p.id, 0, "r", uow=uow, actor=world.admin, clock=clock)
     with pytest.raises(NotFound):
-        adjust_stock(999, 1, uow=uow, actor=world.admin, clock=clock)
+        adjust_stock(999, 1, "r", uow=uow, actor=world.admin, clock=clock)
     assert dump(uow.store) == before

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product, StockChange, slugify
+from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product, slugify
 from domain.errors import (
     CategoryCycle,
     IllegalStatusChange,
@@ -17,10 +17,16 @@ from domain.errors import (
     ProductUnavailable,
 )
 from domain.money import money
-from domain.orders import Order, OrderStatus, order_number
+from domain.orders import EXPIRED, Order, OrderStatus, order_number
+from domain.stock import MovementKind, StockMovement
 from domain.users import User
 
 AT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+LATER = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
+
+
+def moves(movements: list[StockMovement]) -> list[tuple[object, ...]]:
+    return [(m.product_id, m.delta, m.quantity, m.kind, m.actor_id, m.reason) for m in movements]
 
 
 def product(pid: int, price: str = "49.99", stock: int = 5, active: bool = True) -> Product:
@@ -57,9 +63,17 @@ def test_placing_prices_lines_and_total_from_current_prices() -> None:
 
 def test_placing_takes_each_lines_units_from_its_product_and_bumps_its_version() -> None:
     first, second = product(1, stock=5), product(2, stock=1)
-    order = place((first, 3), (second, 1))
-    assert order.stock_changes == [StockChange(1, -3), StockChange(2, -1)]
-    assert [(p.stock_quantity, p.version) for p in (first, second)] == [(2, 2), (0, 2)]
+    order = Order.place(number="ORD-X", buyer=buyer(), items=[(first, 3), (second, 1)], actor_id=9, at=LATER)
+    assert moves(order.stock_movements) == [
+        (1, -3, 2, MovementKind.ORDER, 9, None),
+        (2, -1, 0, MovementKind.ORDER, 9, None),
+    ]
+    assert {m.created_at for m in order.stock_movements} == {LATER}
+    assert [(p.stock_quantity, p.version, p.updated_at) for p in (first, second)] == [
+        (2, 2, LATER),
+        (0, 2, LATER),
+    ]
+    assert not first.new_movements[1:]  # the order carries them, not the products
 
 
 def test_a_product_cannot_supply_more_than_its_stock() -> None:
@@ -94,7 +108,10 @@ def test_cancelling_gives_every_lines_units_back() -> None:
     order = place((first, 3), (second, 1))
     order.cancel({1: first, 2: second}, actor_id=7, at=AT)
     assert order.status is OrderStatus.CANCELLED
-    assert order.stock_changes == [StockChange(1, 3), StockChange(2, 1)]
+    assert moves(order.stock_movements) == [
+        (1, 3, 5, MovementKind.CANCELLATION, 7, None),
+        (2, 1, 5, MovementKind.CANCELLATION, 7, None),
+    ]
     assert [(p.stock_quantity, p.version) for p in (first, second)] == [(5, 3), (5, 3)]
     assert [(e.from_status, e.to_status, e.actor_id) for e in order.new_events][-1] == (
         OrderStatus.PENDING,
@@ -106,9 +123,10 @@ def test_cancelling_gives_every_lines_units_back() -> None:
 def test_returned_units_never_push_stock_past_the_maximum() -> None:
     full = product(1, stock=10)
     order = place((full, 4))
-    full.set_stock(MAX_STOCK - 1)
+    full.correct_stock(MAX_STOCK - 1, at=AT, actor_id=1, reason="count")
     order.cancel({1: full}, actor_id=1, at=AT)
-    assert full.stock_quantity == MAX_STOCK and order.stock_changes == [StockChange(1, 1)]
+    assert full.stock_quantity == MAX_STOCK
+    assert moves(order.stock_movements) == [(1, 1, MAX_STOCK, MovementKind.CANCELLATION, 1, None)]
 
 
 @pytest.mark.parametrize("status", ["shipped", "delivered", "cancelled"])
@@ -123,21 +141,75 @@ def test_an_order_past_processing_cannot_be_cancelled(status: str) -> None:
 
 def test_stock_adjustment_rules() -> None:
     p = product(1, stock=3)
-    assert p.adjust_stock(-3, AT) == StockChange(1, -3)
-    assert (p.stock_quantity, p.version) == (0, 2)
-    for bad, error in [
-        (-1, InsufficientStock),
-        (0, InvalidStockChange),
-        (MAX_ADJUSTMENT + 1, InvalidStockChange),
+    p.adjust_stock(-3, at=LATER, actor_id=5, reason="broken in the warehouse")
+    assert moves(p.new_movements[1:]) == [(1, -3, 0, MovementKind.ADJUSTMENT, 5, "broken in the warehouse")]
+    assert (p.stock_quantity, p.version, p.updated_at) == (0, 2, LATER)
+    for bad, reason, error in [
+        (-1, "r", InsufficientStock),
+        (0, "r", InvalidStockChange),
+        (MAX_ADJUSTMENT + 1, "r", InvalidStockChange),
+        (1, None, InvalidStockChange),
+        (1, "  ", InvalidStockChange),
+        (1, "x" * 201, InvalidStockChange),
     ]:
         with pytest.raises(error):
-            p.adjust_stock(bad, AT)
-    p.set_stock(MAX_STOCK - 1)
+            p.adjust_stock(bad, at=AT, actor_id=5, reason=reason)
+    p.correct_stock(MAX_STOCK - 1, at=AT, actor_id=5, reason="recount")
     with pytest.raises(InvalidStockChange):
-        p.adjust_stock(2, AT)
+        p.adjust_stock(2, at=AT, actor_id=5, reason="r")
     with pytest.raises(InvalidStockChange):
-        p.set_stock(-1)
-    assert (p.stock_quantity, p.version) == (MAX_STOCK - 1, 2)
+        p.correct_stock(-1, at=AT, actor_id=5, reason="r")
+    assert (p.stock_quantity, p.version, len(p.new_movements)) == (MAX_STOCK - 1, 2, 3)
+
+
+def test_a_new_product_opens_its_ledger_with_its_initial_stock() -> None:
+    p = Product.create(name="P", sku="s", price=Decimal(1), stock_quantity=7, at=AT, actor_id=3)
+    assert moves(p.new_movements) == [(0, 7, 7, MovementKind.INITIAL, 3, None)]
+    with pytest.raises(InvalidStockChange):
+        Product.create(name="P", sku="s", price=Decimal(1), stock_quantity=MAX_STOCK + 1, at=AT)
+
+
+def test_a_correction_moves_the_difference_and_needs_a_reason() -> None:
+    p = product(1, stock=10)
+    p.correct_stock(4, at=LATER, actor_id=2, reason="shelf count")
+    p.correct_stock(4, at=LATER, actor_id=2, reason="same again")  # no change, no movement
+    assert moves(p.new_movements[1:]) == [(1, -6, 4, MovementKind.CORRECTION, 2, "shelf count")]
+    with pytest.raises(InvalidStockChange):
+        p.correct_stock(5, at=LATER, actor_id=2, reason=None)
+    assert p.stock_quantity == 4
+
+
+def test_an_expired_order_gives_its_units_back_by_nobody() -> None:
+    item = product(1, stock=5)
+    order = place((item, 2))
+    order.expire({1: item}, at=LATER)
+    assert order.status is OrderStatus.CANCELLED and item.stock_quantity == 5
+    assert moves(order.stock_movements) == [(1, 2, 5, MovementKind.EXPIRY, None, EXPIRED)]
+    last = order.new_events[-1]
+    assert (last.to_status, last.actor_id, last.reason, last.at) == (
+        OrderStatus.CANCELLED,
+        None,
+        EXPIRED,
+        LATER,
+    )
+
+
+@pytest.mark.parametrize("status", ["confirmed", "cancelled"])
+def test_only_a_pending_order_expires(status: str) -> None:
+    item = product(1, stock=5)
+    order = place((item, 2))
+    order.status = OrderStatus(status)
+    with pytest.raises(IllegalStatusChange):
+        order.expire({1: item}, at=LATER)
+    assert (order.status, item.stock_quantity, order.stock_movements[0].kind) == (
+        OrderStatus(status), 3, MovementKind.ORDER,
+    )  # fmt: skip
+
+
+def test_an_order_names_itself_in_its_movements_once_stored() -> None:
+    order = place((product(1), 1))
+    order.id = 42
+    assert [m.order_id for m in order.movements()] == [42]
 
 
 def test_product_normalizes_sku_and_price_and_bumps_version() -> None:

@@ -1,5 +1,6 @@
 """/categories and /products."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -8,12 +9,13 @@ from fastapi import APIRouter, Query, Response, status
 from adapters.fields import MAX_ID
 from application import categories, paging, products
 from application.categories import CategoryPatch, CreateCategory
-from application.ports import ProductFilter, ProductSort
+from application.ports import MovementFilter, ProductFilter, ProductSort
 from application.products import CreateProduct, ProductPatch
 from domain.catalog import Product
+from domain.stock import MovementKind
 from entrypoints.api.dependencies import Anyone, ExpectedVersion, Public, SignedIn
 from entrypoints.api.etag import tag
-from entrypoints.api.paging import Paged, ResourceId, SearchText
+from entrypoints.api.paging import Paged, ResourceId, SearchText, utc_or_none
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import (
     CategoryCreate,
@@ -26,6 +28,7 @@ from entrypoints.api.schemas import (
     ProductRead,
     ProductUpdate,
     StockAdjustment,
+    StockMovementRead,
 )
 
 router = APIRouter()
@@ -98,7 +101,13 @@ async def delete_category(category_id: ResourceId, caller: SignedIn) -> Response
 )
 async def create_product(body: ProductCreate, response: Response, caller: SignedIn) -> ProductRead:
     cmd = CreateProduct(
-        body.name, body.sku, body.price, body.description, body.stock_quantity, body.category_id
+        body.name,
+        body.sku,
+        body.price,
+        body.description,
+        body.stock_quantity,
+        body.category_id,
+        body.low_stock_threshold,
     )
     product = await caller.run(products.create_product, cmd)
     response.headers["Location"] = f"/products/{product.id}"
@@ -118,6 +127,9 @@ async def list_products(
     q: SearchText = None,
     sort: ProductSort = ProductSort.ID,
     include_inactive: Annotated[bool, Query(description="Admins only.")] = False,
+    low_stock: Annotated[
+        bool, Query(description="Admins only: products at or below their `low_stock_threshold`.")
+    ] = False,
 ) -> PageOf[ProductRead]:
     filters = ProductFilter(
         category_id=category_id,
@@ -126,6 +138,7 @@ async def list_products(
         in_stock=in_stock,
         q=q,
         include_inactive=include_inactive,
+        low_stock=low_stock,
         sort=sort,
     )
     ordering = paging.PRODUCTS[sort]
@@ -177,3 +190,24 @@ async def adjust_stock(
 ) -> ProductRead:
     product = await caller.run(products.adjust_stock, product_id, body.delta, body.reason)
     return with_etag(response, product)
+
+
+@router.get(
+    "/products/{product_id}/stock-movements",
+    response_model=PageOf[StockMovementRead],
+    tags=["products"],
+    responses=responses(400, *ADMIN, 404),
+)
+async def list_stock_movements(
+    product_id: ResourceId,
+    caller: SignedIn,
+    pages: Paged,
+    kind: MovementKind | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+) -> PageOf[StockMovementRead]:
+    """The product's stock ledger, newest first: every change of its stock, with why and by whom."""
+    filters = MovementFilter(kind, utc_or_none(created_from), utc_or_none(created_to))
+    window = pages.window(paging.STOCK_MOVEMENTS)
+    page = await caller.run(products.stock_movements, product_id, filters, window)
+    return pages.answer(page, paging.STOCK_MOVEMENTS, StockMovementRead.of)

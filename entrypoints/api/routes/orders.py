@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from adapters.fields import MAX_ID
-from adapters.sql.mapping import utc
 from application import orders, paging
 from application.idempotency import place_order_idempotently
 from application.orders import OrderItem, PlaceOrder
@@ -14,7 +13,7 @@ from application.ports import OrderFilter
 from domain.orders import Order, OrderStatus
 from entrypoints.api.dependencies import ExpectedVersion, SignedIn
 from entrypoints.api.etag import tag
-from entrypoints.api.paging import Paged, ResourceId
+from entrypoints.api.paging import Paged, ResourceId, utc_or_none
 from entrypoints.api.problems import responses
 from entrypoints.api.schemas import (
     OrderCreate,
@@ -70,7 +69,7 @@ async def list_orders(
     created_from: datetime | None = None,
     created_to: datetime | None = None,
 ) -> PageOf[OrderRead]:
-    filters = OrderFilter(user_id, status_, _utc(created_from), _utc(created_to))
+    filters = OrderFilter(user_id, status_, utc_or_none(created_from), utc_or_none(created_to))
     page = await caller.run(orders.list_orders, filters, pages.window(paging.ORDERS))
     return pages.answer(page, paging.ORDERS, OrderRead.of)
 
@@ -101,8 +100,3 @@ async def change_order_status(
 @router.delete("/{order_id}", response_model=OrderRead, responses=responses(400, 401, 404))
 async def cancel_order(order_id: ResourceId, response: Response, caller: SignedIn) -> OrderRead:
     return with_etag(response, await caller.run(orders.cancel_order, order_id))
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """A timestamp without an offset is taken to be UTC."""
-    return None if moment is None else utc(moment)

@@ -109,10 +109,15 @@ def test_product_errors_change_nothing(api: Api, admin) -> None:
         ("patch", "/products/999", {"name": "x"}, admin, 404),
         ("delete", f"/products/{p['id']}", None, customer, 403),
         ("delete", "/products/999", None, admin, 404),
-        ("post", f"/products/{p['id']}/stock", {"delta": -11}, admin, 400),
-        ("post", f"/products/{p['id']}/stock", {"delta": 0}, admin, 422),
-        ("post", f"/products/{p['id']}/stock", {"delta": 1}, customer, 403),
-        ("post", "/products/999/stock", {"delta": 1}, admin, 404),
+        ("post", f"/products/{p['id']}/stock", {"delta": -11, "reason": "r"}, admin, 400),
+        ("post", f"/products/{p['id']}/stock", {"delta": 0, "reason": "r"}, admin, 422),
+        ("post", f"/products/{p['id']}/stock", {"delta": 1}, admin, 422),
+        ("post", f"/products/{p['id']}/stock", {"delta": 1, "reason": " "}, admin, 422),
+        ("post", f"/products/{p['id']}/stock", {"delta": 1, "reason": "r"}, customer, 403),
+        ("post", "/products/999/stock", {"delta": 1, "reason": "r"}, admin, 404),
+        ("patch", f"/products/{p['id']}", {"stock_quantity": 3}, admin, 422),
+        ("patch", f"/products/{p['id']}", {"stock_reason": "recount"}, admin, 422),
+        ("patch", f"/products/{p['id']}", {"low_stock_threshold": -1}, admin, 422),
         ("get", "/products/999", None, {}, 404),
         ("get", "/products/0", None, {}, 422),
     ]
@@ -126,7 +131,7 @@ def test_product_errors_change_nothing(api: Api, admin) -> None:
 
 def test_insufficient_stock_adjustment_names_the_problem(api: Api, admin) -> None:
     p = api.product(admin, "P-1", stock_quantity=2)
-    response = api.client.post(f"/products/{p['id']}/stock", json={"delta": -3}, headers=admin)
+    response = api.client.post(f"/products/{p['id']}/stock", json={"delta": -3, "reason": "r"}, headers=admin)
     assert response.status_code == 400 and "insufficient stock" in response.json()["detail"]
     assert api.stock(p["id"]) == 2
     ok = api.client.post(f"/products/{p['id']}/stock", json={"delta": 5, "reason": "delivery"}, headers=admin)

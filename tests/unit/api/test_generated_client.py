@@ -40,6 +40,7 @@ OPERATIONS = {
         "update_product",
         "delete_product",
         "adjust_stock",
+        "list_stock_movements",
     },
     "orders": {
         "place_order",

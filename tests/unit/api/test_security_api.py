@@ -67,7 +67,7 @@ def test_counts_and_ids_must_be_json_integers(api: Api, admin, line: dict) -> No
         "/orders", json={"items": [{**line, "product_id": product_id}]}, headers=headers
     )
     assert response.status_code == 422
-    for body in ({"delta": True}, {"delta": "5"}):
+    for body in ({"delta": True, "reason": "r"}, {"delta": "5", "reason": "r"}):
         assert (
             api.client.post(f"/products/{product['id']}/stock", json=body, headers=admin).status_code == 422
         )
@@ -96,7 +96,7 @@ def test_a_cancel_never_pushes_stock_past_the_maximum(api: Api, admin) -> None:
     product = api.product(admin, "A-1", stock_quantity=10)
     headers, _ = api.customer()
     order = api.order(headers, (product["id"], 5))
-    api.client.patch(f"/products/{product['id']}", json={"stock_quantity": MAX_STOCK - 1}, headers=admin)
+    api.client.patch(f"/products/{product['id']}", json={"stock_quantity": MAX_STOCK - 1, "stock_reason": "recount"}, headers=admin)
     response = api.client.delete(f"/orders/{order['id']}", headers=headers)
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     assert api.stock(product["id"]) == MAX_STOCK
