@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select, text
+from sqlalchemy import Connection, Engine, Table, exists, func, insert, literal, select, text
 
 from adapters.sql import mapping
-from adapters.sql.tables import categories, products, users
+from adapters.sql.tables import categories, products, stock_movements, users
 from domain.catalog import Category
+from domain.stock import MovementKind
 
 BATCH = 5_000
 CATEGORIES = 50
@@ -104,7 +105,26 @@ def seed_demo(
             with engine.begin() as connection:
                 _insert(connection, target, batch)
             progress(table, len(batch))
+    with engine.begin() as connection:
+        connection.execute(_OPENING_BALANCES)
     _vacuum_analyze(engine)
+
+
+# Each new demo product's `initial` stock movement, as Product.create would have raised it.
+_OPENING_BALANCES = insert(stock_movements).from_select(
+    ["product_id", "delta", "quantity", "kind", "reason", "created_at"],
+    select(
+        products.c.id,
+        products.c.stock_quantity,
+        products.c.stock_quantity,
+        literal(MovementKind.INITIAL.value),
+        literal("demo data"),
+        products.c.created_at,
+    ).where(
+        products.c.sku.like("DEMO-%"),
+        ~exists().where(stock_movements.c.product_id == products.c.id),
+    ),
+)
 
 
 def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -126,4 +146,4 @@ def _vacuum_analyze(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE users, products"))
+        connection.execute(text("VACUUM ANALYZE users, products, stock_movements"))

@@ -53,11 +53,13 @@ def seed_demo_orders(
 ) -> None:
     """Add `orders_count` orders after the last one, placed over the year before now by the demo users
     from the demo products (`seed_demo` first). PostgreSQL only."""
+    if orders_count == 0:
+        return
     if engine.dialect.name != "postgresql":
         raise ValueError("generating order history needs PostgreSQL (SHOP_DATABASE_URL=postgresql://...)")
     with engine.connect() as connection:
         first, user0, users, product0, products = connection.execute(_BOUNDS).one()
-    if orders_count and (users == 0 or products < 2):
+    if users == 0 or products < 2:
         raise ValueError("order history needs demo users and at least 2 demo products: seed them first")
     last = first + orders_count
     shape = {

@@ -18,9 +18,10 @@ from application.ports import (
     Window,
 )
 from application.products import adjust_stock
-from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product, StockChange
+from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product
 from domain.errors import InsufficientStock
 from domain.orders import OrderStatus
+from domain.stock import MovementKind, StockMovement
 from domain.users import User, normalize_email
 from tests.contract.conftest import MakeUow
 from tests.contract.helpers import T0, add_category, add_order, add_product, add_user, stock_of
@@ -215,14 +216,18 @@ def version_of(make_uow: MakeUow, product: Product) -> int:
         return uow.products.get(product.id).version
 
 
+def moved(product_id: int, delta: int, quantity: int) -> StockMovement:
+    return StockMovement(product_id, delta, quantity, MovementKind.ADJUSTMENT, T0, reason="recount")
+
+
 def test_move_stock_applies_every_change_with_its_version_bump(make_uow: MakeUow) -> None:
     a, b = add_product(make_uow, "A", stock=5), add_product(make_uow, "B", stock=1)
     with make_uow() as uow:
-        uow.products.move_stock([StockChange(a.id, -2), StockChange(b.id, -1)])
+        uow.products.move_stock([moved(a.id, -2, 3), moved(b.id, -1, 0)])
         uow.commit()
     assert [(stock_of(make_uow, p), version_of(make_uow, p)) for p in (a, b)] == [(3, 2), (0, 2)]
     with make_uow() as uow:
-        uow.products.move_stock([StockChange(a.id, 2)])
+        uow.products.move_stock([moved(a.id, 2, 5)])
         uow.commit()
     assert (stock_of(make_uow, a), version_of(make_uow, a)) == (5, 3)
 
@@ -231,7 +236,7 @@ def test_move_stock_below_zero_is_refused_whole(make_uow: MakeUow) -> None:
     """The storage's safety net: nothing moves, and the error names the product that lacked units."""
     a, b = add_product(make_uow, "A", stock=5), add_product(make_uow, "B", stock=1)
     with pytest.raises(InsufficientStock) as raised, make_uow() as uow:
-        uow.products.move_stock([StockChange(a.id, -1), StockChange(b.id, -2)])
+        uow.products.move_stock([moved(a.id, -1, 4), moved(b.id, -2, 0)])
         uow.commit()
     assert (raised.value.product_id, raised.value.requested, raised.value.available) == (b.id, 2, 1)
     assert [(stock_of(make_uow, p), version_of(make_uow, p)) for p in (a, b)] == [(5, 1), (1, 1)]
@@ -253,7 +258,9 @@ def test_orders_and_cancels_move_stock_and_versions_alike_everywhere(make_uow: M
     again = place_order(PlaceOrder((OrderItem(a.id, 4),)), uow=make_uow(), actor=buyer, clock=clock)
     adjust_stock(a.id, MAX_ADJUSTMENT, "delivery", uow=make_uow(), actor=admin, clock=clock)
     adjust_stock(a.id, MAX_ADJUSTMENT, "delivery", uow=make_uow(), actor=admin, clock=clock)
-    adjust_stock(a.id, MAX_STOCK - 2 * MAX_ADJUSTMENT - 1 - 1, "delivery", uow=make_uow(), actor=admin, clock=clock)
+    adjust_stock(
+        a.id, MAX_STOCK - 2 * MAX_ADJUSTMENT - 1 - 1, "delivery", uow=make_uow(), actor=admin, clock=clock
+    )
     change_order_status(again.id, OrderStatus.CANCELLED, uow=make_uow(), actor=admin, clock=clock)
     assert (stock_of(make_uow, a), version_of(make_uow, a)) == (MAX_STOCK, 8)  # capped, not refused
 
@@ -417,7 +424,7 @@ def test_the_list_total_follows_every_change_of_activity_and_category(make_uow: 
     change(hidden, is_active=True, category_id=b.id)
     assert totals() == (2, 1, 4)
     with make_uow() as uow:
-        uow.products.move_stock([StockChange(b1.id, -1)])  # stock moves leave the totals alone
+        uow.products.move_stock([moved(b1.id, -1, 9)])  # stock moves leave the totals alone
         uow.commit()
     assert totals() == (2, 1, 4)
     with make_uow() as uow:

@@ -47,7 +47,13 @@ def mixed_load(client: Client, engine: Engine) -> dict[str, str]:
             requests.append(("POST", "/orders", {"json": body, "headers": headers}))
         for p in products:
             delta = rng.choice([-2, 3, 5])
-            requests.append(("POST", f"/products/{p}/stock", {"json": {"delta": delta, "reason": "load"}, "headers": admin}))
+            requests.append(
+                (
+                    "POST",
+                    f"/products/{p}/stock",
+                    {"json": {"delta": delta, "reason": "load"}, "headers": admin},
+                )
+            )
         responses = gather(client.server.url, requests)
         assert not [r for r in responses if r.status_code >= 500], [
             r.text for r in responses if r.status_code >= 500

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, text
 
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.orders import OrderItem, PlaceOrder, place_order
-from domain.catalog import StockChange
 from domain.errors import InsufficientStock
+from domain.stock import MovementKind, StockMovement
 from tests.integration.helpers import admin, clock, customer, product
 
 pytestmark = pytest.mark.postgres
@@ -50,7 +50,9 @@ def test_second_order_for_the_last_unit_waits_then_fails(pg: Engine) -> None:
     with first:
         # Place the first order but hold its transaction open.
         first.products.get_many([last.id], for_update=True)
-        first.products.move_stock([StockChange(last.id, -1)])
+        first.products.move_stock(
+            [StockMovement(last.id, -1, 0, MovementKind.ADJUSTMENT, clock.now(), boss.id, "held")]
+        )
         outcome: dict[str, object] = {}
 
         def second_order() -> None:

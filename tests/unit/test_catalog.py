@@ -224,7 +224,10 @@ def test_soft_delete_product(world, uow, clock):
 def test_adjust_stock(world, uow, clock):
     p = world.product(stock=5)
     assert adjust_stock(p.id, 3, "restock", uow=uow, actor=world.admin, clock=clock).stock_quantity == 8
-    assert adjust_stock(p.id, -8, "sold at the fair", uow=uow, actor=world.admin, clock=clock).stock_quantity == 0
+    assert (
+        adjust_stock(p.id, -8, "sold at the fair", uow=uow, actor=world.admin, clock=clock).stock_quantity
+        == 0
+    )
     assert uow.store.tables.products[p.id].version == 3
     before = dump(uow.store)
     with pytest.raises(InsufficientStock):

@@ -96,7 +96,11 @@ def test_a_cancel_never_pushes_stock_past_the_maximum(api: Api, admin) -> None:
     product = api.product(admin, "A-1", stock_quantity=10)
     headers, _ = api.customer()
     order = api.order(headers, (product["id"], 5))
-    api.client.patch(f"/products/{product['id']}", json={"stock_quantity": MAX_STOCK - 1, "stock_reason": "recount"}, headers=admin)
+    api.client.patch(
+        f"/products/{product['id']}",
+        json={"stock_quantity": MAX_STOCK - 1, "stock_reason": "recount"},
+        headers=admin,
+    )
     response = api.client.delete(f"/orders/{order['id']}", headers=headers)
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     assert api.stock(product["id"]) == MAX_STOCK
