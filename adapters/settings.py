@@ -37,6 +37,23 @@ def parse_rate(value: object) -> Rate | None:
 
 
 RateSetting = Annotated[Rate | None, BeforeValidator(parse_rate)]
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)\s*$")
+
+
+def parse_duration(value: object) -> timedelta | None:
+    """'30m' -> 30 minutes ('45s', '2h'); 'off' (or 0) -> None."""
+    if value is None or isinstance(value, timedelta):
+        return value
+    text = str(value).strip().lower()
+    if text in ("off", "none", "", "0"):
+        return None
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{value!r} is not a duration such as '30m', '2h', '90s' or 'off'")
+    return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]]) or None
+
+
+DurationSetting = Annotated[timedelta | None, BeforeValidator(parse_duration)]
 _ENGINE = EngineOptions()
 
 _PLACEHOLDERS = {"changethis", "change-me", "secret", "changeme", ""}
@@ -75,6 +92,9 @@ class Settings(BaseSettings):
     log_sql: bool = False
     health_timeout: float = Field(default=1.5, gt=0)  # GET /health answers within this, reachable or not
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Pending orders older than this are cancelled and their stock returned by the background jobs.
+    pending_order_ttl: DurationSetting = None
+    jobs_interval: float = Field(default=30.0, gt=0)  # seconds between two passes of the background jobs
 
     @field_validator("cors_origins", mode="before")
     @classmethod

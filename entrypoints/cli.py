@@ -1,23 +1,28 @@
-"""The `shop` command line: serve, migrate, create-admin, purge-idempotency-keys, purge-throttle-windows,
-seed-demo."""
+"""The `shop` command line: serve, worker, migrate, create-admin, purge-idempotency-keys,
+purge-throttle-windows, check-stock, expire-orders, seed-demo."""
 
 import asyncio
 from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
+from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from adapters.sql.migrate import migrate as run_migrations
 from adapters.sql.seed import CATEGORIES, DEMO_PASSWORD, seed_demo
 from adapters.sql.seed_orders import seed_demo_orders
 from application.idempotency import purge_expired_keys
+from application.products import check_stock
 from application.throttling import purge_ended_windows
 from application.users import ensure_admin
 from domain.errors import InvalidEmail
 from domain.users import normalize_email
 from entrypoints.container import Container
+from entrypoints.jobs import expire_orders, run_forever
+from entrypoints.logs import configure_logging
 from entrypoints.serve import serve as run_server
 
 T = TypeVar("T")
@@ -29,9 +34,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    jobs: Annotated[
+        bool,
+        typer.Option(help="Also run the background jobs (as `shop worker` does) in a process of their own."),
+    ] = True,
 ) -> None:
     """Serve the REST API with uvicorn."""
-    run_server(host, port, workers, Container().settings())
+    run_server(host, port, workers, Container().settings(), jobs=jobs)
 
 
 @app.command()
@@ -78,6 +87,40 @@ def purge_throttle_windows() -> None:
     """Delete log-in and registration throttle windows that have ended (run it daily, e.g. from cron)."""
     c = Container()
     typer.echo(f"purged {purge_ended_windows(uow=c.unit_of_work(), clock=c.clock())} ended throttle windows")
+
+
+@app.command("check-stock")
+def check_stock_command() -> None:
+    """Reconcile every product's stock with its ledger and its orders; exit 1 when any drifted."""
+    drifted = check_stock(uow=Container().unit_of_work())
+    if not drifted:
+        typer.echo("stock, ledger and orders agree for every product")
+        return
+    table = Table(
+        "product", "sku", "stock", "ledger", "ordered (ledger)", "in live orders", title="stock drift"
+    )
+    for d in drifted:
+        table.add_row(*(str(v) for v in (d.product_id, d.sku, d.stock, d.ledger, d.ordered, d.live)))
+    Console().print(table)
+    typer.echo(f"{len(drifted)} products drifted", err=True)
+    raise typer.Exit(1)
+
+
+@app.command("expire-orders")
+def expire_orders_command() -> None:
+    """One pass of the expiry job: cancel pending orders older than SHOP_PENDING_ORDER_TTL."""
+    c = Container()
+    if c.settings().pending_order_ttl is None:
+        raise typer.BadParameter("SHOP_PENDING_ORDER_TTL is off: set it (e.g. 30m) to expire pending orders")
+    typer.echo(f"expired {expire_orders(c)} pending orders")
+
+
+@app.command()
+def worker() -> None:
+    """Run the background jobs (order expiry) until stopped; `shop serve` runs them too (unless --no-jobs)."""
+    settings = Container().settings()
+    configure_logging(json=settings.log_format == "json", level=settings.log_level)
+    run_forever(Container())
 
 
 @app.command("seed-demo")

@@ -13,6 +13,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from multiprocessing.context import SpawnProcess
 from pathlib import Path
 from types import FrameType
@@ -31,9 +32,10 @@ log = logging.getLogger("uvicorn.error")
 APP = "entrypoints.api.main:app_from_environment"
 
 
-def serve(host: str, port: int, workers: int, settings: Settings) -> None:
-    """Workers in processes of their own, which sum their metrics through a shared folder; SIGTERM stops
-    accepting, lets the requests in flight finish (at most `shutdown_timeout`), then exits 0."""
+def serve(host: str, port: int, workers: int, settings: Settings, *, jobs: bool = True) -> None:
+    """Workers in processes of their own, which sum their metrics through a shared folder, and (`jobs`) a
+    process for the background jobs; SIGTERM stops accepting, lets the requests in flight finish (at most
+    `shutdown_timeout`), then exits 0."""
     configure_logging(json=settings.log_format == "json", level=settings.log_level)
     options: dict[str, Any] = {
         "factory": True,
@@ -51,7 +53,7 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> None:
         uvicorn.run(APP, host=host, port=port, workers=workers, **options)
         return
     _ensure_free(host, port)  # SO_REUSEPORT would otherwise share the port with a server already on it
-    supervisor = _Supervisor(host, port, workers, options, metrics_dir)
+    supervisor = _Supervisor(host, port, workers, options, metrics_dir, jobs)
     supervisor.run()
     sys.exit(supervisor.exit_code)
 
@@ -79,6 +81,16 @@ def _ensure_free(host: str, port: int) -> None:
     _listening_socket(host, port, reuse_port=False).close()
 
 
+def _jobs() -> None:
+    from entrypoints.container import Container  # in the child: the parent needs no database
+    from entrypoints.jobs import run_forever
+
+    container = Container()
+    settings = container.settings()
+    configure_logging(json=settings.log_format == "json", level=settings.log_level)
+    run_forever(container)
+
+
 def _worker(host: str, port: int, options: dict[str, Any]) -> None:
     sock = _listening_socket(host, port, reuse_port=True)
     server = uvicorn.Server(uvicorn.Config(APP, host=host, port=port, **options))
@@ -88,10 +100,14 @@ def _worker(host: str, port: int, options: dict[str, Any]) -> None:
 
 
 class _Supervisor:
-    """Starts the workers, replaces one that dies, and passes SIGINT/SIGTERM on for a graceful stop."""
+    """Starts the workers (and the jobs process), replaces one that dies, and passes SIGINT/SIGTERM on for
+    a graceful stop."""
 
-    def __init__(self, host: str, port: int, workers: int, options: dict[str, Any], metrics_dir: str) -> None:
-        self._args = (host, port, options)
+    def __init__(
+        self, host: str, port: int, workers: int, options: dict[str, Any], metrics_dir: str, jobs: bool
+    ) -> None:
+        worker: tuple[Callable[..., None], tuple[Any, ...]] = (_worker, (host, port, options))
+        self._targets = [worker] * workers + ([(_jobs, ())] if jobs else [])
         self._metrics_dir = metrics_dir
         self._count = workers
         self._stopping = False
@@ -102,7 +118,7 @@ class _Supervisor:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._stop)
         log.info("Started parent process [%d], %d workers on SO_REUSEPORT sockets", os.getpid(), self._count)
-        self._processes = [self._start() for _ in range(self._count)]
+        self._processes = [self._start(i) for i in range(len(self._targets))]
         while not self._stopping:
             for i, process in enumerate(self._processes):
                 if process.is_alive() or self._stopping:
@@ -113,7 +129,7 @@ class _Supervisor:
                     break
                 log.warning("Worker [%s] exited with %s; starting another", process.pid, process.exitcode)
                 mark_process_dead(process.pid, self._metrics_dir)  # its in-flight and pool gauges go
-                self._processes[i] = self._start()
+                self._processes[i] = self._start(i)
             time.sleep(0.5)
         for process in self._processes:
             if process.is_alive():
@@ -122,8 +138,9 @@ class _Supervisor:
             process.join()
         log.info("Stopped parent process [%d]", os.getpid())
 
-    def _start(self) -> SpawnProcess:
-        process = multiprocessing.get_context("spawn").Process(target=_worker, args=self._args)
+    def _start(self, i: int) -> SpawnProcess:
+        target, args = self._targets[i]
+        process = multiprocessing.get_context("spawn").Process(target=target, args=args)
         process.start()
         return process
 
