@@ -60,3 +60,29 @@ def test_seed_demo_loads_users_categories_and_products(env: str) -> None:
         stock = c.execute(text("SELECT min(stock_quantity) FROM products")).scalar_one()
     engine.dispose()
     assert counts == [7, 50, 5012] and stock > 0
+
+
+def test_check_stock_reports_drift_with_exit_code_1(env: str) -> None:
+    runner = CliRunner()
+    runner.invoke(app, ["migrate"])
+    runner.invoke(app, ["seed-demo", "--users", "1", "--products", "3"])
+    clean = runner.invoke(app, ["check-stock"])
+    assert clean.exit_code == 0 and "agree for every product" in clean.output
+    engine = make_sync_engine(env)
+    with engine.begin() as c:  # a change behind the ledger's back
+        c.execute(text("UPDATE products SET stock_quantity = stock_quantity - 2 WHERE sku = 'DEMO-00000002'"))
+    engine.dispose()
+    drifted = runner.invoke(app, ["check-stock"])
+    assert drifted.exit_code == 1
+    assert "DEMO-00000002" in drifted.output and "1 products drifted" in drifted.output
+    assert "DEMO-00000001" not in drifted.output
+
+
+def test_expire_orders_needs_a_ttl(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    runner.invoke(app, ["migrate"])
+    refused = runner.invoke(app, ["expire-orders"])
+    assert refused.exit_code != 0 and "SHOP_PENDING_ORDER_TTL is off" in refused.output
+    monkeypatch.setenv("SHOP_PENDING_ORDER_TTL", "30m")
+    done = runner.invoke(app, ["expire-orders"])
+    assert done.exit_code == 0 and "expired 0 pending orders" in done.output

@@ -74,3 +74,27 @@ def test_the_example_env_file_states_the_defaults() -> None:
     example = Path(__file__).resolve().parents[2] / ".env.example"
     stated = Settings(_env_file=example).model_dump(exclude={"secret_key"})
     assert stated == Settings(_env_file=None).model_dump(exclude={"secret_key"})
+
+
+@pytest.mark.parametrize(
+    ("text", "ttl"),
+    [
+        ("30m", timedelta(minutes=30)),
+        ("2h", timedelta(hours=2)),
+        ("90s", timedelta(seconds=90)),
+        ("off", None),
+        ("0", None),
+    ],
+)
+def test_the_pending_order_ttl_is_a_duration_or_off(
+    monkeypatch: pytest.MonkeyPatch, text: str, ttl: timedelta | None
+) -> None:
+    monkeypatch.setenv("SHOP_PENDING_ORDER_TTL", text)
+    assert Settings(_env_file=None).pending_order_ttl == ttl
+
+
+@pytest.mark.parametrize("text", ["30", "30d", "-5m", "half an hour"])
+def test_a_malformed_ttl_is_refused_at_start(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    monkeypatch.setenv("SHOP_PENDING_ORDER_TTL", text)
+    with pytest.raises(ValidationError, match="pending_order_ttl"):
+        Settings(_env_file=None)
