@@ -29,6 +29,16 @@ def after_position(columns: Sequence[Any], descending: bool) -> ColumnElement[bo
     return tuple_(*columns) < position if descending else tuple_(*columns) > position
 
 
+def within(column: Any, start: Any | None, end: Any | None) -> list[ColumnElement[bool]]:
+    """`start <= column <= end`, either bound optional: the lists' inclusive `created_from` / `created_to`."""
+    conditions: list[ColumnElement[bool]] = []
+    if start is not None:
+        conditions.append(column >= start)
+    if end is not None:
+        conditions.append(column <= end)
+    return conditions
+
+
 def window_parameters(window: Window) -> dict[str, Any]:
     """`limit` is one more than asked: the extra row only says whether a next page exists."""
     after = {f"after_{i}": v for i, v in enumerate(window.after)} if window.after is not None else {}

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
 
 from adapters.sql import mapping
-from adapters.sql.base import SqlRepository
+from adapters.sql.base import SqlRepository, within
 from adapters.sql.order_insert import (
     INSERT_EVENTS,
     INSERT_LINES,
@@ -151,8 +151,4 @@ class SqlOrderRepository(SqlRepository):
             conditions.append(orders.c.user_id == f.user_id)
         if f.status is not None:
             conditions.append(orders.c.status == f.status.value)
-        if f.created_from is not None:
-            conditions.append(orders.c.created_at >= f.created_from)
-        if f.created_to is not None:
-            conditions.append(orders.c.created_at <= f.created_to)
-        return conditions
+        return conditions + within(orders.c.created_at, f.created_from, f.created_to)

@@ -9,7 +9,7 @@ from typing import NoReturn
 from sqlalchemy import ColumnElement, bindparam, insert, select, update
 
 from adapters.sql import mapping
-from adapters.sql.base import SqlRepository
+from adapters.sql.base import SqlRepository, within
 from adapters.sql.product_list import product_list_parameters, product_list_statements
 from adapters.sql.stock_check import STOCK_DRIFT
 from adapters.sql.stock_moves import (
@@ -125,11 +125,7 @@ class SqlProductRepository(SqlRepository):
         conditions: list[ColumnElement[bool]] = []
         if f.kind is not None:
             conditions.append(stock_movements.c.kind == f.kind.value)
-        if f.created_from is not None:
-            conditions.append(stock_movements.c.created_at >= f.created_from)
-        if f.created_to is not None:
-            conditions.append(stock_movements.c.created_at <= f.created_to)
-        return conditions
+        return conditions + within(stock_movements.c.created_at, f.created_from, f.created_to)
 
 
 def _movement(row: object) -> StockMovement:
