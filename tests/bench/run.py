@@ -22,6 +22,7 @@ from sqlalchemy import text
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.migrate import migrate
 from adapters.sql.seed import DEMO_PASSWORD, demo_email
+from tests.bench.cpu import cpu_seconds
 from tests.support.debian import ensure_program
 from tests.support.postgres import ThrowawayPostgres
 from tests.support.server import SHOP, LiveServer, service_env
@@ -94,6 +95,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.results: list[Result] = []
+        self.cpu_per_order: tuple[float, float | None] = (0.0, None)
         self.work = Path(tempfile.mkdtemp(prefix="shop-bench-"))
         self.wrk = ensure_program("wrk", "wrk")
         self.pg: ThrowawayPostgres | None = None
@@ -117,7 +119,12 @@ class Bench:
             tokens = self.login(server)
             product_ids = self.ids("SELECT id FROM products ORDER BY id LIMIT :n", n=ORDER_PRODUCTS)
             categories = self.ids("SELECT id FROM categories ORDER BY id")
+            app_cpu, db_cpu = cpu_seconds(server.process.pid), self.database_cpu()
             peak = self.drive(server, "orders", "closed-loop peak", tokens, product_ids)
+            self.cpu_per_order = (
+                (cpu_seconds(server.process.pid) - app_cpu) * 1000 / peak.requests,
+                (self.database_cpu() - db_cpu) * 1000 / peak.requests if self.pg else None,
+            )
             self.paced(server, tokens, product_ids, rate=0.8 * peak.requests_per_s)
             self.drive(server, "product_list", "closed-loop peak", [], categories)
             self.drive(
@@ -144,6 +151,12 @@ class Bench:
         if self.pg:
             self.pg.destroy()
         return report
+
+    def database_cpu(self) -> float:
+        """CPU seconds of our PostgreSQL (postmaster and backends); 0 for a server we did not start."""
+        if not self.pg:
+            return 0.0
+        return cpu_seconds(int((self.pg.pgdata / "postmaster.pid").read_text().split()[0]))
 
     def seed(self, users: int, products: int) -> None:
         started = time.monotonic()
@@ -285,6 +298,9 @@ class Bench:
         print(
             f"pgbench ceiling (same transaction, 16 clients): {ceiling:.1f} tps; service/ceiling {peak.requests_per_s / ceiling:.2f}"
         )
+        app_ms, db_ms = self.cpu_per_order
+        db = f", database {db_ms:.2f} ms ({1000 / db_ms:.0f} orders/s per core)" if db_ms else ""
+        print(f"CPU per order at peak: app {app_ms:.2f} ms ({1000 / app_ms:.0f} orders/s per core){db}")
         print("\ntarget                                             measured          met")
         for name, measured, met in targets:
             print(f"{name:<50} {measured:<17} {'yes' if met else 'NO'}")
@@ -292,6 +308,7 @@ class Bench:
             "command": " ".join(sys.argv),
             "results": [asdict(r) for r in self.results],
             "pgbench_tps": ceiling,
+            "cpu_ms_per_order": {"app": app_ms, "database": db_ms},
             "targets": [{"target": n, "measured": m, "met": ok} for n, m, ok in targets],
         }
 
