@@ -14,7 +14,15 @@ from sqlalchemy import Engine, event
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.paging import PRODUCTS
-from application.ports import OrderFilter, ProductFilter, ProductSort, UnitOfWork, UserFilter, Window
+from application.ports import (
+    MovementFilter,
+    OrderFilter,
+    ProductFilter,
+    ProductSort,
+    UnitOfWork,
+    UserFilter,
+    Window,
+)
 from domain.orders import OrderStatus
 from tests.integration.helpers import admin, customer, product
 
@@ -134,3 +142,24 @@ def test_stats_users_and_categories_are_served_by_indexes(engine: Engine, shop) 
     assert_indexed(engine, lambda uow: uow.orders.stats())
     assert_indexed(engine, lambda uow: uow.users.list(UserFilter(), Window(20, after=(1,))))
     assert_indexed(engine, lambda uow: uow.categories.list(Window(20, after=("B", 1))))
+
+
+def test_the_low_stock_list_and_the_ledger_are_served_by_indexes(engine: Engine, shop) -> None:
+    with engine.begin() as connection:  # many products, a few of them with a threshold
+        connection.exec_driver_sql(
+            "INSERT INTO products (name, slug, sku, price, stock_quantity, is_active, low_stock_threshold,"
+            " version, created_at, updated_at) SELECT 'Item ' || i, 'item-' || i, 'S-' || i, 1, mod(i, 7), true,"
+            " CASE WHEN mod(i, 1000) = 0 THEN 3 END, 1, now(), now() FROM generate_series(1, 5000) AS i"
+        )
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE products")
+    low = ProductFilter(low_stock=True)
+    for plan in assert_indexed(engine, lambda uow: uow.products.list(low, Window(20))):
+        assert {n.get("Index Name") for n in plan} & {"ix_products_low_stock"}, plan
+    _, _, items = shop
+    since = datetime(2026, 11, 22, tzinfo=UTC)
+    movements = assert_indexed(
+        engine,
+        lambda uow: uow.products.movements(items[0].id, MovementFilter(created_from=since), Window(20)),
+    )
+    assert all("ix_stock_movements_product_created_id" in {n.get("Index Name") for n in p} for p in movements)
