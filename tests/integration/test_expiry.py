@@ -93,20 +93,27 @@ def stock(engine: Engine, product_id: int) -> int:
         ).scalar_one()
 
 
-def test_a_cancel_waiting_on_the_expiry_finds_the_order_already_cancelled(pg: Engine, pending) -> None:  # type: ignore[no-untyped-def]
-    _, ann, item, order, clock = pending
+def race_behind_the_expiry(engine: Engine, clock: FixedClock, rival: Callable[[], Any]) -> tuple[dict, dict]:
+    """The expiry locks the order and stops; `rival` starts and waits for the lock; then the expiry goes
+    on. Returns both outcomes."""
     reached, go = threading.Event(), threading.Event()
     expiry, expired = in_thread(
-        lambda: expire_pending_orders(TTL, uow=paused_after_locking_orders(pg, reached, go), clock=clock)
+        lambda: expire_pending_orders(TTL, uow=paused_after_locking_orders(engine, reached, go), clock=clock)
     )
     assert reached.wait(30)
-    cancel, cancelled = in_thread(
-        lambda: cancel_order(order.id, uow=sync_unit_of_work(pg), actor=ann, clock=clock)
-    )
-    wait_until_blocked(pg)
+    second, outcome = in_thread(rival)
+    wait_until_blocked(engine)
     go.set()
     expiry.join(30)
-    cancel.join(30)
+    second.join(30)
+    return expired, outcome
+
+
+def test_a_cancel_waiting_on_the_expiry_finds_the_order_already_cancelled(pg: Engine, pending) -> None:  # type: ignore[no-untyped-def]
+    _, ann, item, order, clock = pending
+    expired, cancelled = race_behind_the_expiry(
+        pg, clock, lambda: cancel_order(order.id, uow=sync_unit_of_work(pg), actor=ann, clock=clock)
+    )
     assert expired == {"value": 1}
     assert cancelled["value"].status is OrderStatus.CANCELLED  # the customer's cancel answers as a no-op
     assert (stock(pg, item.id), returns(pg, order.id)) == (10, ["expiry"])
@@ -115,20 +122,10 @@ def test_a_cancel_waiting_on_the_expiry_finds_the_order_already_cancelled(pg: En
 
 def test_a_confirm_waiting_on_the_expiry_is_refused(pg: Engine, pending) -> None:  # type: ignore[no-untyped-def]
     boss, _, item, order, clock = pending
-    reached, go = threading.Event(), threading.Event()
-    expiry, expired = in_thread(
-        lambda: expire_pending_orders(TTL, uow=paused_after_locking_orders(pg, reached, go), clock=clock)
+    confirm = lambda: change_order_status(  # noqa: E731
+        order.id, OrderStatus.CONFIRMED, uow=sync_unit_of_work(pg), actor=boss, clock=clock
     )
-    assert reached.wait(30)
-    confirm, confirmed = in_thread(
-        lambda: change_order_status(
-            order.id, OrderStatus.CONFIRMED, uow=sync_unit_of_work(pg), actor=boss, clock=clock
-        )
-    )
-    wait_until_blocked(pg)
-    go.set()
-    expiry.join(30)
-    confirm.join(30)
+    expired, confirmed = race_behind_the_expiry(pg, clock, confirm)
     assert expired == {"value": 1} and isinstance(confirmed.get("error"), IllegalStatusChange)
     assert (stock(pg, item.id), returns(pg, order.id)) == (10, ["expiry"])
 

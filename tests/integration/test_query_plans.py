@@ -148,8 +148,8 @@ def test_the_low_stock_list_and_the_ledger_are_served_by_indexes(engine: Engine,
     with engine.begin() as connection:  # many products, a few of them with a threshold
         connection.exec_driver_sql(
             "INSERT INTO products (name, slug, sku, price, stock_quantity, is_active, low_stock_threshold,"
-            " version, created_at, updated_at) SELECT 'Item ' || i, 'item-' || i, 'S-' || i, 1, mod(i, 7), true,"
-            " CASE WHEN mod(i, 1000) = 0 THEN 3 END, 1, now(), now() FROM generate_series(1, 5000) AS i"
+            " version, created_at, updated_at) SELECT 'Item ' || i, 'item-' || i, 'S-' || i, 1, mod(i, 7),"
+            " true, CASE WHEN mod(i, 1000) = 0 THEN 3 END, 1, now(), now() FROM generate_series(1, 5000) AS i"
         )
     with engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE products")
