@@ -122,9 +122,12 @@ def test_a_cancel_waiting_on_the_expiry_finds_the_order_already_cancelled(pg: En
 
 def test_a_confirm_waiting_on_the_expiry_is_refused(pg: Engine, pending) -> None:  # type: ignore[no-untyped-def]
     boss, _, item, order, clock = pending
-    confirm = lambda: change_order_status(  # noqa: E731
-        order.id, OrderStatus.CONFIRMED, uow=sync_unit_of_work(pg), actor=boss, clock=clock
-    )
+
+    def confirm() -> object:
+        return change_order_status(
+            order.id, OrderStatus.CONFIRMED, uow=sync_unit_of_work(pg), actor=boss, clock=clock
+        )
+
     expired, confirmed = race_behind_the_expiry(pg, clock, confirm)
     assert expired == {"value": 1} and isinstance(confirmed.get("error"), IllegalStatusChange)
     assert (stock(pg, item.id), returns(pg, order.id)) == (10, ["expiry"])
