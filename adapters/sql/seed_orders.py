@@ -2,8 +2,9 @@
 creation event each, spread over the past year, made inside PostgreSQL (INSERT ... SELECT over
 generate_series, a chunk per transaction: nothing crosses the wire, faster than COPY from Python).
 
-The rows are consistent by construction: buyers are demo users, lines name demo products, the order
-totals' triggers count every chunk (one firing per statement)."""
+The rows are consistent by construction: buyers are demo users, lines name demo products, live orders
+took their units from stock with their ledger movements, and the order totals' triggers count every chunk
+(one firing per statement)."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,29 @@ INSERT INTO order_status_events (order_id, from_status, to_status, at, actor_id)
 SELECT id, NULL, 'pending', created_at, user_id FROM orders WHERE id BETWEEN :lo AND :hi
 """)
 
+# The stock the chunk's live orders took, and their `order` movements: as placing them would have, so the
+# ledger reconciles (`shop check-stock`). After a line, its product holds its stock after the chunk plus the
+# units of the chunk's later lines.
+_TAKE = text("""
+WITH taken AS (
+    SELECT l.product_id, l.quantity, o.id AS order_id, o.user_id, o.created_at
+    FROM order_lines l JOIN orders o ON o.id = l.order_id
+    WHERE o.id BETWEEN :lo AND :hi AND o.status <> 'cancelled'
+), moved AS (
+    UPDATE products p SET stock_quantity = p.stock_quantity - t.units
+    FROM (SELECT product_id, sum(quantity) AS units FROM taken GROUP BY product_id) AS t
+    WHERE p.id = t.product_id
+    RETURNING p.id, p.stock_quantity
+)
+INSERT INTO stock_movements (product_id, delta, quantity, kind, actor_id, order_id, created_at)
+SELECT t.product_id, -t.quantity,
+       m.stock_quantity + coalesce(sum(t.quantity) OVER (
+           PARTITION BY t.product_id ORDER BY t.created_at DESC, t.order_id DESC
+           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0),
+       'order', t.user_id, t.order_id, t.created_at
+FROM taken t JOIN moved m ON m.id = t.product_id
+""")
+
 
 def seed_demo_orders(
     engine: Engine, *, orders_count: int, progress: Callable[[str, int], None] = lambda table, n: None
@@ -80,10 +104,11 @@ def seed_demo_orders(
             connection.execute(_ORDERS, shape | bounds)
             connection.execute(_LINES, shape | bounds)
             connection.execute(_EVENTS, bounds)
+            connection.execute(_TAKE, bounds)
         progress("orders", bounds["hi"] - lo + 1)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         # Ids were given, not drawn: the next order placed continues after them.
         connection.execute(
             text("SELECT setval(pg_get_serial_sequence('orders', 'id'), :last)"), {"last": last}
         )
-        connection.execute(text("VACUUM ANALYZE orders, order_lines, order_status_events"))
+        connection.execute(text("VACUUM ANALYZE orders, order_lines, order_status_events, stock_movements"))

@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 from adapters.sql import seed_orders
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.seed import seed_demo
+from adapters.sql.unit_of_work import sync_unit_of_work
+from application.products import check_stock
 from entrypoints.cli import app
 
 
@@ -60,6 +62,14 @@ def test_order_history_is_consistent_across_chunks(engine: Engine, monkeypatch: 
         "SELECT (SELECT sum(orders) FROM order_totals), (SELECT sum(revenue_cents) FROM order_totals),"
         " (SELECT count(*) FROM orders), (SELECT CAST(sum(total_amount) * 100 AS bigint) FROM orders)",
     ) == (13, 26_000, 13, 26_000)
+    # Live orders took their units, with their movements: the ledger reconciles with stock and orders.
+    assert _one(
+        engine,
+        "SELECT (SELECT 5 * 1000000 - sum(stock_quantity) FROM products),"
+        " (SELECT sum(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id"
+        " WHERE o.status <> 'cancelled'), (SELECT count(*) FROM stock_movements WHERE kind = 'order')",
+    ) == (24, 24, 24)  # 13 orders, one of them cancelled: 12 live with 2 units each
+    assert check_stock(uow=sync_unit_of_work(engine)) == []
     # The next order the service places continues after the generated ids.
     assert _one(engine, "SELECT nextval(pg_get_serial_sequence('orders', 'id'))") == (14,)
 
