@@ -8,7 +8,7 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from application.errors import InvalidCursor
-from application.ports import Position
+from application.lists import Position
 
 
 def _plain(value: Any) -> Any:

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 from application.access import require_admin
 from application.errors import Conflict, NotFound, UnknownReference
+from application.lists import Page, ProductFilter, ProductSort, Window
 from application.patch import UNSET, Unset, sent
-from application.ports import Clock, DuplicateKey, Page, ProductFilter, ProductSort, UnitOfWork, Window
+from application.ports import Clock, DuplicateKey, UnitOfWork
 from domain.catalog import Category, Product, name_key
 from domain.users import User
 

@@ -7,17 +7,15 @@ from datetime import timedelta
 
 from application.access import require_admin, require_may_cancel, require_may_order_for, require_self_or_admin
 from application.errors import NotFound, PreconditionFailed, UnknownReference
+from application.lists import OrderFilter, Page, Window
 from application.ports import (
     NO_COUNTERS,
     BusinessEvent,
     Clock,
     Counters,
-    OrderFilter,
     OrderStats,
-    Page,
     StaleVersion,
     UnitOfWork,
-    Window,
 )
 from domain.orders import Order, OrderStatus, StatusEvent, order_number
 from domain.users import User

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from application.ports import Page, Position, ProductSort, Window
+from application.lists import Page, Position, ProductSort, Window
 from domain.catalog import Category, Product
 from domain.orders import Order
 from domain.stock import StockMovement

@@ -6,17 +6,9 @@ from decimal import Decimal
 
 from application.access import require_admin, require_admin_caller
 from application.errors import Conflict, NotFound, PreconditionFailed, UnknownReference
+from application.lists import MovementFilter, Page, ProductFilter, Window
 from application.patch import UNSET, Unset, sent
-from application.ports import (
-    Clock,
-    DuplicateKey,
-    MovementFilter,
-    Page,
-    ProductFilter,
-    StaleVersion,
-    UnitOfWork,
-    Window,
-)
+from application.ports import Clock, DuplicateKey, StaleVersion, UnitOfWork
 from domain.catalog import Product, normalize_sku
 from domain.money import money
 from domain.stock import StockDrift, StockMovement

@@ -14,18 +14,9 @@ from application.errors import (
     IncorrectPassword,
     NotFound,
 )
+from application.lists import Page, UserFilter, Window
 from application.patch import UNSET, Unset, sent
-from application.ports import (
-    Clock,
-    DuplicateKey,
-    Page,
-    PasswordHasher,
-    TokenClaims,
-    UnitOfWork,
-    UnitOfWorkRunner,
-    UserFilter,
-    Window,
-)
+from application.ports import Clock, DuplicateKey, PasswordHasher, TokenClaims, UnitOfWork, UnitOfWorkRunner
 from application.throttling import (
     NO_LIMITS,
     Bucket,

@@ -7,8 +7,9 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.transaction import OnDemandTransaction
+from application.lists import Page, Window
 from application.paging import Ordering, page_of
-from application.ports import DuplicateKey, Page, Window
+from application.ports import DuplicateKey
 
 T = TypeVar("T")
 

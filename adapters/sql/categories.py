@@ -11,7 +11,7 @@ from adapters.sql import mapping
 from adapters.sql.base import SqlRepository
 from adapters.sql.tables import categories, counts
 from application import paging
-from application.ports import Page, Window
+from application.lists import Page, Window
 from domain.catalog import Category, name_key
 
 

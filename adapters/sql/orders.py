@@ -20,7 +20,8 @@ from adapters.sql.order_insert import (
 )
 from adapters.sql.tables import order_events, order_lines, order_totals, orders
 from application import paging
-from application.ports import OrderFilter, OrderStats, Page, StaleVersion, Window
+from application.lists import OrderFilter, Page, Window
+from application.ports import OrderStats, StaleVersion
 from domain.money import money
 from domain.orders import Order, OrderLine, OrderStatus, StatusEvent
 

@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, true
 
 from adapters.sql.base import after_position, sorted_by, window_parameters
 from adapters.sql.tables import counts, products
+from application.lists import ProductFilter, ProductSort, Window
 from application.paging import PRODUCTS
-from application.ports import ProductFilter, ProductSort, Window
 
 # The columns of each ordering in application.paging.PRODUCTS, in its order.
 PRODUCT_COLUMNS: dict[ProductSort, list[Any]] = {

@@ -20,8 +20,9 @@ from adapters.sql.stock_moves import (
     move_stock_statement,
 )
 from adapters.sql.tables import products, stock_movements
+from application.lists import MovementFilter, Page, ProductFilter, Window
 from application.paging import PRODUCTS, STOCK_MOVEMENTS, page_of
-from application.ports import MovementFilter, Page, ProductFilter, StaleVersion, Window
+from application.ports import StaleVersion
 from domain.catalog import Product
 from domain.errors import InsufficientStock
 from domain.stock import MovementKind, StockDrift, StockMovement

@@ -10,7 +10,7 @@ from adapters.sql import mapping
 from adapters.sql.base import SqlRepository
 from adapters.sql.tables import users
 from application import paging
-from application.ports import Page, UserFilter, Window
+from application.lists import Page, UserFilter, Window
 from domain.users import User
 
 # Every authenticated request reads its caller: built once, with a named parameter.

@@ -10,8 +10,8 @@ from fastapi import Depends, Path, Query, Request
 from adapters.cursors import CursorCodec
 from adapters.fields import MAX_ID
 from adapters.sql.mapping import utc
+from application.lists import MAX_OFFSET, Page, Window
 from application.paging import Ordering
-from application.ports import MAX_OFFSET, Page, Window
 from entrypoints.api.schemas import PageOf
 
 T = TypeVar("T")

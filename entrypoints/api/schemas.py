@@ -20,7 +20,8 @@ from adapters.fields import (
     UserFields,
 )
 from application.categories import CategoryDetail, CategoryView
-from application.ports import OrderStats, Page
+from application.lists import Page
+from application.ports import OrderStats
 from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Product, check_adjustment
 from domain.errors import DomainError
 from domain.money import MAX_AMOUNT

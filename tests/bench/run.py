@@ -327,19 +327,24 @@ class Bench:
             return None
 
 
+def measure(parser: argparse.ArgumentParser, bench: type[Bench], results: str) -> None:
+    """The options every bench shares, then run it and write its report."""
+    parser.add_argument("--duration", type=int, default=10, help="seconds per load phase")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--json", default=results)
+    args = parser.parse_args()
+    random.seed(1)
+    report = bench(args).run()
+    Path(args.json).write_text(json.dumps(report, indent=2))
+    print(f"\nresults written to {args.json}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=1_000)
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--scale-products", type=int, default=1_000_000, help="0 to skip the scale check")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per load phase")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--json", default="bench-results.json")
-    args = parser.parse_args()
-    random.seed(1)
-    report = Bench(args).run()
-    Path(args.json).write_text(json.dumps(report, indent=2))
-    print(f"\nresults written to {args.json}")
+    measure(parser, Bench, "bench-results.json")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ One PostgreSQL (durable settings, as `make bench`) holds two databases seeded by
 in /var/tmp/shop-bench-<sizes> and later runs reuse the seeded scale database: the long load is paid once."""
 
 import argparse
-import json
 import random
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from adapters.sql.migrate import migrate
 from adapters.sql.seed import DEMO_PASSWORD
 from application.paging import ORDERS
 from domain.orders import OrderStatus
-from tests.bench.run import CUSTOMERS, ORDER_PRODUCTS, Bench, Result
+from tests.bench.run import CUSTOMERS, ORDER_PRODUCTS, Bench, Result, measure
 from tests.support.debian import ensure_program
 from tests.support.postgres import ThrowawayPostgres
 from tests.support.server import SHOP, LiveServer, service_env
@@ -190,14 +189,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=1_000_000)
     parser.add_argument("--orders", type=int, default=10_000_000)
     parser.add_argument("--keep", action="store_true", help="keep PostgreSQL's data for the next run")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per load phase")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--json", default="bench-scale-results.json")
-    args = parser.parse_args()
-    random.seed(1)
-    report = ScaleBench(args).run()
-    Path(args.json).write_text(json.dumps(report, indent=2))
-    print(f"\nresults written to {args.json}")
+    measure(parser, ScaleBench, "bench-scale-results.json")
 
 
 if __name__ == "__main__":

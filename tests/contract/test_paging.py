@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from application.ports import OrderFilter, Page, ProductFilter, ProductSort, UserFilter, Window
+from application.lists import OrderFilter, Page, ProductFilter, ProductSort, UserFilter, Window
 from domain.orders import OrderStatus
 from tests.contract.conftest import MakeUow
 from tests.contract.helpers import T0, add_category, add_order, add_product, add_user

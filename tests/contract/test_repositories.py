@@ -6,17 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from application.lists import OrderFilter, ProductFilter, ProductSort, UserFilter, Window
 from application.orders import OrderItem, PlaceOrder, cancel_order, change_order_status, place_order
-from application.ports import (
-    DuplicateKey,
-    IdempotencyRecord,
-    OrderFilter,
-    ProductFilter,
-    ProductSort,
-    StaleVersion,
-    UserFilter,
-    Window,
-)
+from application.ports import DuplicateKey, IdempotencyRecord, StaleVersion
 from application.products import adjust_stock
 from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product
 from domain.errors import InsufficientStock

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from application.errors import AuthenticationFailed, Forbidden, NotFound
+from application.lists import MovementFilter, ProductFilter, Window
 from application.orders import (
     OrderItem,
     PlaceOrder,
@@ -16,7 +17,6 @@ from application.orders import (
     expire_pending_orders,
     place_order,
 )
-from application.ports import MovementFilter, ProductFilter, Window
 from application.products import (
     CreateProduct,
     ProductPatch,

@@ -16,20 +16,9 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from application import paging
+from application.lists import MovementFilter, OrderFilter, Page, ProductFilter, UserFilter, Window
 from application.paging import Ordering, page_of
-from application.ports import (
-    Attempts,
-    DuplicateKey,
-    IdempotencyRecord,
-    MovementFilter,
-    OrderFilter,
-    OrderStats,
-    Page,
-    ProductFilter,
-    StaleVersion,
-    UserFilter,
-    Window,
-)
+from application.ports import Attempts, DuplicateKey, IdempotencyRecord, OrderStats, StaleVersion
 from domain.catalog import Category, Product, name_key
 from domain.errors import InsufficientStock
 from domain.orders import Order, OrderStatus, StatusEvent

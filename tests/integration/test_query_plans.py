@@ -13,16 +13,9 @@ from sqlalchemy import Engine, event
 
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.unit_of_work import sync_unit_of_work
+from application.lists import MovementFilter, OrderFilter, ProductFilter, ProductSort, UserFilter, Window
 from application.paging import PRODUCTS
-from application.ports import (
-    MovementFilter,
-    OrderFilter,
-    ProductFilter,
-    ProductSort,
-    UnitOfWork,
-    UserFilter,
-    Window,
-)
+from application.ports import UnitOfWork
 from domain.orders import OrderStatus
 from tests.integration.helpers import admin, customer, product
 

@@ -8,8 +8,9 @@ from sqlalchemy import Engine
 
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.auth import as_caller
+from application.lists import OrderFilter, ProductFilter, ProductSort, Window
 from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
-from application.ports import OrderFilter, ProductFilter, ProductSort, TokenClaims, Window
+from application.ports import TokenClaims
 from application.products import list_products
 from tests.integration.helpers import admin, clock, count_statements, customer, product
 

@@ -22,7 +22,7 @@ from application.errors import (
     PreconditionFailed,
     UnknownReference,
 )
-from application.ports import ProductFilter, ProductSort, Window
+from application.lists import ProductFilter, ProductSort, Window
 from application.products import (
     CreateProduct,
     ProductPatch,

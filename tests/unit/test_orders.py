@@ -21,6 +21,7 @@ from application.idempotency import (
     place_order_idempotently,
     purge_expired_keys,
 )
+from application.lists import OrderFilter, Window
 from application.orders import (
     OrderItem,
     PlaceOrder,
@@ -32,7 +33,7 @@ from application.orders import (
     order_stats,
     place_order,
 )
-from application.ports import OrderFilter, TokenClaims, Window
+from application.ports import TokenClaims
 from application.products import delete_product
 from application.users import deactivate_user
 from domain.errors import (

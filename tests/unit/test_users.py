@@ -15,7 +15,8 @@ from application.errors import (
     NotFound,
     TooManyAttempts,
 )
-from application.ports import TokenClaims, UserFilter, Window
+from application.lists import UserFilter, Window
+from application.ports import TokenClaims
 from application.throttling import Limits, Rate
 from application.users import (
     RegisterUser,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from adapters.fields import MAX_ID
 from application import categories, paging, products
 from application.categories import CategoryPatch, CreateCategory
-from application.ports import MovementFilter, ProductFilter, ProductSort
+from application.lists import MovementFilter, ProductFilter, ProductSort
 from application.products import CreateProduct, ProductPatch
 from domain.catalog import Product
 from domain.stock import MovementKind

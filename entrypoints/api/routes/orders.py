@@ -8,8 +8,8 @@ from fastapi import APIRouter, Header, Query, Response, status
 from adapters.fields import MAX_ID
 from application import orders, paging
 from application.idempotency import place_order_idempotently
+from application.lists import OrderFilter
 from application.orders import OrderItem, PlaceOrder
-from application.ports import OrderFilter
 from domain.orders import Order, OrderStatus
 from entrypoints.api.dependencies import ExpectedVersion, SignedIn
 from entrypoints.api.etag import tag

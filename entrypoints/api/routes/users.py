@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from application import auth, paging, users
 from application.auth import LogIn
-from application.ports import UserFilter
+from application.lists import UserFilter
 from application.users import RegisterUser, UserPatch
 from entrypoints.api.dependencies import ClientAddress, Public, SignedIn
 from entrypoints.api.paging import Paged, ResourceId, SearchText

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from adapters.cursors import CursorCodec
-from application.ports import MAX_OFFSET
+from application.lists import MAX_OFFSET
 from tests.unit.api.conftest import Api
 
 
