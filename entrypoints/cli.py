@@ -21,8 +21,7 @@ from application.users import ensure_admin
 from domain.errors import InvalidEmail
 from domain.users import normalize_email
 from entrypoints.container import Container
-from entrypoints.jobs import expire_orders, run_forever
-from entrypoints.logs import configure_logging
+from entrypoints.jobs import expire_orders, work
 from entrypoints.serve import serve as run_server
 
 T = TypeVar("T")
@@ -118,9 +117,7 @@ def expire_orders_command() -> None:
 @app.command()
 def worker() -> None:
     """Run the background jobs (order expiry) until stopped; `shop serve` runs them too (unless --no-jobs)."""
-    settings = Container().settings()
-    configure_logging(json=settings.log_format == "json", level=settings.log_level)
-    run_forever(Container())
+    work()
 
 
 @app.command("seed-demo")

@@ -10,6 +10,7 @@ import structlog
 
 from application.orders import expire_pending_orders
 from entrypoints.container import Container
+from entrypoints.logs import configure_logging
 
 log = structlog.get_logger("shop.jobs")
 BATCH = 100
@@ -37,6 +38,14 @@ def expire_orders(container: Container) -> int:
 
 def run_once(container: Container) -> dict[str, int]:
     return {"expired_orders": expire_orders(container)}
+
+
+def work() -> None:
+    """The jobs process (`shop worker`, or the one `shop serve` starts): logs set up, then passes forever."""
+    container = Container()
+    settings = container.settings()
+    configure_logging(json=settings.log_format == "json", level=settings.log_level)
+    run_forever(container)
 
 
 def run_forever(container: Container) -> None:

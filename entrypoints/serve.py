@@ -26,6 +26,7 @@ from uvicorn.config import STARTUP_FAILURE
 
 from adapters.metrics import workers_registry
 from adapters.settings import Settings
+from entrypoints.jobs import work
 from entrypoints.logs import configure_logging
 
 log = logging.getLogger("uvicorn.error")
@@ -81,16 +82,6 @@ def _ensure_free(host: str, port: int) -> None:
     _listening_socket(host, port, reuse_port=False).close()
 
 
-def _jobs() -> None:
-    from entrypoints.container import Container  # in the child: the parent needs no database
-    from entrypoints.jobs import run_forever
-
-    container = Container()
-    settings = container.settings()
-    configure_logging(json=settings.log_format == "json", level=settings.log_level)
-    run_forever(container)
-
-
 def _worker(host: str, port: int, options: dict[str, Any]) -> None:
     sock = _listening_socket(host, port, reuse_port=True)
     server = uvicorn.Server(uvicorn.Config(APP, host=host, port=port, **options))
@@ -107,7 +98,7 @@ class _Supervisor:
         self, host: str, port: int, workers: int, options: dict[str, Any], metrics_dir: str, jobs: bool
     ) -> None:
         worker: tuple[Callable[..., None], tuple[Any, ...]] = (_worker, (host, port, options))
-        self._targets = [worker] * workers + ([(_jobs, ())] if jobs else [])
+        self._targets = [worker] * workers + ([(work, ())] if jobs else [])
         self._metrics_dir = metrics_dir
         self._count = workers
         self._stopping = False
