@@ -15,7 +15,7 @@ from application.throttling import Limits, Rate
 log = logging.getLogger(__name__)
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|m|h)\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_rate(value: object) -> Rate | None:
@@ -37,11 +37,11 @@ def parse_rate(value: object) -> Rate | None:
 
 
 RateSetting = Annotated[Rate | None, BeforeValidator(parse_rate)]
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)\s*$")
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 
 
 def parse_duration(value: object) -> timedelta | None:
-    """'30m' -> 30 minutes ('45s', '2h'); 'off' (or 0) -> None."""
+    """'30m' -> 30 minutes ('45s', '2h', '30d'); 'off' (or 0) -> None."""
     if value is None or isinstance(value, timedelta):
         return value
     text = str(value).strip().lower()
@@ -49,11 +49,20 @@ def parse_duration(value: object) -> timedelta | None:
         return None
     match = _DURATION.match(text)
     if not match:
-        raise ValueError(f"{value!r} is not a duration such as '30m', '2h', '90s' or 'off'")
+        raise ValueError(f"{value!r} is not a duration such as '30m', '2h', '90s', '30d' or 'off'")
     return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]]) or None
 
 
+def parse_period(value: object) -> timedelta:
+    """A duration that cannot be off."""
+    period = parse_duration(value)
+    if period is None:
+        raise ValueError(f"{value!r} must be a duration such as '24h' (it cannot be off)")
+    return period
+
+
 DurationSetting = Annotated[timedelta | None, BeforeValidator(parse_duration)]
+PeriodSetting = Annotated[timedelta, BeforeValidator(parse_period)]
 _ENGINE = EngineOptions()
 
 _PLACEHOLDERS = {"changethis", "change-me", "secret", "changeme", ""}
@@ -95,6 +104,18 @@ class Settings(BaseSettings):
     # Pending orders older than this are cancelled and their stock returned by the background jobs.
     pending_order_ttl: DurationSetting = None
     jobs_interval: float = Field(default=30.0, gt=0)  # seconds between two passes of the background jobs
+    # Events and webhooks (README "Events and webhooks").
+    event_retention: DurationSetting = timedelta(days=30)  # then purged by the jobs; off: kept for ever
+    webhook_poll_interval: float = Field(default=1.0, gt=0)  # seconds between two delivery passes
+    webhook_batch: int = Field(default=50, ge=1, le=1000)  # deliveries claimed per pass
+    webhook_lease: float = Field(default=60.0, gt=0)  # seconds a claimed delivery is its worker's
+    webhook_backoff_first: float = Field(default=30.0, gt=0)  # seconds before the first retry
+    webhook_backoff_max: float = Field(default=3600.0, gt=0)  # the longest wait between two attempts
+    webhook_retry_for: PeriodSetting = timedelta(hours=24)  # a delivery is given up after this
+    webhook_disable_after: int = Field(default=50, ge=1)  # consecutive failed attempts
+    webhook_connect_timeout: float = Field(default=5.0, gt=0)
+    webhook_read_timeout: float = Field(default=10.0, gt=0)
+    webhook_allow_private: bool = False  # allow loopback, private and link-local targets (tests, LANs)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -96,3 +96,7 @@ class InvalidCursor(ApplicationError):
         self, reason: str = "this cursor was not issued for this list; start again without one"
     ) -> None:
         super().__init__(reason)
+
+
+class UnsafeTarget(ApplicationError):
+    """A webhook URL the service will not call: not http(s), or on the service's own networks."""

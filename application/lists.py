@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from application.errors import InvalidCursor, OffsetTooDeep
+from domain.events import EventType, ResourceType
 from domain.orders import OrderStatus
 from domain.stock import MovementKind
 
@@ -89,3 +90,10 @@ class MovementFilter:
     kind: MovementKind | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    type: EventType | None = None
+    resource_type: ResourceType | None = None
+    resource_id: int | None = None

@@ -17,6 +17,8 @@ from application.ports import (
     StaleVersion,
     UnitOfWork,
 )
+from domain.catalog import Product
+from domain.events import DomainEvent, EventType, stock_events
 from domain.orders import Order, OrderStatus, StatusEvent, order_number
 from domain.users import User
 
@@ -69,6 +71,7 @@ def place_order(
         )
         uow.orders.add(order)
         uow.products.move_stock(order.movements())
+        _raise(uow, EventType.ORDER_PLACED, order, products, actor_id=actor.id)
         if idempotency_key is not None:
             assert order.id is not None
             uow.idempotency.complete(actor.id, idempotency_key, order.id)
@@ -117,6 +120,7 @@ def change_order_status(
         else:
             order.change_status(to_status, actor_id=actor.id, at=clock.now())
             _save(uow, order)
+            _raise(uow, EventType.ORDER_STATUS_CHANGED, order, {}, actor_id=actor.id)
         uow.commit()
     counters.count(BusinessEvent.ORDER_STATUS_CHANGED)
     if cancelling:
@@ -160,6 +164,7 @@ def expire_pending_orders(
             order.expire(products, at=now)
             uow.products.move_stock(order.movements())
             _save(uow, order)
+            _raise(uow, EventType.ORDER_CANCELLED, order, products, actor_id=None)
         uow.commit()
     for _ in expiring:
         counters.count(BusinessEvent.ORDER_EXPIRED)
@@ -172,6 +177,16 @@ def _cancel(uow: UnitOfWork, order: Order, actor: User, clock: Clock) -> None:
     order.cancel(products, actor_id=actor.id, at=clock.now())
     uow.products.move_stock(order.movements())
     _save(uow, order)
+    _raise(uow, EventType.ORDER_CANCELLED, order, products, actor_id=actor.id)
+
+
+def _raise(
+    uow: UnitOfWork, kind: EventType, order: Order, products: dict[int, Product], *, actor_id: int | None
+) -> None:
+    """The order's event, and those of the products its stock movements emptied or refilled."""
+    at = order.updated_at
+    moved = stock_events(order.stock_movements, products, at=at, actor_id=actor_id) if products else []
+    uow.events.add([DomainEvent(kind, order, at, actor_id), *moved])
 
 
 def _new_suffix() -> str:

@@ -11,6 +11,7 @@ from domain.catalog import Category, Product
 from domain.orders import Order
 from domain.stock import StockMovement
 from domain.users import User
+from domain.webhooks import Delivery, Webhook
 
 T = TypeVar("T")
 
@@ -38,6 +39,8 @@ ORDERS: Ordering[Order] = Ordering("orders", lambda o: (o.created_at, _id(o)), d
 STOCK_MOVEMENTS: Ordering[StockMovement] = Ordering(
     "stock-movements", lambda m: (m.created_at, _id(m)), descending=True
 )
+WEBHOOKS: Ordering[Webhook] = Ordering("webhooks", lambda w: (_id(w),))
+DELIVERIES: Ordering[Delivery] = Ordering("deliveries", lambda d: (d.created_at, _id(d)), descending=True)
 PRODUCTS: dict[ProductSort, Ordering[Product]] = {
     ProductSort.ID: Ordering("products:id", lambda p: (_id(p),)),
     ProductSort.NAME: Ordering("products:name", lambda p: (p.name, _id(p))),

@@ -10,6 +10,7 @@ from application.lists import MovementFilter, Page, ProductFilter, Window
 from application.patch import UNSET, Unset, sent
 from application.ports import Clock, DuplicateKey, StaleVersion, UnitOfWork
 from domain.catalog import Product, normalize_sku
+from domain.events import DomainEvent, EventType, stock_events
 from domain.money import money
 from domain.stock import StockDrift, StockMovement
 from domain.users import User
@@ -59,6 +60,7 @@ def create_product(cmd: CreateProduct, *, uow: UnitOfWork, actor: User, clock: C
         _ensure_sku_free(uow, product.sku)
         _ensure_category(uow, product.category_id)
         _store(uow, product, uow.products.add)
+        uow.events.add([DomainEvent(EventType.PRODUCT_CREATED, product, product.created_at, actor.id)])
         uow.commit()
     return product
 
@@ -104,7 +106,7 @@ def update_product(
             reason = patch.stock_reason if sent(patch.stock_reason) else None
             product.correct_stock(patch.stock_quantity, at=now, actor_id=actor.id, reason=reason)
         product.touch(now)
-        _save(uow, product)
+        _save_raising(uow, product, EventType.PRODUCT_UPDATED, actor)
         uow.commit()
     return product
 
@@ -117,7 +119,7 @@ def delete_product(product_id: int, *, uow: UnitOfWork, actor: User, clock: Cloc
         if product.is_active:
             product.deactivate()
             product.touch(clock.now())
-            _save(uow, product)
+            _save_raising(uow, product, EventType.PRODUCT_DELETED, actor)
             uow.commit()
 
 
@@ -129,7 +131,7 @@ def adjust_stock(
     with uow:
         product = _load(uow, product_id, for_update=True)
         product.adjust_stock(delta, at=clock.now(), actor_id=actor.id, reason=reason)
-        _save(uow, product)
+        _save_raising(uow, product, None, actor)
         uow.commit()
     return product
 
@@ -195,6 +197,19 @@ def _store(uow: UnitOfWork, product: Product, write: Callable[[Product], None]) 
         write(product)
     except DuplicateKey:
         raise Conflict(f"a product with SKU {product.sku} already exists") from None
+
+
+def _save_raising(uow: UnitOfWork, product: Product, kind: EventType | None, actor: User) -> None:
+    """Save the product with its events: `kind` (if any), then stock.adjusted for a stock changed by hand,
+    and product.out_of_stock / back_in_stock if that emptied or refilled it."""
+    moved = list(product.new_movements)  # the save stores and clears them
+    _save(uow, product)
+    at = product.updated_at
+    raised = [DomainEvent(kind, product, at, actor.id)] if kind is not None else []
+    if moved:
+        raised.append(DomainEvent(EventType.STOCK_ADJUSTED, product, at, actor.id))
+    raised += stock_events(moved, {m.product_id: product for m in moved}, at=at, actor_id=actor.id)
+    uow.events.add(raised)
 
 
 def _save(uow: UnitOfWork, product: Product) -> None:

@@ -1,5 +1,5 @@
 """The `shop` command line: serve, worker, migrate, create-admin, purge-idempotency-keys,
-purge-throttle-windows, check-stock, expire-orders, seed-demo."""
+purge-throttle-windows, purge-events, check-stock, expire-orders, seed-demo."""
 
 import asyncio
 from collections.abc import Coroutine
@@ -21,7 +21,7 @@ from application.users import ensure_admin
 from domain.errors import InvalidEmail
 from domain.users import normalize_email
 from entrypoints.container import Container
-from entrypoints.jobs import expire_orders, work
+from entrypoints.jobs import expire_orders, purge_old_events, work
 from entrypoints.serve import serve as run_server
 
 T = TypeVar("T")
@@ -114,9 +114,19 @@ def expire_orders_command() -> None:
     typer.echo(f"expired {expire_orders(c)} pending orders")
 
 
+@app.command("purge-events")
+def purge_events_command() -> None:
+    """Delete events older than SHOP_EVENT_RETENTION (each resource's newest stays), with old deliveries."""
+    c = Container()
+    if c.settings().event_retention is None:
+        raise typer.BadParameter("SHOP_EVENT_RETENTION is off: events are kept for ever")
+    typer.echo(f"purged {purge_old_events(c)} events")
+
+
 @app.command()
 def worker() -> None:
-    """Run the background jobs (order expiry) until stopped; `shop serve` runs them too (unless --no-jobs)."""
+    """Run the background jobs (webhook deliveries, order expiry, event purge) until stopped; `shop serve`
+    runs them too (unless --no-jobs)."""
     work()
 
 

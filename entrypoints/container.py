@@ -17,6 +17,10 @@ from adapters.sql.gate import FairGate
 from adapters.sql.health import DatabaseProbe
 from adapters.sql.migrate import head_revisions
 from adapters.sql.unit_of_work import SqlUnitOfWorkRunner, sync_unit_of_work
+from adapters.webhook_sender import HttpWebhookSender
+from application.webhooks import DeliveryOptions
+from domain.webhooks import RetryPolicy
+from entrypoints.api.schemas import present
 
 
 class Container(containers.DeclarativeContainer):
@@ -36,13 +40,15 @@ class Container(containers.DeclarativeContainer):
 
     # The CLI gets a fresh sync Unit of Work per use. The API's runner takes a fresh connection (so a fresh
     # Unit of Work) on every run, so one instance serves all requests.
-    unit_of_work = providers.Factory(sync_unit_of_work, sync_engine)
+    # Events carry the API's representation of what changed (entrypoints.api.schemas.present).
+    presenter = providers.Object(present)
+    unit_of_work = providers.Factory(sync_unit_of_work, sync_engine, presenter)
     pool_gate = providers.Singleton(
         FairGate,
         providers.Callable(pool_capacity, settings.provided.database_url, engine_options),
         settings.provided.pool_timeout,
     )
-    unit_of_work_runner = providers.Singleton(SqlUnitOfWorkRunner, async_engine, pool_gate)
+    unit_of_work_runner = providers.Singleton(SqlUnitOfWorkRunner, async_engine, presenter, pool_gate)
     database_probe = providers.Factory(
         DatabaseProbe, async_engine, settings.provided.health_timeout, providers.Object(head_revisions)
     )
@@ -60,6 +66,25 @@ class Container(containers.DeclarativeContainer):
         audience=settings.provided.token_audience,
     )
 
+    webhook_sender = providers.Singleton(
+        HttpWebhookSender,
+        allow_private=settings.provided.webhook_allow_private,
+        connect_timeout=settings.provided.webhook_connect_timeout,
+        read_timeout=settings.provided.webhook_read_timeout,
+    )
+    delivery_options = providers.Singleton(
+        DeliveryOptions,
+        policy=providers.Factory(
+            RetryPolicy,
+            first=providers.Factory(timedelta, seconds=settings.provided.webhook_backoff_first),
+            longest=providers.Factory(timedelta, seconds=settings.provided.webhook_backoff_max),
+            give_up_after=settings.provided.webhook_retry_for,
+            disable_after=settings.provided.webhook_disable_after,
+        ),
+        lease=providers.Factory(timedelta, seconds=settings.provided.webhook_lease),
+        batch=settings.provided.webhook_batch,
+    )
+
     cursors = providers.Singleton(CursorCodec, settings.provided.secret_key.get_secret_value.call())
 
     # What use cases may ask for by name, bound once (see entrypoints.api.dependencies.Caller).
@@ -71,7 +96,8 @@ class Container(containers.DeclarativeContainer):
         tokens=token_issuer,
         limits=throttle_limits,
         counters=counters,
+        sender=webhook_sender,
     )
 
 
-COLLABORATORS = frozenset({"clock", "hasher", "tokens", "limits", "counters"})
+COLLABORATORS = frozenset({"clock", "hasher", "tokens", "limits", "counters", "sender"})

@@ -1,14 +1,21 @@
 """The background jobs (`shop worker`, and the runner `shop serve` starts beside its workers): every
-`SHOP_JOBS_INTERVAL` seconds, one pass of each job. Each job is safe to run from several processes at
-once (they share the work through row locks), so every instance of the service may run its own."""
+`SHOP_WEBHOOK_POLL_INTERVAL` seconds a pass of webhook deliveries, and every `SHOP_JOBS_INTERVAL` seconds
+one of the housekeeping (expiring orders, purging old events). Each job is safe to run from several
+processes at once (they share the work through row locks), so every instance of the service may run its
+own."""
 
 import signal
 import threading
+import time
+from collections.abc import Callable
 from types import FrameType
 
 import structlog
 
+from application.events import purge_events
 from application.orders import expire_pending_orders
+from application.webhooks import deliver_due, offer_events
+from entrypoints.api.event_schemas import render_event
 from entrypoints.container import Container
 from entrypoints.logs import configure_logging
 
@@ -36,8 +43,29 @@ def expire_orders(container: Container) -> int:
             return expired
 
 
-def run_once(container: Container) -> dict[str, int]:
-    return {"expired_orders": expire_orders(container)}
+def purge_old_events(container: Container) -> int:
+    retention = container.settings().event_retention
+    if retention is None:
+        return 0
+    return purge_events(retention, uow=container.unit_of_work(), clock=container.clock())
+
+
+def deliver_webhooks(container: Container) -> dict[str, int]:
+    """New events offered to the webhooks that want them, then a batch of due deliveries attempted."""
+    options = container.delivery_options()
+    offered = offer_events(uow=container.unit_of_work(), clock=container.clock(), batch=options.batch * 10)
+    attempted = deliver_due(
+        unit_of_work=container.unit_of_work,
+        sender=container.webhook_sender(),
+        clock=container.clock(),
+        render=render_event,
+        options=options,
+    )
+    return {"offered_deliveries": offered, "attempted_deliveries": attempted}
+
+
+def housekeeping(container: Container) -> dict[str, int]:
+    return {"expired_orders": expire_orders(container), "purged_events": purge_old_events(container)}
 
 
 def work() -> None:
@@ -57,18 +85,28 @@ def run_forever(container: Container) -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stop)
-    interval = container.settings().jobs_interval
+    settings = container.settings()
     log.info(
         "background jobs started",
-        interval_s=interval,
-        pending_order_ttl=str(container.settings().pending_order_ttl),
+        interval_s=settings.jobs_interval,
+        webhook_poll_interval_s=settings.webhook_poll_interval,
+        pending_order_ttl=str(settings.pending_order_ttl),
     )
+    housekeeping_due = 0.0
     while not stop.is_set():
-        try:
-            done = run_once(container)
-            if any(done.values()):
-                log.info("jobs pass", **done)
-        except Exception:
-            log.exception("a jobs pass failed; the next one tries again", interval_s=interval)
-        stop.wait(interval)
+        if time.monotonic() >= housekeeping_due:
+            housekeeping_due = time.monotonic() + settings.jobs_interval
+            _pass("housekeeping", lambda: housekeeping(container))
+        _pass("webhooks", lambda: deliver_webhooks(container))
+        stop.wait(settings.webhook_poll_interval)
     container.sync_engine().dispose()
+
+
+def _pass(name: str, job: Callable[[], dict[str, int]]) -> None:
+    """A pass that fails is logged, and the next one tries again."""
+    try:
+        done = job()
+        if any(done.values()):
+            log.info("jobs pass", job=name, **done)
+    except Exception:
+        log.exception("a jobs pass failed; the next one tries again", job=name)

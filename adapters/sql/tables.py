@@ -2,11 +2,14 @@
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, Numeric, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Index, Integer, Numeric, column, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from adapters.fields import CategoryFields, ProductFields, UserFields
+from domain.events import EventType, ResourceType
 from domain.orders import OrderStatus
 from domain.stock import MAX_REASON, MovementKind
 
@@ -20,20 +23,32 @@ SQLModel.metadata.naming_convention = {
 }
 metadata = SQLModel.metadata
 
-# PostgreSQL only, made by migration 0004 and left out of the models-match-schema comparison (see
+# PostgreSQL only, made by migrations 0004 and 0006 and left out of the models-match-schema comparison (see
 # `compared`): trigram indexes for the product search, which SQLite has no kind of index for.
 POSTGRES_ONLY_INDEXES = frozenset(
-    {"ix_products_name_trgm", "ix_products_sku_trgm", "ix_products_description_trgm"}
+    {"ix_products_name_trgm", "ix_products_sku_trgm", "ix_products_description_trgm", "ix_events_txid_id"}
 )
+
+
+# PostgreSQL only, made by migration 0006: the transaction that wrote each event (xid8, defaulted by the
+# database), which orders the event feed so that no event can commit behind a reader's position (see
+# adapters.sql.events). SQLite serialises its writers, so there the id alone is commit order.
+POSTGRES_ONLY_COLUMNS = frozenset({("events", "txid")})
 
 
 def compared(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """Alembic's include_object: whether the comparison of models and schema looks at this object."""
+    if type_ == "column":
+        return (getattr(getattr(obj, "table", None), "name", None), name) not in POSTGRES_ONLY_COLUMNS
     return not (type_ == "index" and name in POSTGRES_ONLY_INDEXES)
 
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in OrderStatus)
 _KINDS = ", ".join(f"'{k.value}'" for k in MovementKind)
+_EVENT_TYPES = ", ".join(f"'{t.value}'" for t in EventType)
+_RESOURCES = ", ".join(f"'{r.value}'" for r in ResourceType)
+_BIG_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite's rowid alias must be INTEGER
+_JSON = JSON().with_variant(JSONB(), "postgresql")
 
 
 def _timestamp(*, index: bool = False) -> datetime:
@@ -165,9 +180,7 @@ class StockMovementRow(SQLModel, table=True):
         Index("ix_stock_movements_product_created_id", "product_id", "created_at", "id"),
     )
 
-    id: int | None = Field(
-        default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer, "sqlite")
-    )
+    id: int | None = Field(default=None, primary_key=True, sa_type=_BIG_ID)
     product_id: int = Field(foreign_key="products.id", ondelete="RESTRICT")
     delta: int
     quantity: int
@@ -224,6 +237,91 @@ class ThrottleWindowRow(SQLModel, table=True):
     window_ends: datetime = _timestamp(index=True)
 
 
+class EventRow(SQLModel, table=True):
+    """The outbox (domain.events.Event): written in the transaction of the change it reports."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(f"type IN ({_EVENT_TYPES})", name="type_known"),
+        CheckConstraint(f"resource_type IN ({_RESOURCES})", name="resource_known"),
+        # A resource's events in order; the unique key is the safety net behind the resource's row lock.
+        Index("uq_events_resource_sequence", "resource_type", "resource_id", "sequence", unique=True),
+        Index("ix_events_created_at", "created_at"),  # the purge
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=_BIG_ID)
+    type: str = Field(max_length=40)
+    resource_type: str = Field(max_length=20)
+    resource_id: int
+    sequence: int
+    actor_id: int | None = Field(default=None)  # not a foreign key: an event outlives nothing it names
+    created_at: datetime = _timestamp()
+    payload: dict[str, Any] = Field(sa_type=_JSON, nullable=False)
+
+
+class WebhookRow(SQLModel, table=True):
+    """A subscription (domain.webhooks.Webhook), with its position in the event feed."""
+
+    __tablename__ = "webhooks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2048)
+    event_types: list[str] = Field(sa_type=_JSON, nullable=False)
+    secret: str = Field(max_length=100)
+    enabled: bool = Field(default=True)
+    disabled_reason: str | None = Field(default=None, max_length=500)
+    consecutive_failures: int = Field(default=0)
+    version: int = Field(default=1)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+    # The last event of the feed it has been offered (txid on PostgreSQL, see EventRow).
+    after_txid: int | None = Field(default=None, sa_type=BigInteger)
+    after_event_id: int = Field(default=0, sa_type=BigInteger)
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """One event owed to one subscription, until delivered or given up."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'delivered', 'failed')", name="state_known"),
+        Index("uq_webhook_deliveries_webhook_event", "webhook_id", "event_id", unique=True),
+        Index("ix_webhook_deliveries_webhook_created_id", "webhook_id", "created_at", "id"),
+        # What is due: only pending deliveries are in it.
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=_BIG_ID)
+    webhook_id: int = Field(foreign_key="webhooks.id", ondelete="CASCADE")
+    event_id: int = Field(sa_type=BigInteger, foreign_key="events.id", ondelete="CASCADE", index=True)
+    event_type: str = Field(max_length=40)
+    state: str = Field(max_length=20)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = _timestamp()
+    created_at: datetime = _timestamp()
+    last_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class WebhookAttemptRow(SQLModel, table=True):
+    """Every attempt of a delivery: what the receiver answered (or why nothing could be sent)."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery_id", "delivery_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=_BIG_ID)
+    delivery_id: int = Field(sa_type=BigInteger, foreign_key="webhook_deliveries.id", ondelete="CASCADE")
+    attempted_at: datetime = _timestamp()
+    status_code: int | None = None
+    latency_ms: int
+    error: str | None = Field(default=None, max_length=500)
+    response_body: str | None = Field(default=None, max_length=1024)
+
+
 # The Core tables the repositories and statements are written against.
 users = UserRow.__table__
 categories = CategoryRow.__table__
@@ -236,3 +334,8 @@ idempotency_keys = IdempotencyKeyRow.__table__
 counts = CategoryProductCountRow.__table__
 order_totals = OrderTotalRow.__table__
 throttle_windows = ThrottleWindowRow.__table__
+events = EventRow.__table__
+events_txid = column("txid")  # PostgreSQL only (POSTGRES_ONLY_COLUMNS)
+webhooks = WebhookRow.__table__
+webhook_deliveries = WebhookDeliveryRow.__table__
+webhook_attempts = WebhookAttemptRow.__table__

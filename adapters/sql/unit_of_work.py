@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.metrics import RETRIES
 from adapters.sql.categories import SqlCategoryRepository
+from adapters.sql.events import SqlEventRepository
 from adapters.sql.gate import FairGate
 from adapters.sql.idempotency import SqlIdempotencyRepository
 from adapters.sql.orders import SqlOrderRepository
@@ -25,7 +26,9 @@ from adapters.sql.products import SqlProductRepository
 from adapters.sql.throttle import SqlThrottleRepository
 from adapters.sql.transaction import OnDemandTransaction
 from adapters.sql.users import SqlUserRepository
+from adapters.sql.webhooks import SqlWebhookRepository
 from application.errors import Conflict, RejectedValue, ServiceUnavailable
+from application.ports import Presenter
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -43,7 +46,7 @@ class SqlUnitOfWork:
     back whatever was not committed. That lets the API identify the caller and run the use case in one
     unit on one connection."""
 
-    def __init__(self, connect: Callable[[], AbstractContextManager[Connection]]) -> None:
+    def __init__(self, connect: Callable[[], AbstractContextManager[Connection]], present: Presenter) -> None:
         self._connect = connect
         self._opened: AbstractContextManager[Connection] | None = None
         self._depth = 0
@@ -54,11 +57,13 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(self.tx)
         self.idempotency = SqlIdempotencyRepository(self.tx)
         self.throttle = SqlThrottleRepository(self.tx)
+        self.events = SqlEventRepository(self.tx, present)
+        self.webhooks = SqlWebhookRepository(self.tx)
 
     @classmethod
-    def on(cls, connection: Connection) -> "SqlUnitOfWork":
+    def on(cls, connection: Connection, present: Presenter) -> "SqlUnitOfWork":
         """A Unit of Work on a connection someone else opened and will close."""
-        return cls(lambda: nullcontext(connection))
+        return cls(lambda: nullcontext(connection), present)
 
     def __enter__(self) -> Self:
         if self._depth == 0:
@@ -90,8 +95,8 @@ class SqlUnitOfWork:
         self.tx.end(commit=False)
 
 
-def sync_unit_of_work(engine: Engine) -> SqlUnitOfWork:
-    return SqlUnitOfWork(engine.connect)
+def sync_unit_of_work(engine: Engine, present: Presenter) -> SqlUnitOfWork:
+    return SqlUnitOfWork(engine.connect, present)
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -128,9 +133,14 @@ class SqlUnitOfWorkRunner:
     """Runs `work(uow, ...)` on a fresh connection, retrying serialization failures and deadlocks."""
 
     def __init__(
-        self, engine: AsyncEngine, gate: FairGate | None = None, max_attempts: int = MAX_ATTEMPTS
+        self,
+        engine: AsyncEngine,
+        present: Presenter,
+        gate: FairGate | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self._engine = engine
+        self._present = present
         self._gate = gate or FairGate(None, 0)
         self._max_attempts = max_attempts
         self.retries = 0
@@ -140,7 +150,7 @@ class SqlUnitOfWorkRunner:
             uow: SqlUnitOfWork | None = None
             try:
                 async with self._gate.admitted(), self._engine.connect() as connection:
-                    uow = SqlUnitOfWork.on(connection.sync_connection)  # type: ignore[arg-type]
+                    uow = SqlUnitOfWork.on(connection.sync_connection, self._present)  # type: ignore[arg-type]
                     return await connection.run_sync(lambda _, u: work(u, *args, **kwargs), uow)
             except DBAPIError as error:
                 if attempt < self._max_attempts and self._worth_retrying(error, uow):

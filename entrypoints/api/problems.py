@@ -28,6 +28,7 @@ from application.errors import (
     ServiceUnavailable,
     TooManyAttempts,
     UnknownReference,
+    UnsafeTarget,
 )
 from domain.errors import DomainError, InsufficientStock
 from entrypoints.api.echo import safe_errors
@@ -53,6 +54,7 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (UnknownReference, 400),
     (OffsetTooDeep, 400),
     (InvalidCursor, 400),
+    (UnsafeTarget, 422),
     (DomainError, 400),
 ]
 

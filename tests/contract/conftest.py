@@ -7,6 +7,7 @@ import pytest
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.ports import UnitOfWork
+from entrypoints.api.schemas import present
 from tests.doubles.memory import InMemoryStore, InMemoryUnitOfWork
 
 MakeUow = Callable[[], UnitOfWork]
@@ -20,5 +21,5 @@ def make_uow(request: pytest.FixtureRequest) -> Iterator[MakeUow]:
         return
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "clean_postgres")
     engine = make_sync_engine(url)
-    yield lambda: sync_unit_of_work(engine)
+    yield lambda: sync_unit_of_work(engine, present)
     engine.dispose()

@@ -16,14 +16,25 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from application import paging
-from application.lists import MovementFilter, OrderFilter, Page, ProductFilter, UserFilter, Window
+from application.lists import (
+    EventFilter,
+    MovementFilter,
+    OrderFilter,
+    Page,
+    ProductFilter,
+    UserFilter,
+    Window,
+)
 from application.paging import Ordering, page_of
-from application.ports import Attempts, DuplicateKey, IdempotencyRecord, OrderStats, StaleVersion
+from application.ports import Attempts, DuplicateKey, IdempotencyRecord, OrderStats, Presenter, StaleVersion
 from domain.catalog import Category, Product, name_key
 from domain.errors import InsufficientStock
+from domain.events import DomainEvent, Event
 from domain.orders import Order, OrderStatus, StatusEvent
 from domain.stock import OF_ORDERS, StockDrift, StockMovement
 from domain.users import User
+from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
+from entrypoints.api.schemas import present
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -41,6 +52,11 @@ class Tables:
     movements: list[StockMovement] = field(default_factory=list)
     idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
     throttle: dict[str, Attempts] = field(default_factory=dict)
+    outbox: list[Event] = field(default_factory=list)
+    webhooks: dict[int, Webhook] = field(default_factory=dict)
+    offered_up_to: dict[int, int] = field(default_factory=dict)  # webhook id -> last event id offered
+    deliveries: dict[int, Delivery] = field(default_factory=dict)
+    attempts: list[Attempt] = field(default_factory=list)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -346,6 +362,147 @@ class InMemoryThrottleRepository(_Repository):
         return len(ended)
 
 
+class InMemoryEventRepository(_Repository):
+    def __init__(self, tables: Callable[[], Tables], present: Presenter) -> None:
+        super().__init__(tables)
+        self._present = present
+
+    def add(self, events: Sequence[DomainEvent]) -> None:
+        for e in events:
+            stored = [s.sequence for s in self.t.outbox if (s.resource_type, s.resource_id) == _resource(e)]
+            self.t.outbox.append(
+                Event(
+                    id=self.t.new_id(),
+                    type=e.type,
+                    resource_type=e.resource_type,
+                    resource_id=e.resource_id,
+                    sequence=max(stored, default=0) + 1,
+                    created_at=e.at,
+                    actor_id=e.actor_id,
+                    payload=self._present(e.subject),
+                )
+            )
+
+    def get(self, event_id: int) -> Event | None:
+        return next((e for e in self.t.outbox if e.id == event_id), None)
+
+    def feed(self, filters: EventFilter, starting_after: int | None, limit: int) -> list[Event]:
+        found = [
+            e
+            for e in self.t.outbox
+            if e.id > (starting_after or 0)
+            and filters.type in (None, e.type)
+            and filters.resource_type in (None, e.resource_type)
+            and filters.resource_id in (None, e.resource_id)
+        ]
+        return found[:limit]
+
+    def purge(self, created_before: datetime) -> int:
+        newest = {}
+        for e in self.t.outbox:
+            newest[(e.resource_type, e.resource_id)] = e.id
+        kept = [e for e in self.t.outbox if e.created_at >= created_before or newest[_resource(e)] == e.id]
+        purged = len(self.t.outbox) - len(kept)
+        self.t.outbox = kept
+        return purged
+
+
+def _resource(e: Event | DomainEvent) -> tuple[Any, int]:
+    return (e.resource_type, e.resource_id)
+
+
+class InMemoryWebhookRepository(_Repository):
+    def add(self, webhook: Webhook) -> None:
+        webhook.id = self.t.new_id()
+        self.t.webhooks[webhook.id] = copy.deepcopy(webhook)
+        self.t.offered_up_to[webhook.id] = max((e.id for e in self.t.outbox), default=0)
+
+    def get(self, webhook_id: int, *, for_update: bool = False) -> Webhook | None:
+        return copy.deepcopy(self.t.webhooks.get(webhook_id))
+
+    def list(self, window: Window) -> Page[Webhook]:
+        return _page(list(self.t.webhooks.values()), window, paging.WEBHOOKS)
+
+    def save(self, webhook: Webhook) -> None:
+        assert webhook.id is not None
+        stored = self.t.webhooks[webhook.id]
+        if stored.version != webhook.version - 1:
+            raise StaleVersion(stored.version)
+        self.t.webhooks[webhook.id] = copy.deepcopy(webhook)
+
+    def delete(self, webhook_id: int) -> None:
+        del self.t.webhooks[webhook_id]
+        gone = {d.id for d in self.t.deliveries.values() if d.webhook_id == webhook_id}
+        self.t.deliveries = {i: d for i, d in self.t.deliveries.items() if i not in gone}
+        self.t.attempts = [a for a in self.t.attempts if a.delivery_id not in gone]
+
+    def offer_events(self, now: datetime, limit: int) -> int:
+        offered = 0
+        for webhook in self.t.webhooks.values():
+            assert webhook.id is not None
+            if not webhook.enabled:
+                continue
+            new = [e for e in self.t.outbox if e.id > self.t.offered_up_to[webhook.id]][:limit]
+            for e in new:
+                if webhook.wants(e.type):
+                    delivery = Delivery(webhook.id, e.id, e.type, DeliveryState.PENDING, now, now)
+                    delivery.id = self.t.new_id()
+                    self.t.deliveries[delivery.id] = delivery
+                    offered += 1
+            if new:
+                self.t.offered_up_to[webhook.id] = new[-1].id
+        return offered
+
+    def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+        due = sorted(
+            (
+                d
+                for d in self.t.deliveries.values()
+                if d.state is DeliveryState.PENDING
+                and d.next_attempt_at <= now
+                and self.t.webhooks[d.webhook_id].enabled
+            ),
+            key=lambda d: (d.next_attempt_at, d.id or 0),
+        )[:limit]
+        for d in due:
+            d.claim(now, lease)
+        return copy.deepcopy(due)
+
+    def get_delivery(self, webhook_id: int, delivery_id: int, *, for_update: bool = False) -> Delivery | None:
+        found = self.t.deliveries.get(delivery_id)
+        return copy.deepcopy(found) if found is not None and found.webhook_id == webhook_id else None
+
+    def deliveries(self, webhook_id: int, window: Window) -> Page[Delivery]:
+        page = _page(
+            [d for d in self.t.deliveries.values() if d.webhook_id == webhook_id], window, paging.DELIVERIES
+        )
+        history = self.attempts([d.id for d in page.items if d.id is not None])
+        for d in page.items:
+            d.history = history.get(d.id or 0, [])
+        return page
+
+    def attempts(self, delivery_ids: Sequence[int]) -> dict[int, list[Attempt]]:
+        grouped: dict[int, list[Attempt]] = {}
+        for a in self.t.attempts:
+            if a.delivery_id in delivery_ids:
+                grouped.setdefault(a.delivery_id, []).append(a)
+        return grouped
+
+    def save_delivery(self, delivery: Delivery, attempt: Attempt | None = None) -> None:
+        assert delivery.id is not None
+        if delivery.id not in self.t.deliveries:
+            return  # its webhook was deleted meanwhile
+        self.t.deliveries[delivery.id] = replace(copy.deepcopy(delivery), history=[])
+        if attempt is not None:
+            self.t.attempts.append(replace(attempt, id=self.t.new_id()))
+
+    def purge(self, created_before: datetime) -> int:
+        old = {i for i, d in self.t.deliveries.items() if d.created_at < created_before}
+        self.t.deliveries = {i: d for i, d in self.t.deliveries.items() if i not in old}
+        self.t.attempts = [a for a in self.t.attempts if a.delivery_id not in old]
+        return len(old)
+
+
 class InMemoryStore:
     """The fake database: the committed tables, shared by every Unit of Work made over it."""
 
@@ -359,7 +516,7 @@ class InMemoryUnitOfWork:
 
     As with the SQL one, `with` blocks nest: an inner block joins the outer one's working copy."""
 
-    def __init__(self, store: InMemoryStore | None = None) -> None:
+    def __init__(self, store: InMemoryStore | None = None, present: Presenter = present) -> None:
         self.store = store if store is not None else InMemoryStore()
         self._working: Tables | None = None
         self._depth = 0
@@ -370,6 +527,8 @@ class InMemoryUnitOfWork:
         self.orders = InMemoryOrderRepository(self._tables)
         self.idempotency = InMemoryIdempotencyRepository(self._tables)
         self.throttle = InMemoryThrottleRepository(self._tables)
+        self.events = InMemoryEventRepository(self._tables, present)
+        self.webhooks = InMemoryWebhookRepository(self._tables)
 
     def _tables(self) -> Tables:
         if self._working is None:

@@ -14,6 +14,7 @@ from application.products import CreateProduct, create_product
 from application.users import RegisterUser, ensure_admin, register_user
 from domain.catalog import Product
 from domain.users import User
+from entrypoints.api.schemas import present
 from tests.doubles.security import FastPasswordHasher
 
 T = TypeVar("T")
@@ -28,7 +29,7 @@ class SyncRunner:
         self.engine = engine
 
     async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        return work(sync_unit_of_work(self.engine), *args, **kwargs)
+        return work(sync_unit_of_work(self.engine, present), *args, **kwargs)
 
 
 def admin(engine: Engine) -> User:
@@ -49,7 +50,7 @@ def customer(engine: Engine, email: str) -> User:
 
 def product(engine: Engine, actor: User, sku: str, stock: int, price: str = "10.00", **kw: Any) -> Product:
     cmd = CreateProduct(f"Product {sku}", sku, Decimal(price), None, stock, **kw)
-    return create_product(cmd, uow=sync_unit_of_work(engine), actor=actor, clock=clock)
+    return create_product(cmd, uow=sync_unit_of_work(engine, present), actor=actor, clock=clock)
 
 
 class StatementCounter:

@@ -11,6 +11,7 @@ from adapters.sql.unit_of_work import sync_unit_of_work
 from application.orders import OrderItem, PlaceOrder, place_order
 from domain.errors import InsufficientStock
 from domain.stock import MovementKind, StockMovement
+from entrypoints.api.schemas import present
 from tests.integration.helpers import admin, clock, customer, product
 
 pytestmark = pytest.mark.postgres
@@ -46,7 +47,7 @@ def test_second_order_for_the_last_unit_waits_then_fails(pg: Engine) -> None:
     last = product(pg, boss, "LAST-1", stock=1)
     cmd = PlaceOrder((OrderItem(last.id, 1),))
 
-    first = sync_unit_of_work(pg)
+    first = sync_unit_of_work(pg, present)
     with first:
         # Place the first order but hold its transaction open.
         first.products.get_many([last.id], for_update=True)
@@ -57,7 +58,9 @@ def test_second_order_for_the_last_unit_waits_then_fails(pg: Engine) -> None:
 
         def second_order() -> None:
             try:
-                outcome["order"] = place_order(cmd, uow=sync_unit_of_work(pg), actor=bob, clock=clock)
+                outcome["order"] = place_order(
+                    cmd, uow=sync_unit_of_work(pg, present), actor=bob, clock=clock
+                )
             except InsufficientStock as error:
                 outcome["error"] = error
 
@@ -80,7 +83,9 @@ def test_many_concurrent_orders_for_few_units_never_oversell(pg: Engine) -> None
     def attempt(buyer_index: int) -> bool:
         start.wait()
         try:
-            place_order(cmd, uow=sync_unit_of_work(pg), actor=buyers[buyer_index % len(buyers)], clock=clock)
+            place_order(
+                cmd, uow=sync_unit_of_work(pg, present), actor=buyers[buyer_index % len(buyers)], clock=clock
+            )
             return True
         except InsufficientStock:
             return False

@@ -21,6 +21,7 @@ from application.orders import (
 from application.products import check_stock
 from domain.errors import IllegalStatusChange
 from domain.orders import OrderStatus
+from entrypoints.api.schemas import present
 from tests.doubles.clock import FixedClock
 from tests.integration.helpers import admin, customer, product
 from tests.integration.test_concurrency import wait_until_blocked
@@ -48,7 +49,7 @@ def paused_after_locking_orders(
     engine: Engine, reached: threading.Event, go: threading.Event
 ) -> SqlUnitOfWork:
     """A Unit of Work that stops once the expiry has locked its orders, until `go`."""
-    uow = sync_unit_of_work(engine)
+    uow = sync_unit_of_work(engine, present)
     get_many = uow.products.get_many
 
     def held(*args: Any, **kwargs: Any) -> Any:
@@ -80,7 +81,7 @@ def pending(pg: Engine):  # type: ignore[no-untyped-def]
     item = product(pg, boss, "EXP-1", stock=10)
     clock = FixedClock()
     order = place_order(
-        PlaceOrder((OrderItem(item.id, 3),)), uow=sync_unit_of_work(pg), actor=ann, clock=clock
+        PlaceOrder((OrderItem(item.id, 3),)), uow=sync_unit_of_work(pg, present), actor=ann, clock=clock
     )
     clock.advance(TTL + timedelta(minutes=1))
     return boss, ann, item, order, clock
@@ -112,12 +113,12 @@ def race_behind_the_expiry(engine: Engine, clock: FixedClock, rival: Callable[[]
 def test_a_cancel_waiting_on_the_expiry_finds_the_order_already_cancelled(pg: Engine, pending) -> None:  # type: ignore[no-untyped-def]
     _, ann, item, order, clock = pending
     expired, cancelled = race_behind_the_expiry(
-        pg, clock, lambda: cancel_order(order.id, uow=sync_unit_of_work(pg), actor=ann, clock=clock)
+        pg, clock, lambda: cancel_order(order.id, uow=sync_unit_of_work(pg, present), actor=ann, clock=clock)
     )
     assert expired == {"value": 1}
     assert cancelled["value"].status is OrderStatus.CANCELLED  # the customer's cancel answers as a no-op
     assert (stock(pg, item.id), returns(pg, order.id)) == (10, ["expiry"])
-    assert check_stock(uow=sync_unit_of_work(pg)) == []
+    assert check_stock(uow=sync_unit_of_work(pg, present)) == []
 
 
 def test_a_confirm_waiting_on_the_expiry_is_refused(pg: Engine, pending) -> None:  # type: ignore[no-untyped-def]
@@ -125,7 +126,7 @@ def test_a_confirm_waiting_on_the_expiry_is_refused(pg: Engine, pending) -> None
 
     def confirm() -> object:
         return change_order_status(
-            order.id, OrderStatus.CONFIRMED, uow=sync_unit_of_work(pg), actor=boss, clock=clock
+            order.id, OrderStatus.CONFIRMED, uow=sync_unit_of_work(pg, present), actor=boss, clock=clock
         )
 
     expired, confirmed = race_behind_the_expiry(pg, clock, confirm)
@@ -135,16 +136,18 @@ def test_a_confirm_waiting_on_the_expiry_is_refused(pg: Engine, pending) -> None
 
 def test_the_expiry_skips_an_order_a_cancel_holds(pg: Engine, pending) -> None:  # type: ignore[no-untyped-def]
     _, ann, item, order, clock = pending
-    holder = sync_unit_of_work(pg)
+    holder = sync_unit_of_work(pg, present)
     with holder:
         held = holder.orders.get(order.id, for_update=True)  # a cancel in the middle of its transaction
-        assert expire_pending_orders(TTL, uow=sync_unit_of_work(pg), clock=clock) == 0  # skipped, not waited
+        assert (
+            expire_pending_orders(TTL, uow=sync_unit_of_work(pg, present), clock=clock) == 0
+        )  # skipped, not waited
         products = holder.products.get_many(held.product_ids(), for_update=True)
         held.cancel(products, actor_id=ann.id, at=clock.now())
         holder.products.move_stock(held.movements())
         holder.orders.save(held)
         holder.commit()
-    assert expire_pending_orders(TTL, uow=sync_unit_of_work(pg), clock=clock) == 0
+    assert expire_pending_orders(TTL, uow=sync_unit_of_work(pg, present), clock=clock) == 0
     assert (stock(pg, item.id), returns(pg, order.id)) == (10, ["cancellation"])
 
 
@@ -153,7 +156,9 @@ def test_two_runners_share_the_work_and_expire_each_order_once(pg: Engine) -> No
     item = product(pg, boss, "EXP-2", stock=100)
     clock = FixedClock()
     orders = [
-        place_order(PlaceOrder((OrderItem(item.id, 1),)), uow=sync_unit_of_work(pg), actor=ann, clock=clock)
+        place_order(
+            PlaceOrder((OrderItem(item.id, 1),)), uow=sync_unit_of_work(pg, present), actor=ann, clock=clock
+        )
         for _ in range(30)
     ]
     clock.advance(TTL * 2)
@@ -162,7 +167,7 @@ def test_two_runners_share_the_work_and_expire_each_order_once(pg: Engine) -> No
     def runner() -> int:
         start.wait()
         done = 0
-        while batch := expire_pending_orders(TTL, uow=sync_unit_of_work(pg), clock=clock, batch=4):
+        while batch := expire_pending_orders(TTL, uow=sync_unit_of_work(pg, present), clock=clock, batch=4):
             done += batch
         return done
 
@@ -172,4 +177,4 @@ def test_two_runners_share_the_work_and_expire_each_order_once(pg: Engine) -> No
     assert sum(outcome["value"] for _, outcome in threads) == 30
     assert stock(pg, item.id) == 100
     assert all(returns(pg, o.id) == ["expiry"] for o in orders)
-    assert check_stock(uow=sync_unit_of_work(pg)) == []
+    assert check_stock(uow=sync_unit_of_work(pg, present)) == []

@@ -17,6 +17,7 @@ from application.lists import MovementFilter, OrderFilter, ProductFilter, Produc
 from application.paging import PRODUCTS
 from application.ports import UnitOfWork
 from domain.orders import OrderStatus
+from entrypoints.api.schemas import present
 from tests.integration.helpers import admin, customer, product
 
 pytestmark = pytest.mark.postgres
@@ -55,7 +56,7 @@ def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def plans(engine: Engine, read: Callable[[UnitOfWork], Any]) -> list[list[dict[str, Any]]]:
     """The plan nodes of every statement `read` sends, planned with seq scans and sorts priced out."""
-    with captured(engine) as sent, sync_unit_of_work(engine) as uow:
+    with captured(engine) as sent, sync_unit_of_work(engine, present) as uow:
         read(uow)
     result = []
     with engine.connect() as connection:

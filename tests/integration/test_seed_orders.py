@@ -12,6 +12,7 @@ from adapters.sql.engine import make_sync_engine
 from adapters.sql.seed import seed_demo
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.products import check_stock
+from entrypoints.api.schemas import present
 from entrypoints.cli import app
 
 
@@ -69,7 +70,7 @@ def test_order_history_is_consistent_across_chunks(engine: Engine, monkeypatch: 
         " (SELECT sum(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id"
         " WHERE o.status <> 'cancelled'), (SELECT count(*) FROM stock_movements WHERE kind = 'order')",
     ) == (24, 24, 24)  # 13 orders, one of them cancelled: 12 live with 2 units each
-    assert check_stock(uow=sync_unit_of_work(engine)) == []
+    assert check_stock(uow=sync_unit_of_work(engine, present)) == []
     # The next order the service places continues after the generated ids.
     assert _one(engine, "SELECT nextval(pg_get_serial_sequence('orders', 'id'))") == (14,)
 

@@ -14,6 +14,7 @@ from adapters.sql.unit_of_work import MAX_ATTEMPTS, SqlUnitOfWorkRunner
 from application.errors import ServiceUnavailable
 from application.users import RegisterUser, register_user
 from entrypoints.api.app import create_app
+from entrypoints.api.schemas import present
 from entrypoints.container import Container
 from tests.doubles.security import FastPasswordHasher
 from tests.integration.helpers import clock
@@ -40,7 +41,7 @@ def users(url: str) -> int:
 def test_locked_database_is_retried_then_unavailable(sqlite_url: str, locked: sqlite3.Connection) -> None:
     async def scenario() -> int:
         engine = make_async_engine(sqlite_url, EngineOptions(sqlite_busy_timeout_ms=20))
-        runner = SqlUnitOfWorkRunner(engine)
+        runner = SqlUnitOfWorkRunner(engine, present)
         cmd = RegisterUser("ann@shop.test", "Ann", "password1")
         with pytest.raises(ServiceUnavailable):
             await register_user(cmd, runner=runner, hasher=FastPasswordHasher(), clock=clock)

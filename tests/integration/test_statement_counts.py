@@ -12,6 +12,7 @@ from application.lists import OrderFilter, ProductFilter, ProductSort, Window
 from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
 from application.ports import TokenClaims
 from application.products import list_products
+from entrypoints.api.schemas import present
 from tests.integration.helpers import admin, clock, count_statements, customer, product
 
 
@@ -23,7 +24,7 @@ def seeded(engine: Engine):
     orders = [
         place_order(
             PlaceOrder((OrderItem(items[i % 4].id, 1), OrderItem(items[(i + 1) % 4].id, 2))),
-            uow=sync_unit_of_work(engine),
+            uow=sync_unit_of_work(engine, present),
             actor=ann,
             clock=clock,
         )
@@ -33,7 +34,9 @@ def seeded(engine: Engine):
 
 
 def as_request(engine: Engine, user_id: int | None, work):
-    return as_caller(sync_unit_of_work(engine), None if user_id is None else TokenClaims(user_id, 1), work)
+    return as_caller(
+        sync_unit_of_work(engine, present), None if user_id is None else TokenClaims(user_id, 1), work
+    )
 
 
 @pytest.mark.parametrize("page_size", [1, 5, 25])
@@ -83,8 +86,9 @@ def test_placing_an_order_is_a_fixed_number_of_statements_whatever_its_lines(see
         as_request(engine, ann.id, lambda uow, actor: place_order(cmd, uow=uow, actor=actor, clock=clock))
     # caller (also the buyer), BEGIN, products locked, then the order, its lines and its event: one
     # statement on PostgreSQL; on SQLite three inserts, the driver sending one per line. Then the stock update
-    # for all lines with their ledger movements: one statement on PostgreSQL, two on SQLite. Then COMMIT.
-    expected = 5 if engine.dialect.name == "postgresql" else 7 + lines
+    # for all lines with their ledger movements: one statement on PostgreSQL, two on SQLite. Then the
+    # order.placed event (the outbox), and COMMIT.
+    expected = 6 if engine.dialect.name == "postgresql" else 8 + lines
     assert counter.count == expected, counter.statements
     assert counter.statements[1].startswith("BEGIN"), "the caller is read before the transaction opens"
 

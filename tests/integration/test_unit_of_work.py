@@ -12,6 +12,7 @@ from adapters.sql.tables import users
 from adapters.sql.unit_of_work import SqlUnitOfWorkRunner, sync_unit_of_work
 from application.ports import UnitOfWork
 from domain.users import User
+from entrypoints.api.schemas import present
 from tests.integration.helpers import admin, product
 
 T0 = datetime(2026, 11, 22, tzinfo=UTC)
@@ -30,12 +31,12 @@ def add_user(uow: UnitOfWork, commit: bool, email: str = "a@b.test") -> None:
 
 
 def test_rolls_back_uncommitted_work_by_default(engine: Engine) -> None:
-    add_user(sync_unit_of_work(engine), commit=False)
+    add_user(sync_unit_of_work(engine, present), commit=False)
     assert count_users(engine) == 0
 
 
 def test_rolls_back_on_error(engine: Engine) -> None:
-    uow = sync_unit_of_work(engine)
+    uow = sync_unit_of_work(engine, present)
     with pytest.raises(RuntimeError), uow:
         uow.users.add(User("a@b.test", "A", "h", T0, T0))
         raise RuntimeError("boom")
@@ -43,12 +44,12 @@ def test_rolls_back_on_error(engine: Engine) -> None:
 
 
 def test_keeps_committed_work(engine: Engine) -> None:
-    add_user(sync_unit_of_work(engine), commit=True)
+    add_user(sync_unit_of_work(engine, present), commit=True)
     assert count_users(engine) == 1
 
 
 def test_a_unit_of_work_can_run_several_transactions(engine: Engine) -> None:
-    uow = sync_unit_of_work(engine)
+    uow = sync_unit_of_work(engine, present)
     add_user(uow, commit=True, email="one@b.test")
     add_user(uow, commit=False, email="two@b.test")
     add_user(uow, commit=True, email="three@b.test")
@@ -58,7 +59,7 @@ def test_a_unit_of_work_can_run_several_transactions(engine: Engine) -> None:
 def test_async_unit_of_work_commits_and_rolls_back(database_url: str, engine: Engine) -> None:
     async def scenario() -> None:
         async_engine = make_async_engine(database_url)
-        runner = SqlUnitOfWorkRunner(async_engine)
+        runner = SqlUnitOfWorkRunner(async_engine, present)
         await runner.run(add_user, True, "kept@b.test")
         await runner.run(add_user, False, "dropped@b.test")
 
@@ -94,7 +95,7 @@ def test_async_unit_of_work_retries_serialization_failures(database_url: str, en
 
     async def scenario() -> int:
         async_engine = make_async_engine(database_url)
-        runner = SqlUnitOfWorkRunner(async_engine)
+        runner = SqlUnitOfWorkRunner(async_engine, present)
         await runner.run(flaky)
         await async_engine.dispose()
         return runner.retries
@@ -109,7 +110,7 @@ def test_a_locking_read_opens_the_transaction_and_holds_its_lock(clean_postgres:
     """Reads run outside a transaction until the first write or lock: the lock must still be held."""
     engine = make_sync_engine(clean_postgres)
     item = product(engine, admin(engine), "LOCK-1", stock=3)
-    uow = sync_unit_of_work(engine)
+    uow = sync_unit_of_work(engine, present)
     with uow, engine.connect() as other:
         uow.users.get(1)  # a plain read first: no transaction yet
         assert not uow.tx.begun
@@ -127,7 +128,7 @@ def test_a_dead_pooled_connection_is_replaced_without_an_error(clean_postgres: s
 
     async def scenario() -> tuple[int, int]:
         async_engine = make_async_engine(clean_postgres)
-        runner = SqlUnitOfWorkRunner(async_engine)
+        runner = SqlUnitOfWorkRunner(async_engine, present)
         await runner.run(add_user, True, "before@b.test")  # leaves a connection in the pool
         with engine.connect() as killer:
             killed = killer.execute(

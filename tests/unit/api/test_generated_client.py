@@ -51,6 +51,16 @@ OPERATIONS = {
         "change_order_status",
         "cancel_order",
     },
+    "events": {"read_events"},
+    "webhooks": {
+        "create_webhook",
+        "list_webhooks",
+        "get_webhook",
+        "update_webhook",
+        "delete_webhook",
+        "list_deliveries",
+        "retry_delivery",
+    },
     "health": {"check_health", "check_liveness", "check_readiness"},
 }
 

@@ -82,6 +82,10 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
         ("/orders/stats", "get"), ("/orders/{order_id}", "get"), ("/orders/{order_id}", "delete"),
         ("/orders/{order_id}/events", "get"), ("/orders/{order_id}/status", "patch"), ("/health", "get"),
         ("/health/live", "get"), ("/health/ready", "get"),
+        ("/events", "get"), ("/webhooks", "post"), ("/webhooks", "get"), ("/webhooks/{webhook_id}", "get"),
+        ("/webhooks/{webhook_id}", "patch"), ("/webhooks/{webhook_id}", "delete"),
+        ("/webhooks/{webhook_id}/deliveries", "get"),
+        ("/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", "post"),
     }  # fmt: skip
     place = spec["paths"]["/orders"]["post"]["responses"]
     assert {"201", "400", "401", "403", "409", "422"} <= set(place)

@@ -1,0 +1,124 @@
+"""The outbox in SQL, and the event feed read from it.
+
+Commit order, not id order: a transaction that drew id 100 may commit after id 101 was read, and a reader
+past 101 would never see 100. On PostgreSQL each event keeps the transaction that wrote it (`txid`), the
+feed runs in (txid, id) order, and it serves only events of transactions older than every transaction
+still running (`pg_snapshot_xmin`): those have all ended, so nothing can commit behind a reader (the
+technique of PgQ). A long transaction holds the feed back while it runs; it does not lose events. SQLite
+serialises its writers, so there ids are in commit order already."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, insert, literal_column, select, text
+
+from adapters.sql import mapping
+from adapters.sql.base import SqlRepository
+from adapters.sql.tables import events
+from adapters.sql.transaction import OnDemandTransaction
+from application.lists import EventFilter
+from application.ports import Presenter
+from domain.events import DomainEvent, Event, EventType, ResourceType
+
+_WRITTEN = ("type", "resource_type", "resource_id", "actor_id", "created_at", "payload")
+_NEXT_SEQUENCE = (
+    select(func.coalesce(func.max(events.c.sequence), 0))
+    .where(
+        events.c.resource_type == bindparam("e_resource_type"),
+        events.c.resource_id == bindparam("e_resource_id"),
+    )
+    .scalar_subquery()
+)
+# Events of one resource raised in one change are numbered on from its newest stored one (`e_ordinal`:
+# 1, 2, ... among them), all in one statement. (Parameters are `e_<column>`: SQLAlchemy keeps the
+# columns' own names for itself.)
+INSERT_EVENTS = insert(events).values(
+    {name: bindparam(f"e_{name}", type_=events.c[name].type) for name in _WRITTEN}
+    | {"sequence": _NEXT_SEQUENCE + bindparam("e_ordinal")}
+)
+_BY_ID = select(events).where(events.c.id == bindparam("id"))
+TXID = literal_column("events.txid")
+# The events PostgreSQL's feed may serve (see the module's docstring).
+SETTLED = text("events.txid < pg_snapshot_xmin(pg_current_snapshot())")
+_AFTER_POSTGRES = text("(events.txid, events.id) > (SELECT a.txid, a.id FROM events a WHERE a.id = :after)")
+_PURGEABLE = events.alias("newer")
+
+
+def feed_order(dialect: str) -> list[Any]:
+    return [TXID, events.c.id] if dialect == "postgresql" else [events.c.id]
+
+
+class SqlEventRepository(SqlRepository):
+    def __init__(self, tx: OnDemandTransaction, present: Presenter) -> None:
+        super().__init__(tx)
+        self._present = present
+
+    def add(self, raised: Sequence[DomainEvent]) -> None:
+        if not raised:
+            return
+        ordinals: dict[tuple[ResourceType, int], int] = {}
+        rows = []
+        for event in raised:
+            key = (event.resource_type, event.resource_id)
+            ordinals[key] = ordinals.get(key, 0) + 1
+            rows.append(
+                {
+                    "e_type": event.type.value,
+                    "e_resource_type": event.resource_type.value,
+                    "e_resource_id": event.resource_id,
+                    "e_ordinal": ordinals[key],
+                    "e_actor_id": event.actor_id,
+                    "e_created_at": event.at,
+                    "e_payload": self._present(event.subject),
+                }
+            )
+        self.tx.execute(INSERT_EVENTS, rows if len(rows) > 1 else rows[0])
+
+    def get(self, event_id: int) -> Event | None:
+        row = self.tx.execute(_BY_ID, {"id": event_id}).first()
+        return event_from_row(row) if row is not None else None
+
+    def feed(self, filters: EventFilter, starting_after: int | None, limit: int) -> list[Event]:
+        postgres = self.tx.dialect_name == "postgresql"
+        query = select(events).where(*_matching(filters))
+        if postgres:
+            query = query.where(SETTLED)
+        if starting_after is not None:
+            query = query.where(_AFTER_POSTGRES if postgres else events.c.id > bindparam("after"))
+        query = query.order_by(*feed_order(self.tx.dialect_name)).limit(limit)
+        rows = self.tx.execute(query, {"after": starting_after} if starting_after is not None else {})
+        return [event_from_row(r) for r in rows]
+
+    def purge(self, created_before: datetime) -> int:
+        newer = exists().where(
+            _PURGEABLE.c.resource_type == events.c.resource_type,
+            _PURGEABLE.c.resource_id == events.c.resource_id,
+            _PURGEABLE.c.sequence > events.c.sequence,
+        )
+        purged = self.tx.execute(delete(events).where(events.c.created_at < created_before, newer))
+        return purged.rowcount
+
+
+def _matching(f: EventFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if f.type is not None:
+        conditions.append(events.c.type == f.type.value)
+    if f.resource_type is not None:
+        conditions.append(events.c.resource_type == f.resource_type.value)
+    if f.resource_id is not None:
+        conditions.append(events.c.resource_id == f.resource_id)
+    return conditions
+
+
+def event_from_row(row: Any) -> Event:
+    return Event(
+        id=row.id,
+        type=EventType(row.type),
+        resource_type=ResourceType(row.resource_type),
+        resource_id=row.resource_id,
+        sequence=row.sequence,
+        created_at=mapping.utc(row.created_at),
+        actor_id=row.actor_id,
+        payload=row.payload,
+    )
