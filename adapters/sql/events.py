@@ -9,9 +9,24 @@ serialises its writers, so there ids are in commit order already."""
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, exists, func, insert, literal_column, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Integer,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 
 from adapters.sql import mapping
 from adapters.sql.base import SqlRepository
@@ -22,21 +37,30 @@ from application.ports import Presenter
 from domain.events import DomainEvent, Event, EventType, ResourceType
 
 _WRITTEN = ("type", "resource_type", "resource_id", "actor_id", "created_at", "payload")
-_NEXT_SEQUENCE = (
-    select(func.coalesce(func.max(events.c.sequence), 0))
-    .where(
-        events.c.resource_type == bindparam("e_resource_type"),
-        events.c.resource_id == bindparam("e_resource_id"),
-    )
-    .scalar_subquery()
-)
-# Events of one resource raised in one change are numbered on from its newest stored one (`e_ordinal`:
-# 1, 2, ... among them), all in one statement. (Parameters are `e_<column>`: SQLAlchemy keeps the
-# columns' own names for itself.)
-INSERT_EVENTS = insert(events).values(
-    {name: bindparam(f"e_{name}", type_=events.c[name].type) for name in _WRITTEN}
-    | {"sequence": _NEXT_SEQUENCE + bindparam("e_ordinal")}
-)
+
+
+@cache
+def insert_events_statement(count: int) -> Insert:
+    """One INSERT ... SELECT of `count` events (parameters `e<i>_<column>`, and `e<i>_ordinal`). Each is
+    numbered on from its resource's newest stored event, plus its ordinal (1, 2, ...) among the events of
+    that resource in the batch: in one statement every row sees the same stored events, whatever the
+    driver does with many rows."""
+
+    def row(i: int) -> Select[Any]:
+        def p(name: str) -> Any:
+            return bindparam(f"e{i}_{name}", type_=events.c[name].type if name in events.c else Integer)
+
+        newest = (
+            select(func.coalesce(func.max(events.c.sequence), 0))
+            .where(events.c.resource_type == p("resource_type"), events.c.resource_id == p("resource_id"))
+            .scalar_subquery()
+        )
+        return select(*(p(name).label(name) for name in _WRITTEN), (newest + p("ordinal")).label("sequence"))
+
+    rows = union_all(*(row(i) for i in range(count))) if count > 1 else row(0)
+    return insert(events).from_select([*_WRITTEN, "sequence"], rows)
+
+
 _BY_ID = select(events).where(events.c.id == bindparam("id"))
 TXID = literal_column("events.txid")
 # The events PostgreSQL's feed may serve (see the module's docstring).
@@ -58,22 +82,21 @@ class SqlEventRepository(SqlRepository):
         if not raised:
             return
         ordinals: dict[tuple[ResourceType, int], int] = {}
-        rows = []
-        for event in raised:
+        parameters: dict[str, Any] = {}
+        for i, event in enumerate(raised):
             key = (event.resource_type, event.resource_id)
             ordinals[key] = ordinals.get(key, 0) + 1
-            rows.append(
-                {
-                    "e_type": event.type.value,
-                    "e_resource_type": event.resource_type.value,
-                    "e_resource_id": event.resource_id,
-                    "e_ordinal": ordinals[key],
-                    "e_actor_id": event.actor_id,
-                    "e_created_at": event.at,
-                    "e_payload": self._present(event.subject),
-                }
-            )
-        self.tx.execute(INSERT_EVENTS, rows if len(rows) > 1 else rows[0])
+            row = {
+                "type": event.type.value,
+                "resource_type": event.resource_type.value,
+                "resource_id": event.resource_id,
+                "ordinal": ordinals[key],
+                "actor_id": event.actor_id,
+                "created_at": event.at,
+                "payload": self._present(event.subject),
+            }
+            parameters.update({f"e{i}_{name}": value for name, value in row.items()})
+        self.tx.execute(insert_events_statement(len(raised)), parameters)
 
     def get(self, event_id: int) -> Event | None:
         row = self.tx.execute(_BY_ID, {"id": event_id}).first()

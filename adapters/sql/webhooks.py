@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, null, select, text, update
+from sqlalchemy import BigInteger, bindparam, delete, insert, literal_column, null, select, text, update
 
 from adapters.sql import mapping
 from adapters.sql.base import SqlRepository
@@ -19,7 +19,7 @@ from domain.events import EventType
 from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
 
 _BY_ID = select(webhooks).where(webhooks.c.id == bindparam("id"))
-_TXID_NUMBER = text("CAST(CAST(events.txid AS text) AS bigint)")
+_TXID_NUMBER = literal_column("CAST(CAST(events.txid AS text) AS bigint)", BigInteger)
 # The newest event of the feed, where a new webhook starts.
 _FEED_END = {
     "postgresql": select(_TXID_NUMBER, events.c.id).order_by(TXID.desc(), events.c.id.desc()).limit(1),

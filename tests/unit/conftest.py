@@ -59,6 +59,11 @@ def dump(store: InMemoryStore) -> dict:
         "events": {k: [asdict(e) for e in v] for k, v in t.events.items()},
         "movements": [asdict(m) for m in t.movements],
         "idempotency": {k: asdict(v) for k, v in t.idempotency.items()},
+        # The outbox too: a refused change raises no event.
+        "outbox": [asdict(e) for e in t.outbox],
+        "webhooks": {k: asdict(v) for k, v in t.webhooks.items()},
+        "deliveries": {k: asdict(v) for k, v in t.deliveries.items()},
+        "attempts": [asdict(a) for a in t.attempts],
     }
 
 
