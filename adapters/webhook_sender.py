@@ -76,9 +76,10 @@ class HttpWebhookSender:
         if not self._allow_private:
             for address in found:
                 if not _is_public(address):
+                    named = address if target.host == str(address) else f"{target.host} ({address})"
                     raise UnsafeTarget(
-                        f"{target.host} resolves to {address}, a loopback, private or link-local address; "
-                        "webhooks call public addresses only"
+                        f"{named} is a loopback, private or link-local address; webhooks call public "
+                        "addresses only"
                     )
         return found[0]
 

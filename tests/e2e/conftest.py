@@ -35,8 +35,15 @@ def e2e_engine(e2e_database: str) -> Iterator[Engine]:
 def server(e2e_database: str) -> Iterator[LiveServer]:
     # Every test's requests come from 127.0.0.1: limits per address are switched off here and tested on a
     # server of their own (test_security.py); the per-account limit stays on.
+    # Without its jobs process: the tests that need background jobs start their own (test_jobs.py,
+    # test_webhooks.py), so no other worker takes their deliveries.
     live = LiveServer(
-        e2e_database, workers=2, SHOP_LOGIN_LIMIT_PER_ADDRESS="off", SHOP_REGISTRATION_LIMIT_PER_ADDRESS="off"
+        e2e_database,
+        workers=2,
+        jobs=False,
+        SHOP_LOGIN_LIMIT_PER_ADDRESS="off",
+        SHOP_REGISTRATION_LIMIT_PER_ADDRESS="off",
+        SHOP_WEBHOOK_ALLOW_PRIVATE="true",  # the tests' webhook receivers listen on 127.0.0.1
     )
     yield live
     live.stop()

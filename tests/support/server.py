@@ -30,7 +30,7 @@ def service_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 class LiveServer:
-    def __init__(self, database_url: str, workers: int = 2, **extra_env: str) -> None:
+    def __init__(self, database_url: str, workers: int = 2, jobs: bool = True, **extra_env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = service_env(database_url, **extra_env)
@@ -38,7 +38,8 @@ class LiveServer:
         logs.mkdir(exist_ok=True)
         self.log = open(logs / f"server-{self.port}.log", "w")  # noqa: SIM115 - open for the server's life
         self.process = subprocess.Popen(
-            [SHOP, "serve", "--port", str(self.port), "--workers", str(workers)],
+            [SHOP, "serve", "--port", str(self.port), "--workers", str(workers)]
+            + ([] if jobs else ["--no-jobs"]),
             env=self.env,
             cwd=ROOT,
             stdout=self.log,
@@ -70,4 +71,35 @@ class LiveServer:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.log.close()
+
+
+class Worker:
+    """`shop worker`: the background jobs in a process of their own, as an operator runs them."""
+
+    def __init__(self, database_url: str, **extra_env: str) -> None:
+        logs = ROOT / ".tmp"
+        logs.mkdir(exist_ok=True)
+        self.log = open(logs / f"worker-{free_port()}.log", "w")  # noqa: SIM115 - open for the worker's life
+        self.process = subprocess.Popen(
+            [SHOP, "worker"],
+            env=service_env(database_url, **extra_env),
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, as when a machine dies."""
+        self.process.kill()
+        self.process.wait(timeout=15)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
         self.log.close()
