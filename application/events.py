@@ -1,5 +1,6 @@
 """Use cases of the event feed: reading it from any point, and purging what is older than it keeps."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from application.access import require_admin
@@ -12,16 +13,24 @@ from domain.users import User
 MAX_FEED_PAGE = 100
 
 
+@dataclass(frozen=True, slots=True)
+class Feed:
+    items: list[Event]
+    has_more: bool  # more events follow the last item now
+
+
 def read_events(
     filters: EventFilter, starting_after: int | None, limit: int, *, uow: UnitOfWork, actor: User
-) -> list[Event]:
-    """Up to `limit` events in commit order, after the event `starting_after`: a consumer passes the last
-    id it has seen to catch up, or any older id to replay."""
+) -> Feed:
+    """Up to `limit` (at most MAX_FEED_PAGE) events in commit order, after the event `starting_after`: a
+    consumer passes the last id it has processed to catch up, or any older id to replay."""
     require_admin(actor, "read the event feed")
+    limit = min(limit, MAX_FEED_PAGE)
     with uow:
         if starting_after is not None and uow.events.get(starting_after) is None:
             raise InvalidCursor(f"starting_after: event {starting_after} does not exist (or was purged)")
-        return uow.events.feed(filters, starting_after, min(limit, MAX_FEED_PAGE))
+        found = uow.events.feed(filters, starting_after, limit + 1)
+    return Feed(found[:limit], len(found) > limit)
 
 
 def purge_events(retention: timedelta, *, uow: UnitOfWork, clock: Clock) -> int:

@@ -160,18 +160,19 @@ def deliver_due(
     options: DeliveryOptions,
     jitter: Callable[[], float] = random.random,
 ) -> int:
-    """One pass of delivery: claim what is due (committed at once, so the claim outlives no transaction),
-    POST each, in parallel, and record each outcome in a transaction of its own. Return how many were
-    attempted."""
+    """One pass of delivery: claim what is due (committed at once, so no transaction stays open while the
+    receivers answer), POST each, in parallel, then record every outcome in one transaction. A worker that
+    dies before recording leaves its claims to end with their lease: the events go again. Return how many
+    were attempted."""
     claimed = _claim(unit_of_work(), clock.now(), options)
     if not claimed:
         return 0
 
-    def attempt(item: tuple[Delivery, Webhook, Event]) -> None:
+    def attempt(item: tuple[Delivery, Webhook, Event]) -> tuple[Delivery, Attempt]:
         delivery, webhook, event = item
         body = render(event)
         response = sender.post(webhook.url, body, _headers(webhook, event, delivery, body, clock.now()))
-        result = Attempt(
+        return delivery, Attempt(
             delivery_id=delivery.id or 0,
             attempted_at=clock.now(),
             latency_ms=response.latency_ms,
@@ -179,10 +180,10 @@ def deliver_due(
             error=response.error,
             response_body=response.body,
         )
-        _record(unit_of_work(), delivery, result, options.policy, jitter())
 
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_POSTS, len(claimed))) as pool:
-        list(pool.map(attempt, claimed))
+        outcomes = list(pool.map(attempt, claimed))
+    _record(unit_of_work(), outcomes, options.policy, jitter)
     return len(claimed)
 
 
@@ -200,20 +201,30 @@ def _claim(uow: UnitOfWork, now: datetime, options: DeliveryOptions) -> list[tup
 
 
 def _record(
-    uow: UnitOfWork, delivery: Delivery, attempt: Attempt, policy: RetryPolicy, jitter: float
+    uow: UnitOfWork,
+    outcomes: list[tuple[Delivery, Attempt]],
+    policy: RetryPolicy,
+    jitter: Callable[[], float],
 ) -> None:
+    """Each delivery's new state and attempt, and its webhook's run of failures (the webhooks locked in id
+    order, so workers recording at once queue rather than deadlock)."""
     with uow:
-        webhook = uow.webhooks.get(delivery.webhook_id, for_update=True)
-        if webhook is None:  # deleted meanwhile, and its deliveries with it
-            return
-        delivery.record(attempt, policy, jitter)
-        uow.webhooks.save_delivery(delivery, attempt)
-        if attempt.succeeded:
-            webhook.delivered()
-        else:
-            webhook.failed(attempt.describe(), policy)
-        webhook.touch(attempt.attempted_at)
-        uow.webhooks.save(webhook)
+        ids = sorted({delivery.webhook_id for delivery, _ in outcomes})
+        webhooks = {i: uow.webhooks.get(i, for_update=True) for i in ids}
+        for delivery, attempt in outcomes:
+            webhook = webhooks[delivery.webhook_id]
+            if webhook is None:  # deleted meanwhile, and its deliveries with it
+                continue
+            delivery.record(attempt, policy, jitter())
+            uow.webhooks.save_delivery(delivery, attempt)
+            if attempt.succeeded:
+                webhook.delivered()
+            else:
+                webhook.failed(attempt.describe(), policy)
+        for webhook in webhooks.values():
+            if webhook is not None:
+                webhook.touch(outcomes[-1][1].attempted_at)
+                uow.webhooks.save(webhook)
         uow.commit()
 
 

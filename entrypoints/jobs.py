@@ -97,16 +97,19 @@ def run_forever(container: Container) -> None:
         if time.monotonic() >= housekeeping_due:
             housekeeping_due = time.monotonic() + settings.jobs_interval
             _pass("housekeeping", lambda: housekeeping(container))
-        _pass("webhooks", lambda: deliver_webhooks(container))
-        stop.wait(settings.webhook_poll_interval)
+        done = _pass("webhooks", lambda: deliver_webhooks(container))
+        if done.get("attempted_deliveries", 0) < settings.webhook_batch:  # a full batch: more may be due
+            stop.wait(settings.webhook_poll_interval)
     container.sync_engine().dispose()
 
 
-def _pass(name: str, job: Callable[[], dict[str, int]]) -> None:
+def _pass(name: str, job: Callable[[], dict[str, int]]) -> dict[str, int]:
     """A pass that fails is logged, and the next one tries again."""
     try:
         done = job()
-        if any(done.values()):
-            log.info("jobs pass", job=name, **done)
     except Exception:
         log.exception("a jobs pass failed; the next one tries again", job=name)
+        return {}
+    if any(done.values()):
+        log.info("jobs pass", job=name, **done)
+    return done

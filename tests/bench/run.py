@@ -25,10 +25,16 @@ from adapters.sql.seed import DEMO_PASSWORD, demo_email
 from tests.bench.cpu import cpu_seconds
 from tests.support.debian import ensure_program
 from tests.support.postgres import ThrowawayPostgres
-from tests.support.server import SHOP, LiveServer, service_env
+from tests.support.receiver import Receiver
+from tests.support.server import SHOP, LiveServer, free_port, service_env
 
 HERE = Path(__file__).resolve().parent
 CUSTOMERS = 50
+BENCH_ADMIN = ("bench-admin@shop.test", "bench-admin-password")
+EVERY_EVENT = [
+    "order.placed", "order.status_changed", "order.cancelled", "product.created", "product.updated",
+    "product.deleted", "product.out_of_stock", "product.back_in_stock", "stock.adjusted",
+]  # fmt: skip
 ORDER_PRODUCTS = 1000  # orders pick from the first products, so they contend a little, as shops do
 
 
@@ -96,6 +102,7 @@ class Bench:
         self.args = args
         self.results: list[Result] = []
         self.cpu_per_order: tuple[float, float | None] = (0.0, None)
+        self.webhook: tuple[int, int, float | None] = (0, 0, None)  # events owed, delivered during, drain s
         self.work = Path(tempfile.mkdtemp(prefix="shop-bench-"))
         self.wrk = ensure_program("wrk", "wrk")
         self.pg: ThrowawayPostgres | None = None
@@ -114,7 +121,8 @@ class Bench:
         migrate(self.url)
         self.sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", ignore_errors=True)
         self.seed(self.args.users, self.args.products)
-        server = LiveServer(self.url, workers=2)
+        # Its jobs process delivers the webhook phase's events to a receiver on 127.0.0.1.
+        server = LiveServer(self.url, workers=2, SHOP_WEBHOOK_ALLOW_PRIVATE="true")
         try:
             tokens = self.login(server)
             product_ids = self.ids("SELECT id FROM products ORDER BY id LIMIT :n", n=ORDER_PRODUCTS)
@@ -125,6 +133,7 @@ class Bench:
                 (cpu_seconds(server.process.pid) - app_cpu) * 1000 / peak.requests,
                 (self.database_cpu() - db_cpu) * 1000 / peak.requests if self.pg else None,
             )
+            self.with_webhook(server, tokens, product_ids)
             self.paced(server, tokens, product_ids, rate=0.8 * peak.requests_per_s)
             self.drive(server, "product_list", "closed-loop peak", [], categories)
             self.drive(
@@ -151,6 +160,36 @@ class Bench:
         if self.pg:
             self.pg.destroy()
         return report
+
+    def with_webhook(self, server: LiveServer, tokens: list[str], product_ids: list) -> Result:
+        """Orders again while a webhook takes every event: delivery runs in the jobs process, so the order
+        rate should not move. Also how long the deliveries take to catch up after the phase."""
+        receiver = Receiver(free_port())
+        try:
+            server.cli("create-admin", "--email", BENCH_ADMIN[0], "--password", BENCH_ADMIN[1])
+            with httpx.Client(base_url=server.url, timeout=30) as http:
+                token = http.post(
+                    "/auth/token", data=dict(zip(("username", "password"), BENCH_ADMIN, strict=True))
+                )
+                headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+                hook = {"url": receiver.url, "event_types": EVERY_EVENT}
+                assert http.post("/webhooks", json=hook, headers=headers).status_code == 201
+            first = int(self.ids("SELECT coalesce(max(id), 0) FROM events")[0])
+            result = self.drive(server, "orders", "closed-loop, webhook on all events", tokens, product_ids)
+            during = len(receiver.received)
+            owed = int(self.ids("SELECT count(*) FROM events WHERE id > :first", first=first)[0])
+            started = time.monotonic()
+            caught_up = receiver.wait_for(owed, timeout=120)
+            drained = time.monotonic() - started
+            self.webhook = (owed, during, drained if caught_up else None)
+            rest = f"in {drained:.1f} s" if caught_up else "not within 120 s"
+            print(
+                f"   webhook: {owed:,} events raised, {during:,} delivered during the phase, the rest {rest}"
+            )
+            self.sql("DELETE FROM webhooks")
+            return result
+        finally:
+            receiver.stop()
 
     def database_cpu(self) -> float:
         """CPU seconds of our PostgreSQL (postmaster and backends); 0 for a server we did not start."""
@@ -272,7 +311,10 @@ class Bench:
         latency = next(r for r in self.results if r.mode.startswith("paced"))
         product_list = next(r for r in self.results if r.name == "product_list")
         detail = next(r for r in self.results if r.name == "order_detail")
+        hooked = next(r for r in self.results if "webhook" in r.mode)
         targets = [
+            ("orders with a webhook >= 0.9 x without", f"{hooked.requests_per_s / peak.requests_per_s:.2f} x",
+             hooked.requests_per_s >= 0.9 * peak.requests_per_s),
             ("orders >= 0.5 x pgbench, 0 errors", f"{peak.requests_per_s / ceiling:.2f} x, {peak.errors} errors",
              peak.requests_per_s >= 0.5 * ceiling and peak.errors == 0),
             ("order p99 <= 25 ms at 80% of peak", f"{latency.p99_ms:.1f} ms", latency.p99_ms <= 25),
@@ -309,6 +351,9 @@ class Bench:
             "results": [asdict(r) for r in self.results],
             "pgbench_tps": ceiling,
             "cpu_ms_per_order": {"app": app_ms, "database": db_ms},
+            "webhook": dict(
+                zip(("events_owed", "delivered_during_phase", "drain_s"), self.webhook, strict=True)
+            ),
             "targets": [{"target": n, "measured": m, "met": ok} for n, m, ok in targets],
         }
 

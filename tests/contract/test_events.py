@@ -40,7 +40,7 @@ class Shop:
         return place_order(cmd, uow=self.make_uow(), actor=self.buyer, clock=self.clock)
 
     def feed(self, after: int | None = None, **filters):  # type: ignore[no-untyped-def]
-        return read_events(EventFilter(**filters), after, 100, uow=self.make_uow(), actor=self.admin)
+        return read_events(EventFilter(**filters), after, 100, uow=self.make_uow(), actor=self.admin).items
 
     def webhook(self, *types: EventType) -> Webhook:
         hook = Webhook("https://example.com/h", frozenset(types), "whsec_x", T0, T0)

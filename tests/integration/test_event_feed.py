@@ -31,7 +31,7 @@ def pg(clean_postgres: str, postgres_engine: Engine) -> Engine:
 
 def feed(engine: Engine, boss: User, after: int | None = None, limit: int = 100) -> list[int]:
     events = read_events(EventFilter(), after, limit, uow=sync_unit_of_work(engine, present), actor=boss)
-    return [e.id for e in events]
+    return [e.id for e in events.items]
 
 
 def all_event_ids(engine: Engine) -> list[int]:

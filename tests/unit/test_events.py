@@ -164,17 +164,19 @@ def test_the_feed_reads_from_any_point_with_filters(world: World, store, clock) 
     ann = world.customer()
     a, b = world.product("EV-1"), world.product("EV-2")
     world.order(ann, (a, 1))
-    every = read_events(EventFilter(), None, 100, uow=world.uow, actor=world.admin)
+    every = read_events(EventFilter(), None, 100, uow=world.uow, actor=world.admin).items
     assert [e.id for e in every] == [e.id for e in outbox(store)] and len(every) == 3
-    after_first = read_events(EventFilter(), every[0].id, 100, uow=world.uow, actor=world.admin)
+    after_first = read_events(EventFilter(), every[0].id, 100, uow=world.uow, actor=world.admin).items
     assert after_first == every[1:]
-    only_b = read_events(EventFilter(resource_id=b.id), None, 100, uow=world.uow, actor=world.admin)
+    only_b = read_events(EventFilter(resource_id=b.id), None, 100, uow=world.uow, actor=world.admin).items
     assert [(e.type, e.resource_id) for e in only_b] == [(EventType.PRODUCT_CREATED, b.id)]
     orders = read_events(
         EventFilter(resource_type=ResourceType.ORDER), None, 100, uow=world.uow, actor=world.admin
-    )
+    ).items
     assert [e.type for e in orders] == [EventType.ORDER_PLACED]
-    assert read_events(EventFilter(), every[0].id, 1, uow=world.uow, actor=world.admin) == every[1:2]
+    one = read_events(EventFilter(), every[0].id, 1, uow=world.uow, actor=world.admin)
+    assert one.items == every[1:2] and one.has_more
+    assert not read_events(EventFilter(), every[1].id, 1, uow=world.uow, actor=world.admin).has_more
 
 
 def test_purging_keeps_each_resources_newest_event_so_its_sequence_goes_on(

@@ -43,8 +43,8 @@ async def read_events(
     limit: FeedLimit = 50,
 ) -> EventFeed:
     filters = EventFilter(type, resource, resource_id)
-    found = await caller.run(events.read_events, filters, starting_after, limit + 1)
-    return EventFeed(items=[EventRead.of(e) for e in found[:limit]], has_more=len(found) > limit)
+    feed = await caller.run(events.read_events, filters, starting_after, limit)
+    return EventFeed(items=[EventRead.of(e) for e in feed.items], has_more=feed.has_more)
 
 
 @router.post(
