@@ -70,8 +70,8 @@ def place_order(
             at=now,
         )
         uow.orders.add(order)
-        uow.products.move_stock(order.movements())
         _raise(uow, EventType.ORDER_PLACED, order, products, actor_id=actor.id)
+        uow.products.move_stock(order.movements())
         if idempotency_key is not None:
             assert order.id is not None
             uow.idempotency.complete(actor.id, idempotency_key, order.id)
@@ -162,9 +162,9 @@ def expire_pending_orders(
         products = uow.products.get_many(ids, for_update=True)
         for order in expiring:
             order.expire(products, at=now)
+            _raise(uow, EventType.ORDER_CANCELLED, order, products, actor_id=None)
             uow.products.move_stock(order.movements())
             _save(uow, order)
-            _raise(uow, EventType.ORDER_CANCELLED, order, products, actor_id=None)
         uow.commit()
     for _ in expiring:
         counters.count(BusinessEvent.ORDER_EXPIRED)
@@ -175,15 +175,17 @@ def _cancel(uow: UnitOfWork, order: Order, actor: User, clock: Clock) -> None:
     """The one way an order is cancelled: the order says what goes back, the products take it."""
     products = uow.products.get_many(order.product_ids(), for_update=True)
     order.cancel(products, actor_id=actor.id, at=clock.now())
+    _raise(uow, EventType.ORDER_CANCELLED, order, products, actor_id=actor.id)
     uow.products.move_stock(order.movements())
     _save(uow, order)
-    _raise(uow, EventType.ORDER_CANCELLED, order, products, actor_id=actor.id)
 
 
 def _raise(
     uow: UnitOfWork, kind: EventType, order: Order, products: dict[int, Product], *, actor_id: int | None
 ) -> None:
-    """The order's event, and those of the products its stock movements emptied or refilled."""
+    """The order's event, and those of the products its stock movements emptied or refilled: raised once
+    the entities hold their new state and before the stock moves, so that the stock statement can carry
+    them (one round trip less on the order path; a failure after it still rolls them back)."""
     at = order.updated_at
     moved = stock_events(order.stock_movements, products, at=at, actor_id=actor_id) if products else []
     uow.events.add([DomainEvent(kind, order, at, actor_id), *moved])

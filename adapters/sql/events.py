@@ -73,36 +73,63 @@ def feed_order(dialect: str) -> list[Any]:
     return [TXID, events.c.id] if dialect == "postgresql" else [events.c.id]
 
 
+class Outbox:
+    """Event rows raised in a unit of work and not written yet. On PostgreSQL the next stock statement
+    carries them (SqlProductRepository.move_stock: the order path's events cost no round trip of their
+    own); whatever is left is written before COMMIT, and nothing if the unit rolls back."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, Any]] = []
+
+    def append(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+
+    def take(self) -> tuple[int, dict[str, Any]]:
+        """How many rows, and their parameters for `insert_events_statement`; the outbox is empty after."""
+        rows, self._rows = self._rows, []
+        ordinals: dict[tuple[str, int], int] = {}
+        parameters: dict[str, Any] = {}
+        for i, row in enumerate(rows):
+            key = (row["resource_type"], row["resource_id"])
+            ordinals[key] = ordinals.get(key, 0) + 1
+            parameters.update({f"e{i}_{name}": value for name, value in row.items()})
+            parameters[f"e{i}_ordinal"] = ordinals[key]
+        return len(rows), parameters
+
+
 class SqlEventRepository(SqlRepository):
-    def __init__(self, tx: OnDemandTransaction, present: Presenter) -> None:
+    def __init__(self, tx: OnDemandTransaction, outbox: Outbox, present: Presenter) -> None:
         super().__init__(tx)
+        self._outbox = outbox
         self._present = present
 
     def add(self, raised: Sequence[DomainEvent]) -> None:
-        if not raised:
-            return
-        ordinals: dict[tuple[ResourceType, int], int] = {}
-        parameters: dict[str, Any] = {}
-        for i, event in enumerate(raised):
-            key = (event.resource_type, event.resource_id)
-            ordinals[key] = ordinals.get(key, 0) + 1
-            row = {
-                "type": event.type.value,
-                "resource_type": event.resource_type.value,
-                "resource_id": event.resource_id,
-                "ordinal": ordinals[key],
-                "actor_id": event.actor_id,
-                "created_at": event.at,
-                "payload": self._present(event.subject),
-            }
-            parameters.update({f"e{i}_{name}": value for name, value in row.items()})
-        self.tx.execute(insert_events_statement(len(raised)), parameters)
+        """Presented now (the resource as it is at this moment), written with the next stock statement or
+        before COMMIT (see Outbox)."""
+        for event in raised:
+            self._outbox.append(
+                {
+                    "type": event.type.value,
+                    "resource_type": event.resource_type.value,
+                    "resource_id": event.resource_id,
+                    "actor_id": event.actor_id,
+                    "created_at": event.at,
+                    "payload": self._present(event.subject),
+                }
+            )
+
+    def flush(self) -> None:
+        count, parameters = self._outbox.take()
+        if count:
+            self.tx.execute(insert_events_statement(count), parameters)
 
     def get(self, event_id: int) -> Event | None:
+        self.flush()
         row = self.tx.execute(_BY_ID, {"id": event_id}).first()
         return event_from_row(row) if row is not None else None
 
     def feed(self, filters: EventFilter, starting_after: int | None, limit: int) -> list[Event]:
+        self.flush()
         postgres = self.tx.dialect_name == "postgresql"
         query = select(events).where(*_matching(filters))
         if postgres:
@@ -114,6 +141,7 @@ class SqlEventRepository(SqlRepository):
         return [event_from_row(r) for r in rows]
 
     def purge(self, created_before: datetime) -> int:
+        self.flush()
         newer = exists().where(
             _PURGEABLE.c.resource_type == events.c.resource_type,
             _PURGEABLE.c.resource_id == events.c.resource_id,

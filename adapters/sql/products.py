@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, bindparam, insert, select, update
 
 from adapters.sql import mapping
 from adapters.sql.base import SqlRepository, within
+from adapters.sql.events import Outbox
 from adapters.sql.product_list import product_list_parameters, product_list_statements
 from adapters.sql.stock_check import STOCK_DRIFT
 from adapters.sql.stock_moves import (
@@ -20,6 +21,7 @@ from adapters.sql.stock_moves import (
     move_stock_statement,
 )
 from adapters.sql.tables import products, stock_movements
+from adapters.sql.transaction import OnDemandTransaction
 from application.lists import MovementFilter, Page, ProductFilter, Window
 from application.paging import PRODUCTS, STOCK_MOVEMENTS, page_of
 from application.ports import StaleVersion
@@ -36,6 +38,10 @@ _PRODUCTS_TO_LOCK = _PRODUCTS_BY_IDS.order_by(products.c.id).with_for_update()
 
 
 class SqlProductRepository(SqlRepository):
+    def __init__(self, tx: OnDemandTransaction, outbox: Outbox) -> None:
+        super().__init__(tx)
+        self._outbox = outbox  # its rows ride along with the stock statement on PostgreSQL
+
     def add(self, product: Product) -> None:
         statement = insert(products).values(mapping.values(products, product)).returning(products.c.id)
         product.id = self._write(statement, "products.sku").scalar_one()
@@ -81,7 +87,9 @@ class SqlProductRepository(SqlRepository):
             return
         parameters = move_parameters(list(movements))
         if self.tx.dialect_name == "postgresql":
-            recorded = self.tx.execute(move_and_record_statement(len(movements)), parameters).all()
+            events, event_parameters = self._outbox.take()
+            statement = move_and_record_statement(len(movements), events)
+            recorded = self.tx.execute(statement, parameters | event_parameters).all()
             if len(recorded) != len(movements):
                 self._refuse(movements)
             return

@@ -1,7 +1,8 @@
 """Stock movements stored: each product's stock moved by its delta (one UPDATE, a CASE per product) and the
 movements written to the ledger. On PostgreSQL both in one statement (the UPDATE in WITH; a movement row
-is written only for a product the UPDATE moved), where SQLite needs two. Built once per number of
-movements.
+is written only for a product the UPDATE moved), where SQLite needs two. On PostgreSQL the
+statement also carries the events raised so far in the unit (adapters.sql.events.Outbox). Built once per
+number of movements and events.
 
 Parameters: `id<i>` and `delta<i>` for product i, `m<i>_<column>` for its movement (i from 0), and `at`.
 The UPDATE's WHERE keeps every result at or above zero: the database's safety net behind the products'
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import DateTime, Insert, Integer, Update, bindparam, case, insert, select, union_all, update
 
 from adapters.sql import mapping
+from adapters.sql.events import insert_events_statement
 from adapters.sql.tables import products, stock_movements
 from domain.stock import StockMovement
 
@@ -36,8 +38,9 @@ def move_stock_statement(count: int) -> Update:
 
 
 @cache
-def move_and_record_statement(count: int) -> Insert:
-    """PostgreSQL: the UPDATE in WITH, then the movements of the products it moved; RETURNING their ids."""
+def move_and_record_statement(count: int, events: int = 0) -> Insert:
+    """PostgreSQL: the UPDATE in WITH, then the movements of the products it moved; RETURNING their ids.
+    With `events`, the outbox's rows too (adapters.sql.events.Outbox), in another WITH."""
     moved = move_stock_statement(count).returning(products.c.id).cte("moved")
     rows = union_all(
         *(
@@ -46,12 +49,13 @@ def move_and_record_statement(count: int) -> Insert:
         )
     ).subquery("movement")
     recorded = select(rows).where(rows.c.product_id.in_(select(moved.c.id)))
-    return (
+    statement = (
         insert(stock_movements)
         .from_select([c.name for c in LEDGER_COLUMNS], recorded)
         .returning(stock_movements.c.id)
         .add_cte(moved)
     )
+    return statement.add_cte(insert_events_statement(events).cte("outbox")) if events else statement
 
 
 def move_parameters(movements: list[StockMovement]) -> dict[str, Any]:

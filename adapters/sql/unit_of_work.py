@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.metrics import RETRIES
 from adapters.sql.categories import SqlCategoryRepository
-from adapters.sql.events import SqlEventRepository
+from adapters.sql.events import Outbox, SqlEventRepository
 from adapters.sql.gate import FairGate
 from adapters.sql.idempotency import SqlIdempotencyRepository
 from adapters.sql.orders import SqlOrderRepository
@@ -53,11 +53,12 @@ class SqlUnitOfWork:
         self.tx = OnDemandTransaction()
         self.users = SqlUserRepository(self.tx)
         self.categories = SqlCategoryRepository(self.tx)
-        self.products = SqlProductRepository(self.tx)
+        self.outbox = Outbox()
+        self.products = SqlProductRepository(self.tx, self.outbox)
         self.orders = SqlOrderRepository(self.tx)
         self.idempotency = SqlIdempotencyRepository(self.tx)
         self.throttle = SqlThrottleRepository(self.tx)
-        self.events = SqlEventRepository(self.tx, present)
+        self.events = SqlEventRepository(self.tx, self.outbox, present)
         self.webhooks = SqlWebhookRepository(self.tx)
 
     @classmethod
@@ -82,6 +83,7 @@ class SqlUnitOfWork:
         if self._depth > 0:
             return
         assert self._opened is not None
+        self.outbox.take()  # events of a unit that did not commit are never written
         try:
             self.tx.end(commit=False)  # whatever was not committed
         finally:
@@ -89,9 +91,11 @@ class SqlUnitOfWork:
             self._opened.__exit__(exc_type, exc, tb)
 
     def commit(self) -> None:
+        self.events.flush()
         self.tx.end(commit=True)
 
     def rollback(self) -> None:
+        self.outbox.take()
         self.tx.end(commit=False)
 
 

@@ -47,6 +47,7 @@ def test_an_event_that_commits_late_is_served_after_the_position_a_reader_reache
     with holder:  # draws its event id and transaction first, and commits last
         held = holder.products.get(early.id, for_update=True)
         holder.events.add([DomainEvent(EventType.PRODUCT_UPDATED, held, clock.now(), boss.id)])
+        holder.events.flush()  # written now, as the stock statement of an order writes its events
         late = product(pg, boss, "LATE-1", 5)  # commits while the first is still open
         assert max(all_event_ids(pg)) > max(seen)  # the later event is in the table...
         assert feed(pg, boss, seen[-1]) == []  # ...but not served while an older transaction may commit
