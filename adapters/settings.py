@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # Pending orders older than this are cancelled and their stock returned by the background jobs.
     pending_order_ttl: DurationSetting = None
     jobs_interval: float = Field(default=30.0, gt=0)  # seconds between two passes of the background jobs
+    # The jobs process runs at this lower CPU priority (Unix nice), so that on a busy machine the requests
+    # come first and deliveries catch up when there is room.
+    jobs_nice: int = Field(default=10, ge=0, le=19)
     # Events and webhooks (README "Events and webhooks").
     event_retention: DurationSetting = timedelta(days=30)  # then purged by the jobs; off: kept for ever
     webhook_poll_interval: float = Field(default=1.0, gt=0)  # seconds between two delivery passes

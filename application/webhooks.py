@@ -137,7 +137,7 @@ def retry_delivery(
         if delivery is None:
             raise NotFound("delivery", delivery_id)
         delivery.retry(clock.now())
-        uow.webhooks.save_delivery(delivery)
+        uow.webhooks.save_deliveries([delivery])
         delivery.history = uow.webhooks.attempts([delivery_id]).get(delivery_id, [])
         uow.commit()
     return delivery
@@ -191,12 +191,12 @@ def _claim(uow: UnitOfWork, now: datetime, options: DeliveryOptions) -> list[tup
     with uow:
         due = uow.webhooks.claim_due(now, options.lease, options.batch)
         webhooks = {d.webhook_id: uow.webhooks.get(d.webhook_id) for d in due}
-        events = {d.event_id: uow.events.get(d.event_id) for d in due}
+        events = uow.events.get_many([d.event_id for d in due])
         uow.commit()
     return [
-        (d, webhook, event)
+        (d, webhook, events[d.event_id])
         for d in due
-        if (webhook := webhooks[d.webhook_id]) is not None and (event := events[d.event_id]) is not None
+        if (webhook := webhooks[d.webhook_id]) is not None and d.event_id in events
     ]
 
 
@@ -211,16 +211,18 @@ def _record(
     with uow:
         ids = sorted({delivery.webhook_id for delivery, _ in outcomes})
         webhooks = {i: uow.webhooks.get(i, for_update=True) for i in ids}
-        for delivery, attempt in outcomes:
+        recorded = [
+            (d, a) for d, a in outcomes if webhooks[d.webhook_id] is not None
+        ]  # else deleted meanwhile
+        for delivery, attempt in recorded:
             webhook = webhooks[delivery.webhook_id]
-            if webhook is None:  # deleted meanwhile, and its deliveries with it
-                continue
+            assert webhook is not None
             delivery.record(attempt, policy, jitter())
-            uow.webhooks.save_delivery(delivery, attempt)
             if attempt.succeeded:
                 webhook.delivered()
             else:
                 webhook.failed(attempt.describe(), policy)
+        uow.webhooks.save_deliveries([d for d, _ in recorded], [a for _, a in recorded])
         for webhook in webhooks.values():
             if webhook is not None:
                 webhook.touch(outcomes[-1][1].attempted_at)

@@ -4,6 +4,7 @@ one of the housekeeping (expiring orders, purging old events). Each job is safe 
 processes at once (they share the work through row locks), so every instance of the service may run its
 own."""
 
+import os
 import signal
 import threading
 import time
@@ -73,6 +74,7 @@ def work() -> None:
     container = Container()
     settings = container.settings()
     configure_logging(json=settings.log_format == "json", level=settings.log_level)
+    os.nice(settings.jobs_nice)
     run_forever(container)
 
 

@@ -62,6 +62,7 @@ def insert_events_statement(count: int) -> Insert:
 
 
 _BY_ID = select(events).where(events.c.id == bindparam("id"))
+_BY_IDS = select(events).where(events.c.id.in_(bindparam("ids", expanding=True)))
 TXID = literal_column("events.txid")
 # The events PostgreSQL's feed may serve (see the module's docstring).
 SETTLED = text("events.txid < pg_snapshot_xmin(pg_current_snapshot())")
@@ -127,6 +128,11 @@ class SqlEventRepository(SqlRepository):
         self.flush()
         row = self.tx.execute(_BY_ID, {"id": event_id}).first()
         return event_from_row(row) if row is not None else None
+
+    def get_many(self, event_ids: Sequence[int]) -> dict[int, Event]:
+        self.flush()
+        rows = self.tx.execute(_BY_IDS, {"ids": list(event_ids)}) if event_ids else []
+        return {row.id: event_from_row(row) for row in rows}
 
     def feed(self, filters: EventFilter, starting_after: int | None, limit: int) -> list[Event]:
         self.flush()

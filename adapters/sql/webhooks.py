@@ -175,10 +175,11 @@ class SqlWebhookRepository(SqlRepository):
             grouped.setdefault(r.delivery_id, []).append(mapping.from_row(Attempt, r))
         return grouped
 
-    def save_delivery(self, delivery: Delivery, attempt: Attempt | None = None) -> None:
-        self.tx.execute(_SAVE_DELIVERY, _delivery_row(delivery))
-        if attempt is not None:
-            self.tx.execute(_INSERT_ATTEMPT, mapping.values(webhook_attempts, attempt))
+    def save_deliveries(self, deliveries: Sequence[Delivery], attempts: Sequence[Attempt] = ()) -> None:
+        if deliveries:
+            self.tx.execute(_SAVE_DELIVERY, [_delivery_row(d) for d in deliveries])
+        if attempts:
+            self.tx.execute(_INSERT_ATTEMPT, [mapping.values(webhook_attempts, a) for a in attempts])
 
     def purge(self, created_before: datetime) -> int:
         gone = self.tx.execute(

@@ -158,7 +158,7 @@ def test_due_deliveries_are_claimed_once_until_their_lease_ends(make_uow: MakeUo
     attempt = Attempt(delivered.id, T0, 12, status_code=200, response_body="thanks")
     delivered.record(attempt, RetryPolicy(), 0.0)
     with make_uow() as uow:
-        uow.webhooks.save_delivery(delivered, attempt)
+        uow.webhooks.save_deliveries([delivered], [attempt])
         uow.commit()
     with make_uow() as uow:
         again = uow.webhooks.claim_due(T0 + LEASE, LEASE, 10)  # the other one's lease has ended

@@ -386,6 +386,9 @@ class InMemoryEventRepository(_Repository):
     def get(self, event_id: int) -> Event | None:
         return next((e for e in self.t.outbox if e.id == event_id), None)
 
+    def get_many(self, event_ids: Sequence[int]) -> dict[int, Event]:
+        return {e.id: e for e in self.t.outbox if e.id in event_ids}
+
     def feed(self, filters: EventFilter, starting_after: int | None, limit: int) -> list[Event]:
         found = [
             e
@@ -488,13 +491,11 @@ class InMemoryWebhookRepository(_Repository):
                 grouped.setdefault(a.delivery_id, []).append(a)
         return grouped
 
-    def save_delivery(self, delivery: Delivery, attempt: Attempt | None = None) -> None:
-        assert delivery.id is not None
-        if delivery.id not in self.t.deliveries:
-            return  # its webhook was deleted meanwhile
-        self.t.deliveries[delivery.id] = replace(copy.deepcopy(delivery), history=[])
-        if attempt is not None:
-            self.t.attempts.append(replace(attempt, id=self.t.new_id()))
+    def save_deliveries(self, deliveries: Sequence[Delivery], attempts: Sequence[Attempt] = ()) -> None:
+        for delivery in deliveries:
+            assert delivery.id in self.t.deliveries
+            self.t.deliveries[delivery.id] = replace(copy.deepcopy(delivery), history=[])
+        self.t.attempts += [replace(a, id=self.t.new_id()) for a in attempts]
 
     def purge(self, created_before: datetime) -> int:
         old = {i for i, d in self.t.deliveries.items() if d.created_at < created_before}
