@@ -211,9 +211,8 @@ def _record(
     with uow:
         ids = sorted({delivery.webhook_id for delivery, _ in outcomes})
         webhooks = {i: uow.webhooks.get(i, for_update=True) for i in ids}
-        recorded = [
-            (d, a) for d, a in outcomes if webhooks[d.webhook_id] is not None
-        ]  # else deleted meanwhile
+        # The deliveries of a webhook deleted meanwhile went with it.
+        recorded = [(d, a) for d, a in outcomes if webhooks[d.webhook_id] is not None]
         for delivery, attempt in recorded:
             webhook = webhooks[delivery.webhook_id]
             assert webhook is not None
