@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-unit lint bench bench-scale clean
+.PHONY: install run test test-unit lint bench bench-scale mutation clean
 
 install: $(VENV)/.installed
 
@@ -38,8 +38,13 @@ test-unit: install
 bench: install
 	$(BIN)/python -m tests.bench.run
 
+# Mutation testing of domain/ and application/ against the fast suite ([tool.mutmut] in pyproject.toml); not
+# part of `make test`. Prints the score and the surviving mutants (`$(BIN)/mutmut show <name>` for one).
+mutation: install
+	$(BIN)/mutmut run; $(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) .bootstrap .pytest_cache shop.db
+	rm -rf $(VENV) .bootstrap .pytest_cache shop.db mutants
 
 # The order and catalog endpoints at 10,000,000 orders next to 10,000 (long: BENCH_ARGS=--keep pays it once).
 bench-scale: install
