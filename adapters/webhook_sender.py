@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from application.errors import UnsafeTarget
-from application.ports import Response
+from application.event_ports import Response
 
 USER_AGENT = "shop-webhooks/1"
 MAX_READ = 64 * 1024  # bytes of an answer read at most

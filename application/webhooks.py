@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 
 from application.access import require_admin
 from application.errors import NotFound, PreconditionFailed
+from application.event_ports import WebhookSender
 from application.lists import Page, Window
 from application.patch import UNSET, Unset, sent
-from application.ports import Clock, StaleVersion, UnitOfWork, WebhookSender
+from application.ports import Clock, StaleVersion, UnitOfWork
 from domain.events import Event, EventType
 from domain.users import User
 from domain.webhooks import Attempt, Delivery, RetryPolicy, Webhook

@@ -20,7 +20,7 @@ from adapters.sql.unit_of_work import SqlUnitOfWorkRunner, sync_unit_of_work
 from adapters.webhook_sender import HttpWebhookSender
 from application.webhooks import DeliveryOptions
 from domain.webhooks import RetryPolicy
-from entrypoints.api.schemas import present
+from entrypoints.api.event_schemas import present
 
 
 class Container(containers.DeclarativeContainer):

@@ -32,8 +32,8 @@ from adapters.sql import mapping
 from adapters.sql.base import SqlRepository
 from adapters.sql.tables import events
 from adapters.sql.transaction import OnDemandTransaction
+from application.event_ports import Presenter
 from application.lists import EventFilter
-from application.ports import Presenter
 from domain.events import DomainEvent, Event, EventType, ResourceType
 
 _WRITTEN = ("type", "resource_type", "resource_id", "actor_id", "created_at", "payload")

@@ -28,7 +28,7 @@ from adapters.sql.transaction import OnDemandTransaction
 from adapters.sql.users import SqlUserRepository
 from adapters.sql.webhooks import SqlWebhookRepository
 from application.errors import Conflict, RejectedValue, ServiceUnavailable
-from application.ports import Presenter
+from application.event_ports import Presenter
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -5,11 +5,20 @@ from typing import Annotated, Any
 
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
+from domain.catalog import Product
 from domain.events import Event, EventType, ResourceType
+from domain.orders import Order
 from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
+from entrypoints.api.schemas import OrderRead, ProductRead
 
 WebhookUrl = Annotated[AnyUrl, UrlConstraints(max_length=2048, allowed_schemes=["http", "https"])]
 EventTypes = Annotated[set[EventType], Field(min_length=1, description="The event types to deliver.")]
+
+
+def present(subject: Order | Product) -> dict[str, Any]:
+    """An event's payload: the order or product as the API returns it (application.event_ports.Presenter)."""
+    read = OrderRead.of(subject) if isinstance(subject, Order) else ProductRead.of(subject)
+    return read.model_dump(mode="json")
 
 
 class EventRead(BaseModel):
@@ -105,13 +114,7 @@ class AttemptRead(BaseModel):
 
     @classmethod
     def of(cls, a: Attempt) -> "AttemptRead":
-        return cls(
-            attempted_at=a.attempted_at,
-            status_code=a.status_code,
-            latency_ms=a.latency_ms,
-            error=a.error,
-            response_body=a.response_body,
-        )
+        return cls.model_validate(a, from_attributes=True)
 
 
 class DeliveryRead(BaseModel):

@@ -338,9 +338,3 @@ class Liveness(BaseModel):
 class Readiness(BaseModel):
     status: str
     reason: str | None
-
-
-def present(subject: Order | Product) -> dict[str, Any]:
-    """The payload of an event: the order or product as the API returns it (application.ports.Presenter)."""
-    read = OrderRead.of(subject) if isinstance(subject, Order) else ProductRead.of(subject)
-    return read.model_dump(mode="json")

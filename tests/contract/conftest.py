@@ -7,7 +7,7 @@ import pytest
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.ports import UnitOfWork
-from entrypoints.api.schemas import present
+from entrypoints.api.event_schemas import present
 from tests.doubles.memory import InMemoryStore, InMemoryUnitOfWork
 
 MakeUow = Callable[[], UnitOfWork]

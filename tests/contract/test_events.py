@@ -121,7 +121,7 @@ def test_webhooks_are_offered_the_events_they_want_from_their_creation(make_uow:
     wants_orders = shop.webhook(EventType.ORDER_PLACED)
     wants_products = shop.webhook(EventType.PRODUCT_CREATED, EventType.PRODUCT_OUT_OF_STOCK)
     item = shop.product("E-1", stock=1)
-    order = shop.order((item, 1))
+    shop.order((item, 1))
     with make_uow() as uow:
         assert uow.webhooks.offer_events(T0, 100) == 3
         uow.commit()
@@ -134,7 +134,6 @@ def test_webhooks_are_offered_the_events_they_want_from_their_creation(make_uow:
         (EventType.ORDER_PLACED, DeliveryState.PENDING, 0)
     ]
     assert {d.event_type for d in products} == {EventType.PRODUCT_CREATED, EventType.PRODUCT_OUT_OF_STOCK}
-    assert order.id is not None
 
 
 def test_due_deliveries_are_claimed_once_until_their_lease_ends(make_uow: MakeUow) -> None:

@@ -16,13 +16,9 @@ from domain.orders import Order
 from tests.contract.conftest import MakeUow
 from tests.contract.helpers import stock_of
 from tests.contract.test_stock_ledger import Shop
+from tests.unit.test_properties import changes
 
 _skus = itertools.count(1)
-operation = st.one_of(
-    st.tuples(st.just("order"), st.integers(0, 1), st.integers(1, 6)),
-    st.tuples(st.just("cancel"), st.integers(0, 9), st.just(0)),
-    st.tuples(st.just("adjust"), st.integers(0, 1), st.integers(-8, 8)),
-)
 
 
 @pytest.fixture
@@ -36,9 +32,7 @@ def shop(make_uow: MakeUow) -> Shop:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(
-    initial=st.lists(st.integers(0, 10), min_size=2, max_size=2), operations=st.lists(operation, max_size=10)
-)
+@given(initial=st.lists(st.integers(0, 10), min_size=2, max_size=2), operations=changes(2))
 def test_stock_stays_equal_to_its_ledger_under_any_mix_of_changes(
     shop: Shop, initial: list[int], operations: list[tuple[str, int, int]]
 ) -> None:

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from application import paging
+from application.event_ports import Presenter
 from application.lists import (
     EventFilter,
     MovementFilter,
@@ -26,7 +27,7 @@ from application.lists import (
     Window,
 )
 from application.paging import Ordering, page_of
-from application.ports import Attempts, DuplicateKey, IdempotencyRecord, OrderStats, Presenter, StaleVersion
+from application.ports import Attempts, DuplicateKey, IdempotencyRecord, OrderStats, StaleVersion
 from domain.catalog import Category, Product, name_key
 from domain.errors import InsufficientStock
 from domain.events import DomainEvent, Event
@@ -34,7 +35,7 @@ from domain.orders import Order, OrderStatus, StatusEvent
 from domain.stock import OF_ORDERS, StockDrift, StockMovement
 from domain.users import User
 from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
-from entrypoints.api.schemas import present
+from entrypoints.api.event_schemas import present
 
 T = TypeVar("T")
 E = TypeVar("E")

@@ -14,7 +14,7 @@ from application.products import CreateProduct, create_product
 from application.users import RegisterUser, ensure_admin, register_user
 from domain.catalog import Product
 from domain.users import User
-from entrypoints.api.schemas import present
+from entrypoints.api.event_schemas import present
 from tests.doubles.security import FastPasswordHasher
 
 T = TypeVar("T")

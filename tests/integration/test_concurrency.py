@@ -11,7 +11,7 @@ from adapters.sql.unit_of_work import sync_unit_of_work
 from application.orders import OrderItem, PlaceOrder, place_order
 from domain.errors import InsufficientStock
 from domain.stock import MovementKind, StockMovement
-from entrypoints.api.schemas import present
+from entrypoints.api.event_schemas import present
 from tests.integration.helpers import admin, clock, customer, product
 
 pytestmark = pytest.mark.postgres

@@ -16,7 +16,7 @@ from application.products import ProductPatch, update_product
 from domain.events import DomainEvent, EventType
 from domain.users import User
 from domain.webhooks import Webhook
-from entrypoints.api.schemas import present
+from entrypoints.api.event_schemas import present
 from tests.doubles.clock import FixedClock
 from tests.integration.helpers import admin, customer, product
 

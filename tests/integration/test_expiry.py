@@ -21,7 +21,7 @@ from application.orders import (
 from application.products import check_stock
 from domain.errors import IllegalStatusChange
 from domain.orders import OrderStatus
-from entrypoints.api.schemas import present
+from entrypoints.api.event_schemas import present
 from tests.doubles.clock import FixedClock
 from tests.integration.helpers import admin, customer, product
 from tests.integration.test_concurrency import wait_until_blocked

@@ -17,7 +17,7 @@ from application.lists import MovementFilter, OrderFilter, ProductFilter, Produc
 from application.paging import PRODUCTS
 from application.ports import UnitOfWork
 from domain.orders import OrderStatus
-from entrypoints.api.schemas import present
+from entrypoints.api.event_schemas import present
 from tests.integration.helpers import admin, customer, product
 
 pytestmark = pytest.mark.postgres

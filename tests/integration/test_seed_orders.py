@@ -12,7 +12,7 @@ from adapters.sql.engine import make_sync_engine
 from adapters.sql.seed import seed_demo
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.products import check_stock
-from entrypoints.api.schemas import present
+from entrypoints.api.event_schemas import present
 from entrypoints.cli import app
 
 

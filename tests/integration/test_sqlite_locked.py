@@ -14,7 +14,7 @@ from adapters.sql.unit_of_work import MAX_ATTEMPTS, SqlUnitOfWorkRunner
 from application.errors import ServiceUnavailable
 from application.users import RegisterUser, register_user
 from entrypoints.api.app import create_app
-from entrypoints.api.schemas import present
+from entrypoints.api.event_schemas import present
 from entrypoints.container import Container
 from tests.doubles.security import FastPasswordHasher
 from tests.integration.helpers import clock

@@ -12,7 +12,7 @@ from application.lists import OrderFilter, ProductFilter, ProductSort, Window
 from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
 from application.ports import TokenClaims
 from application.products import list_products
-from entrypoints.api.schemas import present
+from entrypoints.api.event_schemas import present
 from tests.integration.helpers import admin, clock, count_statements, customer, product
 
 

@@ -12,7 +12,7 @@ from adapters.sql.tables import users
 from adapters.sql.unit_of_work import SqlUnitOfWorkRunner, sync_unit_of_work
 from application.ports import UnitOfWork
 from domain.users import User
-from entrypoints.api.schemas import present
+from entrypoints.api.event_schemas import present
 from tests.integration.helpers import admin, product
 
 T0 = datetime(2026, 11, 22, tzinfo=UTC)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from application.ports import Response
+from application.event_ports import Response
 from application.webhooks import (
     SIGNATURE_HEADER,
     CreateWebhook,
