@@ -6,12 +6,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.migrate import migrate
 from adapters.sql.tables import metadata
 from tests.support.postgres import ThrowawayPostgres
+
+# Property tests try a quick sample in the fast suite and a thorough one in `make test`
+# (`--hypothesis-profile=thorough`). No deadline: the machine's load is not the rule under test.
+settings.register_profile(
+    "fast", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("thorough", settings.get_profile("fast"), max_examples=300)
+settings.load_profile("fast")
 
 
 @pytest.fixture(scope="session")

@@ -533,14 +533,15 @@ class InMemoryUnitOfWork:
         self.webhooks = InMemoryWebhookRepository(self._tables)
 
     def _tables(self) -> Tables:
-        if self._working is None:
+        """A private copy of the store, taken when a repository is first used (and again after a commit)."""
+        if self._depth == 0:
             raise RuntimeError("repositories are used only inside `with uow:`")
+        if self._working is None:
+            with self.store.lock:
+                self._working = copy.deepcopy(self.store.tables)
         return self._working
 
     def __enter__(self) -> Self:
-        if self._depth == 0:
-            with self.store.lock:
-                self._working = copy.deepcopy(self.store.tables)
         self._depth += 1
         return self
 
@@ -555,8 +556,11 @@ class InMemoryUnitOfWork:
             self.rollback()
 
     def commit(self) -> None:
+        # The copy is handed over: repositories store and return copies, so nothing else refers into it.
+        tables = self._tables()
         with self.store.lock:
-            self.store.tables = copy.deepcopy(self._tables())
+            self.store.tables = tables
+        self._working = None
         self.commits += 1
 
     def rollback(self) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from application.errors import ApplicationError
@@ -26,7 +26,6 @@ from tests.doubles.security import FastPasswordHasher
 from tests.unit.conftest import done, dump
 
 AT = datetime(2026, 11, 22, tzinfo=UTC)
-QUICK = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class Shop:
@@ -63,7 +62,6 @@ class Shop:
         return [(m.kind, m.delta) for m in self.store.tables.movements if m.product_id == product.id]
 
 
-@QUICK
 @given(moves=st.lists(st.sampled_from(list(OrderStatus)), max_size=8))
 def test_any_sequence_of_moves_follows_the_rules_or_changes_nothing(moves: list[OrderStatus]) -> None:
     shop = Shop()
@@ -88,7 +86,6 @@ def test_any_sequence_of_moves_follows_the_rules_or_changes_nothing(moves: list[
     assert shop.stock(item) == (5 if status is OrderStatus.CANCELLED else 3)
 
 
-@QUICK
 @given(repeats=st.integers(min_value=1, max_value=4))
 def test_a_cancel_gives_the_stock_back_once_however_often_it_is_asked(repeats: int) -> None:
     shop = Shop()
@@ -104,7 +101,6 @@ cents = st.integers(min_value=0, max_value=int(MAX_AMOUNT * 100) // MAX_QUANTITY
 line = st.tuples(cents, st.integers(min_value=1, max_value=MAX_QUANTITY))
 
 
-@QUICK
 @given(lines=st.lists(line, min_size=1, max_size=MAX_LINES))
 def test_line_totals_and_the_order_total_are_exact_for_any_prices_and_quantities(
     lines: list[tuple[int, int]],
@@ -137,7 +133,6 @@ def changes(products: int) -> st.SearchStrategy[list[tuple[str, int, int]]]:
     return st.lists(operation, max_size=15)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(initial=st.lists(st.integers(0, 10), min_size=3, max_size=3), operations=changes(3))
 def test_any_mix_of_orders_cancels_and_adjustments_keeps_stock_equal_to_its_ledger(
     initial: list[int], operations: list[tuple[str, int, int]]

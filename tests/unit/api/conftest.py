@@ -4,9 +4,10 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from dependency_injector import providers
-from fastapi.testclient import TestClient
+from fastapi import FastAPI
 
 from adapters.settings import Settings
 from adapters.sql.health import NOT_MIGRATED, UNREACHABLE
@@ -16,6 +17,7 @@ from entrypoints.container import Container
 from tests.doubles.clock import FixedClock
 from tests.doubles.memory import InMemoryStore, InMemoryUnitOfWorkRunner
 from tests.doubles.security import FastPasswordHasher
+from tests.support.in_process import InProcess
 
 
 class FakeProbe:
@@ -35,8 +37,8 @@ class FakeProbe:
 class Api:
     """A test client plus the fake store behind it, and helpers to log in and seed."""
 
-    def __init__(self, client: TestClient, store: InMemoryStore, probe: FakeProbe) -> None:
-        self.client, self.store, self.probe = client, store, probe
+    def __init__(self, app: FastAPI, client: httpx.Client, store: InMemoryStore, probe: FakeProbe) -> None:
+        self.app, self.client, self.store, self.probe = app, client, store, probe
 
     def login(self, email: str, password: str) -> dict[str, str]:
         response = self.client.post("/auth/token", data={"username": email, "password": password})
@@ -74,15 +76,33 @@ def clock() -> FixedClock:
     return FixedClock()
 
 
-@pytest.fixture
-def api(clock: FixedClock) -> Iterator[Api]:
-    store, probe = InMemoryStore(), FakeProbe()
+@pytest.fixture(scope="session")
+def service() -> Iterator[tuple[FastAPI, httpx.Client]]:
+    """One app for the whole run: FastAPI prepares each route on its first request (~150 ms an app), so
+    each test gets fresh doubles in the same container instead of an app of its own."""
     container = Container()
     container.settings.override(providers.Object(Settings(env="test", secret_key="k" * 40, _env_file=None)))
-    container.unit_of_work_runner.override(providers.Object(InMemoryUnitOfWorkRunner(store)))
-    container.password_hasher.override(providers.Object(FastPasswordHasher()))
-    container.clock.override(providers.Object(clock))
-    container.database_probe.override(providers.Object(probe))
+    # Kept through the per-test reset: its TLS context takes ~40 ms to build.
+    container.webhook_sender.override(providers.Object(container.webhook_sender()))
+    app = create_app(container)
+    with httpx.Client(transport=InProcess(app), base_url="http://testserver") as client:
+        yield app, client
+
+
+@pytest.fixture
+def api(service: tuple[FastAPI, httpx.Client], clock: FixedClock) -> Iterator[Api]:
+    app, client = service
+    container: Container = app.state.container
+    store, probe = InMemoryStore(), FakeProbe()
+    doubles = {
+        container.unit_of_work_runner: InMemoryUnitOfWorkRunner(store),
+        container.password_hasher: FastPasswordHasher(),
+        container.clock: clock,
+        container.database_probe: probe,
+    }
+    for provider, double in doubles.items():
+        provider.override(providers.Object(double))
+    container.reset_singletons()  # what was built from the last test's doubles (token issuer, collaborators)
     asyncio.run(
         ensure_admin(
             "admin@shop.test",
@@ -93,8 +113,12 @@ def api(clock: FixedClock) -> Iterator[Api]:
             clock=clock,
         )
     )
-    with TestClient(create_app(container)) as client:
-        yield Api(client, store, probe)
+    try:
+        yield Api(app, client, store, probe)
+    finally:
+        for provider in doubles:
+            provider.reset_override()
+        client.cookies.clear()
 
 
 @pytest.fixture

@@ -160,7 +160,7 @@ def test_only_admins_manage_webhooks(api: Api, admin) -> None:
 def test_deliveries_are_listed_and_retried(api: Api, admin) -> None:
     hook = create(api, admin, event_types=["product.created"])
     api.product(admin, "EV-1")
-    offer_events(uow=InMemoryUnitOfWork(api.store), clock=api.client.app.state.container.clock(), batch=10)
+    offer_events(uow=InMemoryUnitOfWork(api.store), clock=api.app.state.container.clock(), batch=10)
     page = api.client.get(f"/webhooks/{hook['id']}/deliveries", headers=admin).json()
     [delivery] = page["items"]
     assert (delivery["event_type"], delivery["state"], delivery["attempts"]) == (

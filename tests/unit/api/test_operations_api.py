@@ -61,10 +61,10 @@ def test_an_unexpected_error_is_logged_with_the_request_and_user_but_no_secret(
         async def run(self, *args: object, **kwargs: object) -> object:
             raise RuntimeError("the disk is on fire")
 
-    api.client.app.state.container.unit_of_work_runner.override(Broken())
-    client = TestClient(api.client.app, raise_server_exceptions=False)
+    api.app.state.container.unit_of_work_runner.override(Broken())
+    client = TestClient(api.app, raise_server_exceptions=False)
     failing = client.get("/users/me", headers={**admin, "X-Request-ID": "r-500"})
-    api.client.app.state.container.unit_of_work_runner.reset_last_overriding()
+    api.app.state.container.unit_of_work_runner.reset_last_overriding()
     assert failing.status_code == 500 and failing.json()["request_id"] == "r-500"
     errors = [line for line in lines(log_lines) if line["level"] == "error"]
     assert errors and errors[0]["request_id"] == "r-500" and errors[0]["user_id"] == 1

@@ -108,7 +108,7 @@ def test_the_walkthrough_runs_through_the_generated_client(generated: str, api: 
         """An httpx client set on the generated one is used as it is: it carries the token itself."""
         client = client_module.AuthenticatedClient(base_url="http://testserver", token=token)
         headers = {"Authorization": f"Bearer {token}"}
-        return client.set_httpx_client(TestClient(api.client.app, headers=headers))
+        return client.set_httpx_client(TestClient(api.app, headers=headers))
 
     anonymous = client_module.Client(base_url="http://testserver").set_httpx_client(api.client)
     boss = signed_in(admin["Authorization"].removeprefix("Bearer "))
