@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -83,12 +83,18 @@ def _contains(needle: str | None, *haystack: str | None) -> bool:
 
 
 class _Repository:
-    def __init__(self, tables: Callable[[], Tables]) -> None:
+    def __init__(self, tables: Callable[[], Tables], locks: list[tuple[str, int]]) -> None:
         self._tables = tables
+        self._locks = locks
 
     @property
     def t(self) -> Tables:
         return self._tables()
+
+    def _lock(self, kind: str, ids: Iterable[int], for_update: bool) -> None:
+        """What a SQL adapter would read FOR UPDATE, logged in order (InMemoryStore.locks)."""
+        if for_update:
+            self._locks.extend((kind, i) for i in ids)
 
 
 class InMemoryUserRepository(_Repository):
@@ -174,9 +180,11 @@ class InMemoryProductRepository(_Repository):
         self.t.products[product.id] = copy.deepcopy(product)
 
     def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
+        self._lock("product", [product_id], for_update)
         return copy.deepcopy(self.t.products.get(product_id))
 
     def get_many(self, product_ids: Sequence[int], *, for_update: bool = False) -> dict[int, Product]:
+        self._lock("product", sorted(product_ids), for_update)
         return {i: copy.deepcopy(self.t.products[i]) for i in product_ids if i in self.t.products}
 
     def get_by_sku(self, sku: str) -> Product | None:
@@ -270,6 +278,7 @@ class InMemoryOrderRepository(_Repository):
         self._store(order)
 
     def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        self._lock("order", [order_id], for_update)
         return copy.deepcopy(self.t.orders.get(order_id))
 
     def list(self, filters: OrderFilter, window: Window) -> Page[Order]:
@@ -364,8 +373,10 @@ class InMemoryThrottleRepository(_Repository):
 
 
 class InMemoryEventRepository(_Repository):
-    def __init__(self, tables: Callable[[], Tables], present: Presenter) -> None:
-        super().__init__(tables)
+    def __init__(
+        self, tables: Callable[[], Tables], locks: list[tuple[str, int]], present: Presenter
+    ) -> None:
+        super().__init__(tables, locks)
         self._present = present
 
     def add(self, events: Sequence[DomainEvent]) -> None:
@@ -422,6 +433,7 @@ class InMemoryWebhookRepository(_Repository):
         self.t.offered_up_to[webhook.id] = max((e.id for e in self.t.outbox), default=0)
 
     def get(self, webhook_id: int, *, for_update: bool = False) -> Webhook | None:
+        self._lock("webhook", [webhook_id], for_update)
         return copy.deepcopy(self.t.webhooks.get(webhook_id))
 
     def list(self, window: Window) -> Page[Webhook]:
@@ -473,6 +485,7 @@ class InMemoryWebhookRepository(_Repository):
         return copy.deepcopy(due)
 
     def get_delivery(self, webhook_id: int, delivery_id: int, *, for_update: bool = False) -> Delivery | None:
+        self._lock("delivery", [delivery_id], for_update)
         found = self.t.deliveries.get(delivery_id)
         return copy.deepcopy(found) if found is not None and found.webhook_id == webhook_id else None
 
@@ -511,6 +524,7 @@ class InMemoryStore:
     def __init__(self) -> None:
         self.tables = Tables()
         self.lock = threading.Lock()
+        self.locks: list[tuple[str, int]] = []  # (kind, id) of every row read for update, in order
 
 
 class InMemoryUnitOfWork:
@@ -523,14 +537,14 @@ class InMemoryUnitOfWork:
         self._working: Tables | None = None
         self._depth = 0
         self.commits = 0
-        self.users = InMemoryUserRepository(self._tables)
-        self.categories = InMemoryCategoryRepository(self._tables)
-        self.products = InMemoryProductRepository(self._tables)
-        self.orders = InMemoryOrderRepository(self._tables)
-        self.idempotency = InMemoryIdempotencyRepository(self._tables)
-        self.throttle = InMemoryThrottleRepository(self._tables)
-        self.events = InMemoryEventRepository(self._tables, present)
-        self.webhooks = InMemoryWebhookRepository(self._tables)
+        self.users = InMemoryUserRepository(self._tables, self.store.locks)
+        self.categories = InMemoryCategoryRepository(self._tables, self.store.locks)
+        self.products = InMemoryProductRepository(self._tables, self.store.locks)
+        self.orders = InMemoryOrderRepository(self._tables, self.store.locks)
+        self.idempotency = InMemoryIdempotencyRepository(self._tables, self.store.locks)
+        self.throttle = InMemoryThrottleRepository(self._tables, self.store.locks)
+        self.events = InMemoryEventRepository(self._tables, self.store.locks, present)
+        self.webhooks = InMemoryWebhookRepository(self._tables, self.store.locks)
 
     def _tables(self) -> Tables:
         """A private copy of the store, taken when a repository is first used (and again after a commit)."""
