@@ -1,6 +1,7 @@
 """Order use cases: placing, reading, listing, status changes, cancelling, stats, idempotency."""
 
 import asyncio
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -279,8 +280,11 @@ def test_idempotency_key_with_another_body_is_refused(world, uow, clock):
     p = world.product(stock=5)
     _idempotent(uow.store, clock, ann, PlaceOrder((OrderItem(p.id, 2),)), "k")
     before = dump(uow.store)
-    with pytest.raises(IdempotencyKeyReused):
+    with pytest.raises(IdempotencyKeyReused) as reused:
         _idempotent(uow.store, clock, ann, PlaceOrder((OrderItem(p.id, 3),)), "k")
+    assert str(reused.value) == (
+        "this Idempotency-Key was already used with a different request body; use a new key"
+    )
     assert dump(uow.store) == before
 
 
@@ -289,10 +293,25 @@ def test_idempotency_key_in_flight_is_409_until_abandoned(world, uow, clock):
     p = world.product(stock=5)
     cmd = PlaceOrder((OrderItem(p.id, 1),))
     assert claim_key(uow, clock, ann.id, "k", fingerprint(cmd)) is None
-    with pytest.raises(IdempotencyKeyInUse):
+    with pytest.raises(IdempotencyKeyInUse) as in_use:
         _idempotent(uow.store, clock, ann, cmd, "k")
+    assert str(in_use.value) == "a request with this Idempotency-Key is still in progress; retry shortly"
     clock.advance(ABANDONED_AFTER)
     assert _idempotent(uow.store, clock, ann, cmd, "k").id is not None
+
+
+def test_an_abandoned_key_is_claimed_afresh_for_the_new_request(world, uow, clock):
+    """The new claim holds the new body and time: its repeat replays, another body is refused."""
+    ann = world.customer()
+    p = world.product(stock=5)
+    abandoned, retried = PlaceOrder((OrderItem(p.id, 1),)), PlaceOrder((OrderItem(p.id, 2),))
+    claim_key(uow, clock, ann.id, "k", fingerprint(abandoned))
+    clock.advance(ABANDONED_AFTER)
+    placed = _idempotent(uow.store, clock, ann, retried, "k")
+    assert _idempotent(uow.store, clock, ann, retried, "k").id == placed.id
+    with pytest.raises(IdempotencyKeyReused):
+        _idempotent(uow.store, clock, ann, abandoned, "k")
+    assert uow.store.tables.idempotency[(ann.id, "k")].created_at == clock.now()
 
 
 def test_failed_idempotent_order_frees_the_key(world, uow, clock):
@@ -310,8 +329,12 @@ def test_keys_expire_after_a_day(world, uow, clock):
     p = world.product(stock=5)
     cmd = PlaceOrder((OrderItem(p.id, 1),))
     first = _idempotent(uow.store, clock, ann, cmd, "k")
-    clock.advance(KEY_TTL)
-    assert purge_expired_keys(uow=uow, clock=clock) == 0  # exactly 24 h old is still kept
-    clock.advance(KEY_TTL)
+    clock.advance(KEY_TTL - timedelta(seconds=1))
+    assert _idempotent(uow.store, clock, ann, cmd, "k").id == first.id  # still a replay
+    clock.advance(timedelta(seconds=1))
+    assert purge_expired_keys(uow=uow, clock=clock) == 0  # exactly 24 h old is still stored, but used up:
+    second = _idempotent(uow.store, clock, ann, cmd, "k")
+    assert second.id != first.id
+    clock.advance(KEY_TTL + timedelta(seconds=1))
     assert purge_expired_keys(uow=uow, clock=clock) == 1
-    assert _idempotent(uow.store, clock, ann, cmd, "k").id != first.id
+    assert _idempotent(uow.store, clock, ann, cmd, "k").id not in (first.id, second.id)
