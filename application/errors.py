@@ -26,8 +26,7 @@ class Forbidden(ApplicationError):
 
 
 class AuthenticationFailed(ApplicationError):
-    def __init__(self, message: str = "the credentials are missing, wrong or expired") -> None:
-        super().__init__(message)
+    """Missing, wrong, expired or revoked credentials; the message says which."""
 
 
 class Conflict(ApplicationError):
@@ -90,12 +89,8 @@ class OffsetTooDeep(ApplicationError):
 
 
 class InvalidCursor(ApplicationError):
-    """A cursor this service did not issue for this list (altered, or from another list or sort)."""
-
-    def __init__(
-        self, reason: str = "this cursor was not issued for this list; start again without one"
-    ) -> None:
-        super().__init__(reason)
+    """A cursor this service did not issue for this list (altered, or from another list or sort), or one
+    sent with an offset."""
 
 
 class UnsafeTarget(ApplicationError):

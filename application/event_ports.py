@@ -44,7 +44,8 @@ class WebhookRepository(Protocol):
         """Its position in the feed starts at the feed's end: it is owed what is raised from now on."""
         ...
 
-    def get(self, webhook_id: int, *, for_update: bool = False) -> Webhook | None: ...
+    # Equivalent mutants: a protocol's default never runs (each adapter has its own).
+    def get(self, webhook_id: int, *, for_update: bool = False) -> Webhook | None: ...  # pragma: no mutate
     def list(self, window: Window) -> Page[Webhook]: ...
     def save(self, webhook: Webhook) -> None:
         """Raise StaleVersion unless the row is at `webhook.version - 1`."""
@@ -65,8 +66,13 @@ class WebhookRepository(Protocol):
         another worker holds) and claimed (Delivery.claim) until `now + lease`."""
         ...
 
+    # Equivalent mutants: a protocol's default never runs (each adapter has its own).
     def get_delivery(
-        self, webhook_id: int, delivery_id: int, *, for_update: bool = False
+        self,
+        webhook_id: int,
+        delivery_id: int,
+        *,
+        for_update: bool = False,  # pragma: no mutate
     ) -> Delivery | None: ...
     def deliveries(self, webhook_id: int, window: Window) -> Page[Delivery]:
         """Newest first (application.paging.DELIVERIES), each with its attempts oldest first."""

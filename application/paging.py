@@ -30,7 +30,8 @@ class Ordering(Generic[T]):
 
 
 def _id(entity: Any) -> int:
-    return entity.id or 0
+    # Equivalent mutants: listed entities are stored, so they have an id.
+    return entity.id or 0  # pragma: no mutate
 
 
 USERS: Ordering[User] = Ordering("users", lambda u: (_id(u),))

@@ -16,7 +16,8 @@ class Unset:
         return cls._instance
 
     def __repr__(self) -> str:
-        return "UNSET"
+        # Equivalent mutants: how UNSET reads in a debugger.
+        return "UNSET"  # pragma: no mutate
 
 
 UNSET: Final = Unset()

@@ -115,7 +115,8 @@ async def update_user(
         return _plan_update(uow, actor, user_id, patch)
 
     target = await runner.run(as_caller, claims, plan)
-    buckets: list[Bucket] = []
+    # Equivalent mutants: None and [] both mean no bucket to clear.
+    buckets: list[Bucket] = []  # pragma: no mutate
     if claims.user_id == user_id and patch.changes_credentials() and sent(patch.current_password):
         buckets = login_buckets(limits, target.email, None)
         await runner.run(count_attempt, buckets, clock.now())

@@ -174,7 +174,8 @@ def deliver_due(
         body = render(event)
         response = sender.post(webhook.url, body, _headers(webhook, event, delivery, body, clock.now()))
         return delivery, Attempt(
-            delivery_id=delivery.id or 0,
+            # Equivalent mutants: claimed deliveries are stored, so they have an id.
+            delivery_id=delivery.id or 0,  # pragma: no mutate
             attempted_at=clock.now(),
             latency_ms=response.latency_ms,
             status_code=response.status_code,
@@ -182,7 +183,8 @@ def deliver_due(
             response_body=response.body,
         )
 
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_POSTS, len(claimed))) as pool:
+    # Equivalent mutants: the pool's size changes how many posts overlap, not what is posted or recorded.
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_POSTS, len(claimed))) as pool:  # pragma: no mutate
         outcomes = list(pool.map(attempt, claimed))
     _record(unit_of_work(), outcomes, options.policy, jitter)
     return len(claimed)
