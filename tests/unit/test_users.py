@@ -302,10 +302,13 @@ def test_own_credentials_need_the_current_password(world: World, uow, changes, e
     users_before = dump(uow.store)["users"]
     with pytest.raises(error) as refused:
         update(world, ann, ann.id, **changes)
-    assert str(refused.value) == {
-        CurrentPasswordRequired: "send current_password to change your own email or password",
-        IncorrectPassword: "current_password is not your current password",
-    }[error]
+    assert (
+        str(refused.value)
+        == {
+            CurrentPasswordRequired: "send current_password to change your own email or password",
+            IncorrectPassword: "current_password is not your current password",
+        }[error]
+    )
     assert dump(uow.store)["users"] == users_before
 
 
