@@ -3,21 +3,26 @@
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import asdict
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
 
+from adapters.security import JwtTokenIssuer
 from application.categories import CreateCategory, create_category
 from application.orders import OrderItem, PlaceOrder, place_order
 from application.products import CreateProduct, create_product, get_product
 from application.users import RegisterUser, ensure_admin, register_user
+from application.webhooks import CreateWebhook, create_webhook
 from domain.catalog import Product
+from domain.events import EventType
 from domain.orders import Order
 from domain.users import User
 from tests.doubles.clock import FixedClock
 from tests.doubles.memory import InMemoryStore, InMemoryUnitOfWork, InMemoryUnitOfWorkRunner
 from tests.doubles.security import FastPasswordHasher
+from tests.doubles.sender import RecordingSender
 
 T = TypeVar("T")
 
@@ -117,6 +122,27 @@ class World:
     def stock(self, product: Product) -> int:
         """Read back through the port, as the service would."""
         return get_product(product.id, uow=self.uow).stock_quantity
+
+    def record(self, kind: str) -> int:
+        """The id of a new record of `kind`: a category, a product, an order (of another customer's) or a
+        webhook."""
+        if kind == "category":
+            return self.category(f"Category {self.uow.store.tables.next_id}")
+        if kind == "product":
+            return self.product(f"REC-{self.uow.store.tables.next_id}").id
+        if kind == "order":
+            buyer = self.customer(f"buyer{self.uow.store.tables.next_id}@shop.test")
+            return self.order(buyer, (self.product(f"REC-{self.uow.store.tables.next_id}"), 1)).id
+        assert kind == "webhook"
+        cmd = CreateWebhook("https://example.com/h", frozenset(EventType))
+        return create_webhook(
+            cmd, uow=self.uow, actor=self.admin, clock=self.clock, sender=RecordingSender()
+        ).id
+
+
+@pytest.fixture
+def tokens(clock: FixedClock) -> JwtTokenIssuer:
+    return JwtTokenIssuer("test-secret-key-that-is-long-enough", timedelta(minutes=30), clock)
 
 
 @pytest.fixture

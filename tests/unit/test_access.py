@@ -55,8 +55,8 @@ from domain.errors import InactiveUser, OrderNotCancellable
 from domain.events import EventType
 from domain.orders import OrderStatus
 from domain.users import User
+from tests.doubles.sender import RecordingSender
 from tests.unit.conftest import World, done, dump
-from tests.unit.test_webhooks import RecordingSender
 
 SENDER = RecordingSender()
 
@@ -108,22 +108,18 @@ WEBHOOK_USE_CASES: list[Call] = [
 ]
 
 
-def _record_for(world: World, action: str) -> int:
-    """An existing record the action would touch: a category, a product, an order or a webhook."""
-    if "categor" in action:
-        return world.category()
-    if "order" in action:
-        return world.order(world.customer("bob@shop.test"), (world.product(), 1)).id
-    if "webhook" in action:
-        cmd = CreateWebhook("https://example.com/h", frozenset(EventType))
-        return create_webhook(cmd, uow=world.uow, actor=world.admin, clock=world.clock, sender=SENDER).id
-    return world.product().id
+def _touches(action: str) -> str:
+    """The kind of record an admin action works on."""
+    for word, kind in (("categor", "category"), ("order", "order"), ("webhook", "webhook")):
+        if word in action:
+            return kind
+    return "product"
 
 
 @pytest.mark.parametrize("action", ADMIN_ONLY)
 def test_a_customer_is_refused_every_admin_action_with_its_name(world: World, action: str) -> None:
     ann = world.customer()
-    record = _record_for(world, action)
+    record = world.record(_touches(action))
     before = dump(world.uow.store)
     with pytest.raises(Forbidden) as refused:
         ADMIN_ONLY[action](world, ann, record)
@@ -134,7 +130,7 @@ def test_a_customer_is_refused_every_admin_action_with_its_name(world: World, ac
 @pytest.mark.parametrize("use_case", WEBHOOK_USE_CASES)
 def test_every_webhook_use_case_is_for_admins(world: World, use_case: Call) -> None:
     ann = world.customer()
-    webhook_id = _record_for(world, "webhook")
+    webhook_id = world.record("webhook")
     before = dump(world.uow.store)
     with pytest.raises(Forbidden, match="^only admins may manage webhooks$"):
         use_case(world, ann, webhook_id)
@@ -203,7 +199,7 @@ def test_another_customers_account_is_reported_missing(world: World, use_case: A
 )
 def test_another_customers_order_is_reported_missing(world: World, use_case: Any) -> None:
     ann = world.customer()
-    order_id = _record_for(world, "order")
+    order_id = world.record("order")
     before = dump(world.uow.store)
     with pytest.raises(NotFound) as missing:
         use_case(world, ann, order_id)

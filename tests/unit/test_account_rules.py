@@ -21,9 +21,9 @@ from application.users import (
 )
 from domain.users import User
 from tests.doubles.memory import InMemoryUnitOfWork, InMemoryUnitOfWorkRunner
+from tests.doubles.races import lose_the_race
 from tests.unit.conftest import World, done, dump
-from tests.unit.test_refusal_details import lose_the_race
-from tests.unit.test_users import LIMITS, log_in, read_back, tokens, update  # noqa: F401  (tokens: a fixture)
+from tests.unit.test_users import LIMITS, log_in, read_back, update
 
 ADDRESS = "203.0.113.9"
 
@@ -32,7 +32,7 @@ def key(kind: str, subject: str) -> str:
     return f"{kind}:{hashlib.sha256(subject.encode()).hexdigest()[:40]}"
 
 
-def test_the_throttle_table_keeps_hashes_never_addresses(world: World, tokens, clock) -> None:  # noqa: F811
+def test_the_throttle_table_keeps_hashes_never_addresses(world: World, tokens, clock) -> None:
     world.customer()
     with pytest.raises(AuthenticationFailed):
         log_in(world.run, world.hasher, tokens, clock, password="wrong-pass", address=ADDRESS, limits=LIMITS)
@@ -52,7 +52,7 @@ def test_the_throttle_table_keeps_hashes_never_addresses(world: World, tokens, c
     }
 
 
-def test_every_form_of_an_address_counts_against_one_account(world: World, tokens, clock) -> None:  # noqa: F811
+def test_every_form_of_an_address_counts_against_one_account(world: World, tokens, clock) -> None:
     world.customer()
     for typed in ("ANN@shop.test", " ａｎｎ@shop.test", "ann@SHOP.test"):  # full-width folds to ASCII
         with pytest.raises(AuthenticationFailed):
@@ -61,7 +61,7 @@ def test_every_form_of_an_address_counts_against_one_account(world: World, token
         log_in(world.run, world.hasher, tokens, clock, limits=LIMITS)
 
 
-def test_an_address_no_account_can_have_is_refused_and_counted(world: World, tokens, clock) -> None:  # noqa: F811
+def test_an_address_no_account_can_have_is_refused_and_counted(world: World, tokens, clock) -> None:
     for _ in range(3):
         with pytest.raises(AuthenticationFailed, match="^incorrect email or password$"):
             log_in(world.run, world.hasher, tokens, clock, "a\ud800b@shop.test", limits=LIMITS)
@@ -69,7 +69,7 @@ def test_an_address_no_account_can_have_is_refused_and_counted(world: World, tok
         log_in(world.run, world.hasher, tokens, clock, "a\ud800b@shop.test", limits=LIMITS)
 
 
-def test_a_success_gives_the_address_its_attempt_back(world: World, tokens, clock) -> None:  # noqa: F811
+def test_a_success_gives_the_address_its_attempt_back(world: World, tokens, clock) -> None:
     world.customer()
     limits = Limits(login_per_address=Rate(2, timedelta(minutes=15)))
     with pytest.raises(AuthenticationFailed):
@@ -79,7 +79,7 @@ def test_a_success_gives_the_address_its_attempt_back(world: World, tokens, cloc
     assert world.uow.store.tables.throttle[key("login-address", ADDRESS)].count == 1
 
 
-def test_the_wait_is_at_least_a_second(world: World, tokens, clock) -> None:  # noqa: F811
+def test_the_wait_is_at_least_a_second(world: World, tokens, clock) -> None:
     limits = Limits(login_per_account=Rate(1, timedelta(seconds=1)))
     with pytest.raises(AuthenticationFailed):
         log_in(world.run, world.hasher, tokens, clock, "x@shop.test", limits=limits)
@@ -90,7 +90,7 @@ def test_the_wait_is_at_least_a_second(world: World, tokens, clock) -> None:  # 
     assert str(refused.value) == "too many attempts; retry in 1 seconds"
 
 
-def test_ended_windows_are_purged_and_counted(world: World, tokens, clock) -> None:  # noqa: F811
+def test_ended_windows_are_purged_and_counted(world: World, tokens, clock) -> None:
     for email in ("a@shop.test", "b@shop.test"):
         with pytest.raises(AuthenticationFailed):
             log_in(world.run, world.hasher, tokens, clock, email, limits=LIMITS)
@@ -100,7 +100,7 @@ def test_ended_windows_are_purged_and_counted(world: World, tokens, clock) -> No
     assert world.uow.store.tables.throttle == {}
 
 
-def test_the_right_current_password_clears_the_accounts_failures(world: World, tokens, clock) -> None:  # noqa: F811
+def test_the_right_current_password_clears_the_accounts_failures(world: World, tokens, clock) -> None:
     ann = world.customer()
     for _ in range(2):
         with pytest.raises(IncorrectPassword, match="^current_password is not your current password$"):

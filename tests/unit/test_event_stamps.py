@@ -9,7 +9,9 @@ from application.orders import cancel_order, change_order_status, expire_pending
 from application.products import ProductPatch, adjust_stock, delete_product, stock_movements, update_product
 from domain.events import EventType
 from domain.orders import OrderStatus
+from tests.doubles.sender import RecordingSender
 from tests.unit.conftest import World
+from tests.unit.deliveries import deliver, subscribe
 
 
 def stamps(world: World, since: int = 0) -> list[tuple[EventType, int | None, object]]:
@@ -93,8 +95,6 @@ def test_expiry_takes_only_orders_older_than_the_ttl_in_batches(world: World) ->
 
 
 def test_events_older_than_the_retention_are_purged_with_their_deliveries(world: World) -> None:
-    from tests.unit.test_webhooks import RecordingSender, deliver, subscribe
-
     subscribe(world, world.clock, EventType.PRODUCT_CREATED)
     old = world.product("OLD-1")
     update_product(old.id, ProductPatch(name="Renamed"), uow=world.uow, actor=world.admin, clock=world.clock)

@@ -35,8 +35,9 @@ from application.webhooks import (
 from domain.events import EventType
 from domain.orders import OrderStatus
 from tests.doubles.memory import InMemoryUnitOfWork
+from tests.doubles.sender import RecordingSender
 from tests.unit.conftest import World
-from tests.unit.test_webhooks import RecordingSender, deliver, subscribe
+from tests.unit.deliveries import deliver, subscribe
 
 
 def locks_of(world: World, work) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]

@@ -32,8 +32,11 @@ from application.users import get_user
 from application.webhooks import WebhookPatch, get_webhook, retry_delivery, update_webhook
 from domain.orders import OrderStatus
 from tests.doubles.memory import InMemoryUnitOfWork
+from tests.doubles.races import lose_the_race
+from tests.doubles.sender import RecordingSender
 from tests.unit.conftest import World, dump
-from tests.unit.test_access import SENDER, _record_for
+
+SENDER = RecordingSender()
 
 
 @pytest.mark.parametrize(
@@ -46,7 +49,7 @@ from tests.unit.test_access import SENDER, _record_for
         ("webhook", lambda w: get_webhook(999, uow=w.uow, actor=w.admin)),
         (
             "delivery",
-            lambda w: retry_delivery(_record_for(w, "webhook"), 999, uow=w.uow, actor=w.admin, clock=w.clock),
+            lambda w: retry_delivery(w.record("webhook"), 999, uow=w.uow, actor=w.admin, clock=w.clock),
         ),
     ],
 )
@@ -128,15 +131,6 @@ def test_a_taken_name_sku_or_email_is_named(world: World) -> None:
     assert world.uow.store.tables.categories[cid].name == "MUSIC"
 
 
-def lose_the_race(repository: Any, method: str, error: Exception) -> None:
-    """The write fails as the database would when another transaction got there first."""
-
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise error
-
-    setattr(repository, method, refuse)
-
-
 @pytest.mark.parametrize(
     ("kind", "race"),
     [
@@ -151,7 +145,7 @@ def lose_the_race(repository: Any, method: str, error: Exception) -> None:
         (
             "order",
             lambda w, uow: (
-                _record_for(w, "order"),
+                w.record("order"),
                 lambda i: change_order_status(
                     i, OrderStatus.CONFIRMED, uow=uow, actor=w.admin, clock=w.clock
                 ),
@@ -161,9 +155,14 @@ def lose_the_race(repository: Any, method: str, error: Exception) -> None:
         (
             "webhook",
             lambda w, uow: (
-                _record_for(w, "webhook"),
+                w.record("webhook"),
                 lambda i: update_webhook(
-                    i, WebhookPatch(enabled=False), uow=uow, actor=w.admin, clock=w.clock, sender=SENDER
+                    i,
+                    WebhookPatch(enabled=False),
+                    uow=uow,
+                    actor=w.admin,
+                    clock=w.clock,
+                    sender=SENDER,
                 ),
                 uow.webhooks,
             ),
@@ -192,7 +191,7 @@ def test_an_if_match_that_does_not_match_names_the_current_version(world: World)
         update_product(p.id, ProductPatch(name="N"), 7, uow=world.uow, actor=world.admin, clock=world.clock)
     assert stale.value.current_version == 1
     assert str(stale.value).startswith(f"product {p.id} has changed (now at version 1);")
-    order_id = _record_for(world, "order")
+    order_id = world.record("order")
     with pytest.raises(PreconditionFailed) as stale_order:
         change_order_status(
             order_id, OrderStatus.CONFIRMED, 4, uow=world.uow, actor=world.admin, clock=world.clock

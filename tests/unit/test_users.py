@@ -42,11 +42,6 @@ LIMITS = Limits(
 
 
 @pytest.fixture
-def tokens(clock: FixedClock) -> JwtTokenIssuer:
-    return JwtTokenIssuer("test-secret-key-that-is-long-enough", timedelta(minutes=30), clock)
-
-
-@pytest.fixture
 def run(uow: InMemoryUnitOfWork) -> InMemoryUnitOfWorkRunner:
     return InMemoryUnitOfWorkRunner(uow.store)
 

@@ -17,8 +17,9 @@ from application.webhooks import (
 from domain.events import EventType
 from entrypoints.api.event_schemas import render_event
 from tests.doubles.memory import InMemoryUnitOfWork
+from tests.doubles.sender import RecordingSender
 from tests.unit.conftest import World
-from tests.unit.test_webhooks import POLICY, RecordingSender, deliver, subscribe
+from tests.unit.deliveries import POLICY, deliver, subscribe
 
 
 def test_a_receiver_is_told_the_body_is_json_and_which_delivery_it_is(world: World) -> None:

@@ -9,46 +9,16 @@ from datetime import timedelta
 
 import pytest
 
-from application.event_ports import Response
 from application.webhooks import (
     SIGNATURE_HEADER,
-    CreateWebhook,
-    DeliveryOptions,
-    create_webhook,
-    deliver_due,
-    offer_events,
     retry_delivery,
     signature,
 )
 from domain.events import EventType
-from domain.webhooks import Attempt, Delivery, DeliveryState, RetryPolicy, Webhook
-from entrypoints.api.event_schemas import render_event
-from tests.doubles.memory import InMemoryUnitOfWork
+from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
+from tests.doubles.sender import RecordingSender
 from tests.unit.conftest import World
-
-POLICY = RetryPolicy(
-    first=timedelta(seconds=30),
-    longest=timedelta(hours=1),
-    give_up_after=timedelta(hours=24),
-    disable_after=3,
-)
-
-
-class RecordingSender:
-    """Answers every POST with `status` (or fails with `error`), and keeps what was sent."""
-
-    def __init__(self, status: int | None = 200, error: str | None = None) -> None:
-        self.status, self.error = status, error
-        self.sent: list[tuple[str, bytes, dict[str, str]]] = []
-
-    def check_target(self, url: str) -> None:
-        return None
-
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Response:
-        self.sent.append((url, body, headers))
-        return Response(
-            latency_ms=3, status_code=self.status, body="ok" if self.status else None, error=self.error
-        )
+from tests.unit.deliveries import POLICY, deliver, subscribe
 
 
 def verify(secret: str, header: str, body: bytes, now: float | None = None, tolerance: int = 300) -> bool:
@@ -115,23 +85,6 @@ def test_a_webhook_is_switched_off_after_failures_in_a_row_and_says_why(clock) -
     )
     w.enable()
     assert (w.enabled, w.disabled_reason, w.consecutive_failures) == (True, None, 0)
-
-
-def subscribe(world: World, clock, *types: EventType, url: str = "https://example.com/hook") -> Webhook:
-    cmd = CreateWebhook(url, frozenset(types))
-    return create_webhook(cmd, uow=world.uow, actor=world.admin, clock=clock, sender=RecordingSender())
-
-
-def deliver(world: World, clock, sender: RecordingSender, policy: RetryPolicy = POLICY) -> int:
-    offer_events(uow=world.uow, clock=clock, batch=100)
-    return deliver_due(
-        unit_of_work=lambda: InMemoryUnitOfWork(world.uow.store),
-        sender=sender,
-        clock=clock,
-        render=render_event,
-        options=DeliveryOptions(policy=policy, lease=timedelta(seconds=60), batch=10),
-        jitter=lambda: 0.0,
-    )
 
 
 def test_a_webhook_gets_the_events_it_wants_from_its_creation_on_signed(world: World, store, clock) -> None:
