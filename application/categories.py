@@ -49,7 +49,7 @@ def create_category(cmd: CreateCategory, *, uow: UnitOfWork, actor: User, clock:
         _ensure_name_free(uow, cmd.name)
         if cmd.parent_id is not None and uow.categories.get(cmd.parent_id) is None:
             raise UnknownReference("parent category", cmd.parent_id)
-        _store(uow, category, uow.categories.add)
+        _store(category, uow.categories.add)
         uow.commit()
     return CategoryView(category, 0)
 
@@ -87,7 +87,7 @@ def update_category(
         if sent(patch.parent_id):
             category.move_under(patch.parent_id, _ancestry(uow, patch.parent_id))
         category.updated_at = clock.now()
-        _store(uow, category, uow.categories.save)
+        _store(category, uow.categories.save)
         counts = uow.categories.count_active_products([category_id])
         uow.commit()
     return CategoryView(category, counts.get(category_id, 0))
@@ -126,7 +126,7 @@ def _ensure_name_free(uow: UnitOfWork, name: str) -> None:
         raise Conflict(f"a category named '{name}' already exists")
 
 
-def _store(uow: UnitOfWork, category: Category, write: Callable[[Category], None]) -> None:
+def _store(category: Category, write: Callable[[Category], None]) -> None:
     try:
         write(category)
     except DuplicateKey:

@@ -59,7 +59,7 @@ def create_product(cmd: CreateProduct, *, uow: UnitOfWork, actor: User, clock: C
     with uow:
         _ensure_sku_free(uow, product.sku)
         _ensure_category(uow, product.category_id)
-        _store(uow, product, uow.products.add)
+        _store(product, uow.products.add)
         uow.events.add([DomainEvent(EventType.PRODUCT_CREATED, product, product.created_at, actor.id)])
         uow.commit()
     return product
@@ -192,7 +192,7 @@ def _ensure_sku_free(uow: UnitOfWork, sku: str) -> None:
         raise Conflict(f"a product with SKU {sku} already exists")
 
 
-def _store(uow: UnitOfWork, product: Product, write: Callable[[Product], None]) -> None:
+def _store(product: Product, write: Callable[[Product], None]) -> None:
     try:
         write(product)
     except DuplicateKey:
@@ -214,6 +214,6 @@ def _save_raising(uow: UnitOfWork, product: Product, kind: EventType | None, act
 
 def _save(uow: UnitOfWork, product: Product) -> None:
     try:
-        _store(uow, product, uow.products.save)
+        _store(product, uow.products.save)
     except StaleVersion as stale:
         raise PreconditionFailed("product", product.id, stale.current_version) from None

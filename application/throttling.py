@@ -46,7 +46,7 @@ def login_buckets(limits: Limits, email: str, address: str | None) -> list[Bucke
 
 
 def registration_buckets(limits: Limits, address: str | None) -> list[Bucket]:
-    return _bucket("registration-address", address, limits.registration_per_address) if address else []
+    return _bucket("registration-address", address, limits.registration_per_address)
 
 
 def count_attempt(uow: UnitOfWork, buckets: list[Bucket], now: datetime) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from application.errors import AuthenticationFailed, Conflict, IncorrectPassword, TooManyAttempts
+from application.errors import AuthenticationFailed, Conflict, Forbidden, IncorrectPassword, TooManyAttempts
 from application.ports import DuplicateKey, TokenClaims
 from application.products import ProductPatch, update_product
 from application.throttling import Limits, Rate, purge_ended_windows
@@ -198,6 +198,21 @@ def test_an_email_taken_between_check_and_write_is_a_conflict(world: World) -> N
             )
         )
     assert dump(store) == before
+    bob = world.customer("bob@shop.test")
+    before = dump(store)
+    claims = TokenClaims(world.admin.id, world.admin.credentials_version)  # type: ignore[arg-type]
+    with pytest.raises(Conflict, match="^the email taken@shop.test is already registered$"):
+        done(
+            update_user(
+                bob.id,
+                UserPatch(email="taken@shop.test"),
+                runner=Racing(store),
+                claims=claims,
+                hasher=world.hasher,
+                clock=world.clock,
+            )
+        )
+    assert dump(store) == before
 
 
 def test_changes_stamp_the_time_they_were_made(world: World) -> None:
@@ -219,3 +234,12 @@ def test_changes_stamp_the_time_they_were_made(world: World) -> None:
     stored = read_back(world.uow, promoted.id)
     assert (stored.is_admin, stored.is_active, stored.updated_at) == (True, True, world.clock.now())
     assert done(world.hasher.verify("boss-pass", stored.password_hash))
+
+
+def test_a_customer_may_not_change_account_flags_even_their_own(world: World) -> None:
+    ann = world.customer()
+    before = dump(world.uow.store)
+    for flags in ({"is_admin": True}, {"is_active": False}):
+        with pytest.raises(Forbidden, match="^only admins may change is_active or is_admin$"):
+            update(world, ann, ann.id, **flags)
+    assert dump(world.uow.store) == before

@@ -3,6 +3,8 @@ products, counted alike in its page, its detail and the answer to a change."""
 
 from decimal import Decimal
 
+import pytest
+
 from application.categories import (
     CategoryPatch,
     CreateCategory,
@@ -13,7 +15,8 @@ from application.categories import (
 )
 from application.lists import Window
 from application.products import CreateProduct, ProductPatch, create_product, get_product, update_product
-from tests.unit.conftest import World
+from domain.errors import InvalidStockChange
+from tests.unit.conftest import World, dump
 
 
 def test_every_field_of_a_product_change_is_written(world: World) -> None:
@@ -105,3 +108,15 @@ def test_moving_a_category_under_another_and_back_to_the_top(world: World) -> No
         child, CategoryPatch(name="Renamed"), uow=world.uow, actor=world.admin, clock=world.clock
     )
     assert kept.category.parent_id is None
+
+
+def test_an_empty_change_writes_nothing_and_a_new_stock_figure_needs_a_reason(world: World) -> None:
+    p = world.product(stock=5)
+    before = dump(world.uow.store)
+    same = update_product(p.id, ProductPatch(), uow=world.uow, actor=world.admin, clock=world.clock)
+    assert same.version == p.version and dump(world.uow.store) == before
+    with pytest.raises(InvalidStockChange, match="^a stock correction needs a reason$"):
+        update_product(
+            p.id, ProductPatch(stock_quantity=9), uow=world.uow, actor=world.admin, clock=world.clock
+        )
+    assert dump(world.uow.store) == before

@@ -2,10 +2,12 @@
 (no one for an expiry), at the time the change was made."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from application.events import purge_events
 from application.lists import MovementFilter, Window
 from application.orders import cancel_order, change_order_status, expire_pending_orders
+from application.ports import BusinessEvent
 from application.products import ProductPatch, adjust_stock, delete_product, stock_movements, update_product
 from domain.events import EventType
 from domain.orders import OrderStatus
@@ -86,9 +88,13 @@ def test_expiry_takes_only_orders_older_than_the_ttl_in_batches(world: World) ->
     world.clock.advance(timedelta(minutes=20))
     young = world.order(ann, (item, 1))
     world.clock.advance(timedelta(minutes=15))  # the old ones are 35 minutes old, the young one 15
-    assert expire_pending_orders(timedelta(minutes=30), uow=world.uow, clock=world.clock) == 100
-    assert expire_pending_orders(timedelta(minutes=30), uow=world.uow, clock=world.clock) == 1
-    assert expire_pending_orders(timedelta(minutes=30), uow=world.uow, clock=world.clock) == 0
+    counted: list[BusinessEvent] = []
+    counters = SimpleNamespace(count=counted.append)
+    ttl = timedelta(minutes=30)
+    assert expire_pending_orders(ttl, uow=world.uow, clock=world.clock, counters=counters) == 100
+    assert expire_pending_orders(ttl, uow=world.uow, clock=world.clock, counters=counters) == 1
+    assert expire_pending_orders(ttl, uow=world.uow, clock=world.clock, counters=counters) == 0
+    assert counted == [BusinessEvent.ORDER_EXPIRED] * 101
     statuses = {o.id: o.status for o in world.uow.store.tables.orders.values()}
     assert {statuses[o.id] for o in old} == {OrderStatus.CANCELLED}
     assert statuses[young.id] is OrderStatus.PENDING
@@ -100,12 +106,14 @@ def test_events_older_than_the_retention_are_purged_with_their_deliveries(world:
     update_product(old.id, ProductPatch(name="Renamed"), uow=world.uow, actor=world.admin, clock=world.clock)
     deliver(world, world.clock, RecordingSender())
     world.clock.advance(timedelta(days=2))
-    world.product("NEW-1")
-    # OLD-1's creation goes; its newest event stays, so its numbering never restarts.
+    new = world.product("NEW-1")
+    update_product(new.id, ProductPatch(name="Renamed"), uow=world.uow, actor=world.admin, clock=world.clock)
+    # OLD-1's creation goes; its newest event stays, so its numbering never restarts; NEW-1's are recent.
     assert purge_events(timedelta(days=1), uow=world.uow, clock=world.clock) == 1
     tables = world.uow.store.tables
     assert [(e.type, e.payload["sku"]) for e in tables.outbox] == [
         (EventType.PRODUCT_UPDATED, "OLD-1"),
         (EventType.PRODUCT_CREATED, "NEW-1"),
+        (EventType.PRODUCT_UPDATED, "NEW-1"),
     ]
     assert tables.deliveries == {} and tables.attempts == []
