@@ -1,5 +1,6 @@
 """Shared fixtures: a real PostgreSQL (started here when SHOP_TEST_DATABASE_URL is unset) and SQLite files."""
 
+import gc
 import os
 import subprocess
 from collections.abc import Iterator
@@ -21,6 +22,13 @@ settings.register_profile(
 )
 settings.register_profile("thorough", settings.get_profile("fast"), max_examples=300)
 settings.load_profile("fast")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What is imported and collected lives for the whole run: keep it out of every later garbage
+    collection (~0.7 s of the fast suite's ~8 s)."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")

@@ -83,21 +83,25 @@ def test_order_changes_are_stamped_with_who_asked_and_an_expiry_with_no_one(worl
 
 def test_expiry_takes_only_orders_older_than_the_ttl_in_batches(world: World) -> None:
     ann = world.customer()
-    item = world.product(stock=200)
-    old = [world.order(ann, (item, 1)) for _ in range(101)]
+    item = world.product(stock=10)
+    old = [world.order(ann, (item, 1)) for _ in range(3)]
     world.clock.advance(timedelta(minutes=20))
     young = world.order(ann, (item, 1))
     world.clock.advance(timedelta(minutes=15))  # the old ones are 35 minutes old, the young one 15
     counted: list[BusinessEvent] = []
     counters = SimpleNamespace(count=counted.append)
-    ttl = timedelta(minutes=30)
-    assert expire_pending_orders(ttl, uow=world.uow, clock=world.clock, counters=counters) == 100
-    assert expire_pending_orders(ttl, uow=world.uow, clock=world.clock, counters=counters) == 1
-    assert expire_pending_orders(ttl, uow=world.uow, clock=world.clock, counters=counters) == 0
-    assert counted == [BusinessEvent.ORDER_EXPIRED] * 101
+
+    def expire() -> int:
+        return expire_pending_orders(
+            timedelta(minutes=30), uow=world.uow, clock=world.clock, batch=2, counters=counters
+        )
+
+    assert [expire(), expire(), expire()] == [2, 1, 0]
+    assert counted == [BusinessEvent.ORDER_EXPIRED] * 3
     statuses = {o.id: o.status for o in world.uow.store.tables.orders.values()}
     assert {statuses[o.id] for o in old} == {OrderStatus.CANCELLED}
     assert statuses[young.id] is OrderStatus.PENDING
+    assert world.stock(item) == 9
 
 
 def test_events_older_than_the_retention_are_purged_with_their_deliveries(world: World) -> None:
