@@ -97,7 +97,6 @@ def test_a_missing_record_is_named_by_kind_and_id(
 def test_an_unknown_reference_names_what_the_body_pointed_at(
     world: World, kind: str, change: Callable
 ) -> None:
-    world.admin  # noqa: B018  (seeded before the snapshot)
     with pytest.raises(UnknownReference) as unknown:
         change(world)
     assert (unknown.value.kind, unknown.value.entity_id, str(unknown.value)) == (
@@ -201,7 +200,6 @@ def test_an_if_match_that_does_not_match_names_the_current_version(world: World)
 
 
 def test_a_key_taken_between_check_and_write_is_a_conflict_naming_it(world: World) -> None:
-    world.admin  # noqa: B018
     uow = InMemoryUnitOfWork(world.uow.store)
     lose_the_race(uow.products, "add", DuplicateKey())
     with pytest.raises(Conflict, match="^a product with SKU NEW-1 already exists$"):
