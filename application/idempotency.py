@@ -81,8 +81,7 @@ async def place_order_idempotently(
     digest = fingerprint(cmd)
 
     def claim(uow: UnitOfWork, actor: User | None) -> int | None:
-        # Equivalent mutants: as_caller always passes a stored user.
-        assert actor is not None and actor.id is not None  # pragma: no mutate
+        assert actor is not None and actor.id is not None
         return claim_key(uow, clock, actor.id, key, digest)
 
     replay_id = await runner.run(as_caller, claims, claim)

@@ -10,12 +10,9 @@ class Entity:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        # Equivalent mutants: with one id None, `self.id == other.id` is False as well.
-        if self.id is None or other.id is None:  # pragma: no mutate
+        if self.id is None or other.id is None:
             return self is other
         return self.id == other.id
 
     def __hash__(self) -> int:
-        # Equivalent mutants: the mutants change how well hashes spread, not that equal entities hash alike
-        # (tested).
-        return hash((type(self).__name__, self.id)) if self.id is not None else id(self)  # pragma: no mutate
+        return hash((type(self).__name__, self.id)) if self.id is not None else id(self)
