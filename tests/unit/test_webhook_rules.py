@@ -15,6 +15,7 @@ from application.webhooks import (
     update_webhook,
 )
 from domain.events import EventType
+from domain.webhooks import Attempt, Delivery, DeliveryState
 from entrypoints.api.event_schemas import render_event
 from tests.doubles.memory import InMemoryUnitOfWork
 from tests.doubles.sender import RecordingSender
@@ -130,3 +131,26 @@ def test_the_feed_pages_at_most_100_and_says_when_more_follow(world: World) -> N
         world.product(f"F-{i}")
     most = read_events(EventFilter(), None, 500, uow=world.uow, actor=world.admin)
     assert (len(most.items), most.has_more) == (MAX_FEED_PAGE, True)
+
+
+def test_a_retry_due_at_the_very_end_of_the_retry_period_is_still_made(clock) -> None:
+    created = clock.now()
+    end = created + POLICY.give_up_after
+    for attempted, state in [
+        (timedelta(seconds=15), DeliveryState.PENDING),
+        (timedelta(seconds=14), DeliveryState.FAILED),
+    ]:
+        d = Delivery(1, 7, EventType.ORDER_PLACED, DeliveryState.PENDING, created, created, id=5)
+        d.claim(created, timedelta(seconds=60))
+        d.record(Attempt(1, end - attempted, 10, status_code=500), POLICY, jitter=0.0)  # retried 15 s later
+        assert d.state is state
+    assert d.next_attempt_at == created + timedelta(seconds=60)  # the given-up one keeps its lease's end
+
+
+def test_a_delivery_whose_event_is_gone_is_not_posted(world: World) -> None:
+    subscribe(world, world.clock, EventType.PRODUCT_CREATED)
+    world.product()
+    offer_events(uow=world.uow, clock=world.clock, batch=10)
+    world.uow.store.tables.outbox.clear()  # as a purge between the fan-out and the claim would
+    sender = RecordingSender()
+    assert deliver(world, world.clock, sender) == 0 and sender.sent == []
