@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
@@ -63,6 +63,29 @@ class Tables:
     def new_id(self) -> int:
         self.next_id += 1
         return self.next_id - 1
+
+
+class _WorkingTables(Tables):
+    """A Unit of Work's private tables: each is copied from the committed ones when the work first uses it
+    (most use two or three of them, and copying them all was most of the fast suite's time)."""
+
+    def __init__(self, committed: Tables) -> None:
+        self.__dict__["_committed"] = committed
+        self.next_id = (
+            committed.next_id
+        )  # a plain default, so a class attribute: __getattr__ would not see it
+
+    def __getattr__(self, name: str) -> Any:  # only for a table not copied yet
+        if name.startswith("__"):
+            raise AttributeError(name)
+        value = copy.deepcopy(getattr(self._committed, name))
+        setattr(self, name, value)
+        return value
+
+    def merged_into(self, committed: Tables) -> Tables:
+        """The committed tables, with those this work copied (and may have changed) in place of theirs."""
+        mine = {f.name: self.__dict__[f.name] for f in fields(Tables) if f.name in self.__dict__}
+        return replace(committed, **mine)
 
 
 def _page(items: list[E], window: Window, ordering: Ordering[E]) -> Page[E]:
@@ -534,7 +557,7 @@ class InMemoryUnitOfWork:
 
     def __init__(self, store: InMemoryStore | None = None, present: Presenter = present) -> None:
         self.store = store if store is not None else InMemoryStore()
-        self._working: Tables | None = None
+        self._working: _WorkingTables | None = None
         self._depth = 0
         self.commits = 0
         self.users = InMemoryUserRepository(self._tables, self.store.locks)
@@ -547,12 +570,11 @@ class InMemoryUnitOfWork:
         self.webhooks = InMemoryWebhookRepository(self._tables, self.store.locks)
 
     def _tables(self) -> Tables:
-        """A private copy of the store, taken when a repository is first used (and again after a commit)."""
+        """Private copies of the store's tables, each taken when first used (afresh after a commit)."""
         if self._depth == 0:
             raise RuntimeError("repositories are used only inside `with uow:`")
         if self._working is None:
-            with self.store.lock:
-                self._working = copy.deepcopy(self.store.tables)
+            self._working = _WorkingTables(self.store.tables)
         return self._working
 
     def __enter__(self) -> Self:
@@ -570,10 +592,10 @@ class InMemoryUnitOfWork:
             self.rollback()
 
     def commit(self) -> None:
-        # The copy is handed over: repositories store and return copies, so nothing else refers into it.
-        tables = self._tables()
+        # The copies are handed over: repositories store and return copies, so nothing else refers into them.
+        working = self._tables()
         with self.store.lock:
-            self.store.tables = tables
+            self.store.tables = working.merged_into(self.store.tables)
         self._working = None
         self.commits += 1
 
