@@ -34,7 +34,6 @@ from application.webhooks import (
 )
 from domain.events import EventType
 from domain.orders import OrderStatus
-from tests.doubles.memory import InMemoryUnitOfWork
 from tests.doubles.sender import RecordingSender
 from tests.unit.conftest import World
 from tests.unit.deliveries import deliver, subscribe
@@ -124,6 +123,5 @@ def test_reads_lock_nothing(world: World) -> None:
         lambda: order_events(order.id, uow=world.uow, actor=ann),
         lambda: get_webhook(hook.id, uow=world.uow, actor=world.admin),
         lambda: list_deliveries(hook.id, Window(), uow=world.uow, actor=world.admin),
-        lambda: InMemoryUnitOfWork(world.uow.store),
     ]:
         assert locks_of(world, read) == []

@@ -186,17 +186,19 @@ def test_a_row_changed_meanwhile_is_a_412_naming_the_version_now_stored(
 
 def test_an_if_match_that_does_not_match_names_the_current_version(world: World) -> None:
     p = world.product("P-1")
+    order_id = world.record("order")
+    before = dump(world.uow.store)
     with pytest.raises(PreconditionFailed) as stale:
         update_product(p.id, ProductPatch(name="N"), 7, uow=world.uow, actor=world.admin, clock=world.clock)
     assert stale.value.current_version == 1
     assert str(stale.value).startswith(f"product {p.id} has changed (now at version 1);")
-    order_id = world.record("order")
     with pytest.raises(PreconditionFailed) as stale_order:
         change_order_status(
             order_id, OrderStatus.CONFIRMED, 4, uow=world.uow, actor=world.admin, clock=world.clock
         )
     assert stale_order.value.current_version == 1
     assert str(stale_order.value).startswith(f"order {order_id} has changed (now at version 1);")
+    assert dump(world.uow.store) == before
 
 
 def test_a_key_taken_between_check_and_write_is_a_conflict_naming_it(world: World) -> None:
