@@ -81,15 +81,23 @@ class Settings(BaseSettings):
     token_issuer: str = Field(default="shop", min_length=1)
     token_audience: str = Field(default="shop-api", min_length=1)
     password_hash_threads: int = Field(default=2, ge=1, le=64)
-    login_limit_per_account: RateSetting = Rate(5, timedelta(minutes=15))
+    # Failed log-ins (docs/security.md): one client on one account; one client on any account; any client on
+    # one account, except clients that logged in to it within login_known_client_for.
+    login_limit_per_account_and_address: RateSetting = Rate(5, timedelta(minutes=15))
     login_limit_per_address: RateSetting = Rate(50, timedelta(minutes=15))
+    login_limit_per_account: RateSetting = Rate(30, timedelta(hours=1))
+    login_known_client_for: PeriodSetting = timedelta(days=90)
     registration_limit_per_address: RateSetting = Rate(20, timedelta(hours=1))
     cors_origins: Annotated[list[str], NoDecode] = []
     forwarded_allow_ips: str = "127.0.0.1"  # proxies trusted to name the client in X-Forwarded-For
     log_format: Literal["json", "text"] = "json"  # text reads better in a terminal (make run)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # In production /metrics needs one of these (the counters tell a competitor how the shop is doing).
     metrics_token: SecretStr | None = None  # when set, GET /metrics needs it as a bearer token
     metrics_port: int | None = Field(default=None, ge=1, le=65535)  # /metrics there instead of on the API
+    metrics_host: str = (
+        "127.0.0.1"  # where metrics_port listens; loopback unless a scraper elsewhere needs it
+    )
     # On SIGTERM, at most this long for the requests in flight.
     shutdown_timeout: float = Field(default=30.0, gt=0)
     pool_size: int = Field(default=_ENGINE.pool_size, ge=1)  # per worker; see EngineOptions
@@ -128,7 +136,11 @@ class Settings(BaseSettings):
     @property
     def limits(self) -> Limits:
         return Limits(
-            self.login_limit_per_account, self.login_limit_per_address, self.registration_limit_per_address
+            login_per_account_and_address=self.login_limit_per_account_and_address,
+            login_per_address=self.login_limit_per_address,
+            login_per_account=self.login_limit_per_account,
+            registration_per_address=self.registration_limit_per_address,
+            known_client_for=self.login_known_client_for,
         )
 
     @model_validator(mode="after")
@@ -146,4 +158,15 @@ class Settings(BaseSettings):
             "tokens will not survive a restart or work across workers"
         )
         self.secret_key = SecretStr(secrets.token_urlsafe(48))
+        return self
+
+    @model_validator(mode="after")
+    def _require_private_metrics_in_production(self) -> "Settings":
+        token = self.metrics_token.get_secret_value() if self.metrics_token else ""
+        if self.env == "production" and not token and self.metrics_port is None:
+            raise ValueError(
+                "/metrics must not be public in production: set SHOP_METRICS_TOKEN (scrapers send it as a "
+                "bearer token) or SHOP_METRICS_PORT (served on its own port, on SHOP_METRICS_HOST: loopback "
+                "unless set)"
+            )
         return self

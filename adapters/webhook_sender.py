@@ -1,10 +1,10 @@
 """Webhook POSTs over HTTP (httpx), guarded against server-side request forgery.
 
-A target is resolved once per attempt and every address it resolves to must be public (unless private
-targets are allowed); the request then goes to the address that was checked, with the name kept in the
-Host header and in TLS (SNI and certificate), so a name that re-resolves elsewhere between the check and
-the connection (DNS rebinding) is not followed. Redirects are not followed; connect and read time out;
-the answer is read up to a bound."""
+A target is resolved once per attempt and every address it resolves to must be public
+(`adapters.public_addresses`, unless private targets are allowed); the request then goes to the address
+that was checked, with the name kept in the Host header and in TLS (SNI and certificate), so a name that
+re-resolves elsewhere between the check and the connection (DNS rebinding) is not followed. Redirects
+are not followed; connect and read time out; the answer is read up to a bound."""
 
 import ipaddress
 import socket
@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from adapters.public_addresses import IpAddress, is_public
 from application.errors import UnsafeTarget
 from application.event_ports import Response
 
@@ -20,7 +21,6 @@ USER_AGENT = "shop-webhooks/1"
 MAX_READ = 64 * 1024  # bytes of an answer read at most
 KEPT = 1024  # characters of it recorded with the attempt
 MAX_ERROR = 500
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class HttpWebhookSender:
@@ -75,11 +75,11 @@ class HttpWebhookSender:
         ]
         if not self._allow_private:
             for address in found:
-                if not _is_public(address):
+                if not is_public(address):
                     named = address if target.host == str(address) else f"{target.host} ({address})"
                     raise UnsafeTarget(
-                        f"{named} is a loopback, private or link-local address; webhooks call public "
-                        "addresses only"
+                        f"{named} is not a public address (loopback, private, link-local, reserved, or "
+                        "an IPv6 form of one); webhooks call public addresses only"
                     )
         return found[0]
 
@@ -92,12 +92,6 @@ def _parse(url: str) -> httpx.URL:
     if target.scheme not in ("http", "https") or not target.host:
         raise UnsafeTarget("a webhook URL is http:// or https:// with a host")
     return target
-
-
-def _is_public(address: IpAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
 
 
 def _read_bounded(answer: httpx.Response) -> bytes:

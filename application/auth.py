@@ -44,7 +44,7 @@ async def authenticate(
     password_ok = await hasher.verify(cmd.password, user.password_hash if user else None)
     if user is None or not password_ok or not user.is_active:
         raise AuthenticationFailed("incorrect email or password")
-    await runner.run(forgive_attempt, buckets)
+    await runner.run(forgive_attempt, buckets, clock.now())
     return tokens.issue(user)
 
 

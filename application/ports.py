@@ -170,8 +170,16 @@ class ThrottleRepository(Protocol):
         ...
 
     def clear(self, key: str) -> None: ...
+    def remember(self, key: str, until: datetime) -> None:
+        """Keep a mark under `key` (no attempts) until `until`, replacing any earlier one."""
+        ...
+
+    def remembers(self, key: str, now: datetime) -> bool:
+        """Whether a mark or window under `key` lasts beyond `now`."""
+        ...
+
     def purge(self, now: datetime) -> int:
-        """Delete the windows that have ended; return how many."""
+        """Delete the windows and marks that have ended; return how many."""
         ...
 
 

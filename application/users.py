@@ -22,6 +22,7 @@ from application.throttling import (
     Bucket,
     Limits,
     count_attempt,
+    forgive_attempt,
     login_buckets,
     registration_buckets,
 )
@@ -104,34 +105,36 @@ async def update_user(
     hasher: PasswordHasher,
     clock: Clock,
     limits: Limits = NO_LIMITS,
+    address: str | None = None,
 ) -> User:
     """Check, then hash (holding no connection), then write, re-checking that nothing moved meanwhile.
 
     Changing one's own e-mail or password needs the current password, whose wrong guesses count against
-    the account's log-in limit; admins changing another user's do not."""
+    the account's log-in limits (from the client's `address`); admins changing another user's do not. The
+    password is checked before anything else about the change: only a caller who proved it learns whether
+    the new e-mail is taken."""
 
     def plan(uow: UnitOfWork, actor: User | None) -> User:
         assert actor is not None
         return _plan_update(uow, actor, user_id, patch)
 
     target = await runner.run(as_caller, claims, plan)
-    # Equivalent mutants: None and [] both mean no bucket to clear.
-    buckets: list[Bucket] = []  # pragma: no mutate
     if claims.user_id == user_id and patch.changes_credentials() and sent(patch.current_password):
-        buckets = login_buckets(limits, target.email, None)
+        buckets = login_buckets(limits, target.email, address)
         await runner.run(count_attempt, buckets, clock.now())
         if not await hasher.verify(patch.current_password, target.password_hash):
             raise IncorrectPassword()
+        await runner.run(forgive_attempt, buckets, clock.now())
     password_hash = await hasher.hash(patch.password) if sent(patch.password) else None
 
     def apply(uow: UnitOfWork, actor: User | None) -> User:
         user = plan(uow, actor)
         if user.credentials_version != target.credentials_version:
             raise Conflict("the account's credentials changed meanwhile; reload and retry")
+        if sent(patch.email) and normalize_email(patch.email) != user.email:
+            _ensure_email_free(uow, normalize_email(patch.email))
         _apply(user, patch, password_hash, clock)
         _save(uow, user)
-        if buckets:
-            uow.throttle.clear(buckets[0].key)
         uow.commit()
         return user
 
@@ -146,10 +149,7 @@ def _plan_update(uow: UnitOfWork, actor: User, user_id: int, patch: UserPatch) -
     if actor.id == user_id and patch.changes_credentials() and not sent(patch.current_password):
         raise CurrentPasswordRequired()
     with uow:
-        user = _load(uow, user_id)
-        if sent(patch.email) and normalize_email(patch.email) != user.email:
-            _ensure_email_free(uow, normalize_email(patch.email))
-    return user
+        return _load(uow, user_id)
 
 
 def _apply(user: User, patch: UserPatch, password_hash: str | None, clock: Clock) -> None:

@@ -49,7 +49,9 @@ def serve(host: str, port: int, workers: int, settings: Settings, *, jobs: bool 
     }
     metrics_dir = _fresh_metrics_folder()
     if settings.metrics_port is not None:
-        start_http_server(settings.metrics_port, addr=host, registry=workers_registry(metrics_dir))
+        start_http_server(
+            settings.metrics_port, addr=settings.metrics_host, registry=workers_registry(metrics_dir)
+        )
     if not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(APP, host=host, port=port, workers=workers, **options)
         return

@@ -4,7 +4,7 @@ workers, on PostgreSQL and SQLite alike (both have INSERT ... ON CONFLICT DO UPD
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, update
+from sqlalchemy import case, delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sql import mapping
@@ -14,9 +14,12 @@ from application.ports import Attempts
 
 
 class SqlThrottleRepository(SqlRepository):
-    def hit(self, key: str, now: datetime, window: timedelta) -> Attempts:
+    def _insert(self) -> Any:
         dialect: Any = postgresql if self.tx.dialect_name == "postgresql" else sqlite
-        statement = dialect.insert(windows).values(key=key, attempts=1, window_ends=now + window)
+        return dialect.insert(windows)
+
+    def hit(self, key: str, now: datetime, window: timedelta) -> Attempts:
+        statement = self._insert().values(key=key, attempts=1, window_ends=now + window)
         ended = windows.c.window_ends <= now  # the stored window, not the one proposed
         statement = statement.on_conflict_do_update(
             index_elements=[windows.c.key],
@@ -37,6 +40,21 @@ class SqlThrottleRepository(SqlRepository):
 
     def clear(self, key: str) -> None:
         self.tx.execute(delete(windows).where(windows.c.key == key))
+
+    def remember(self, key: str, until: datetime) -> None:
+        statement = self._insert().values(key=key, attempts=0, window_ends=until)
+        self.tx.execute(
+            statement.on_conflict_do_update(
+                index_elements=[windows.c.key], set_={"window_ends": statement.excluded.window_ends}
+            )
+        )
+
+    def remembers(self, key: str, now: datetime) -> bool:
+        return bool(
+            self.tx.execute(
+                select(exists().where(windows.c.key == key, windows.c.window_ends > now))
+            ).scalar()
+        )
 
     def purge(self, now: datetime) -> int:
         return self.tx.execute(delete(windows).where(windows.c.window_ends <= now)).rowcount

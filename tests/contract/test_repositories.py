@@ -459,6 +459,32 @@ class TestThrottleWindows:
             uow.throttle.hit(self.KEY, T0, self.WINDOW)
         assert self.hit(make_uow, T0)[0] == 1
 
+    def test_a_mark_is_remembered_until_it_ends_and_a_later_one_replaces_it(self, make_uow: MakeUow) -> None:
+        def remembers(at: datetime) -> bool:
+            with make_uow() as uow:
+                return uow.throttle.remembers(self.KEY, at)
+
+        assert not remembers(T0)
+        with make_uow() as uow:
+            uow.throttle.remember(self.KEY, T0 + self.WINDOW)
+            uow.commit()
+        assert remembers(T0) and remembers(T0 + self.WINDOW - timedelta(seconds=1))
+        assert not remembers(T0 + self.WINDOW)
+        with make_uow() as uow:
+            uow.throttle.remember(self.KEY, T0 + 2 * self.WINDOW)
+            uow.commit()
+        assert remembers(T0 + self.WINDOW)
+        with make_uow() as uow:
+            assert uow.throttle.purge(T0 + 2 * self.WINDOW) == 1
+            uow.commit()
+        assert not remembers(T0)
+
+    def test_an_uncommitted_mark_is_not_kept(self, make_uow: MakeUow) -> None:
+        with make_uow() as uow:
+            uow.throttle.remember(self.KEY, T0 + self.WINDOW)
+        with make_uow() as uow:
+            assert not uow.throttle.remembers(self.KEY, T0)
+
     def test_purge_deletes_ended_windows_only(self, make_uow: MakeUow) -> None:
         self.hit(make_uow, T0, key="old")
         self.hit(make_uow, T0 + timedelta(minutes=10), key="new")

@@ -388,6 +388,13 @@ class InMemoryThrottleRepository(_Repository):
     def clear(self, key: str) -> None:
         self.t.throttle.pop(key, None)
 
+    def remember(self, key: str, until: datetime) -> None:
+        self.t.throttle[key] = Attempts(0, until)
+
+    def remembers(self, key: str, now: datetime) -> bool:
+        current = self.t.throttle.get(key)
+        return current is not None and current.window_ends > now
+
     def purge(self, now: datetime) -> int:
         ended = [key for key, attempts in self.t.throttle.items() if attempts.window_ends <= now]
         for key in ended:

@@ -56,7 +56,7 @@ def test_a_login_storm_neither_stalls_the_service_nor_fails_its_health_check(cli
 
 def test_login_limits_hold_across_workers_and_restarts(client: Client, e2e_database: str) -> None:
     client.customer("ann@shop.test")
-    limited = {"SHOP_LOGIN_LIMIT_PER_ACCOUNT": "3/15m", "SHOP_LOGIN_LIMIT_PER_ADDRESS": "off"}
+    limited = {"SHOP_LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS": "3/15m", "SHOP_LOGIN_LIMIT_PER_ADDRESS": "off"}
     wrong = {"username": "ann@shop.test", "password": "wrong-pass"}
     right = {"username": "ann@shop.test", "password": "password1"}
     server = LiveServer(e2e_database, workers=2, **limited)
@@ -71,6 +71,34 @@ def test_login_limits_hold_across_workers_and_restarts(client: Client, e2e_datab
         assert httpx.post(f"{restarted.url}/auth/token", data=right).status_code == 429
     finally:
         restarted.stop()
+
+
+def test_a_stranger_cannot_lock_the_owner_out_and_strangers_together_are_bounded(
+    client: Client, e2e_database: str
+) -> None:
+    """The shipped limits, clients told apart by X-Forwarded-For (the service trusts it from 127.0.0.1)."""
+    client.customer("owner@shop.test")
+    right = {"username": "owner@shop.test", "password": "password1"}
+    wrong = right | {"password": "wrong-pass"}
+    server = LiveServer(e2e_database, workers=2)
+
+    def log_in(form: dict[str, str], address: str) -> int:
+        return httpx.post(
+            f"{server.url}/auth/token", data=form, headers={"X-Forwarded-For": address}
+        ).status_code
+
+    try:
+        stranger = [log_in(wrong, "203.0.113.66") for _ in range(100)]
+        owner_elsewhere = log_in(right, "198.51.100.1")  # an address that never logged in to the account
+        many = [log_in(wrong, f"203.0.113.{100 + i}") for i in range(30)]
+        new_client, known_client = log_in(right, "192.0.2.99"), log_in(right, "198.51.100.1")
+    finally:
+        server.stop()
+    assert stranger == [401] * 5 + [429] * 95
+    assert owner_elsewhere == 200
+    # The account's 30 failures an hour: the stranger's 5, then 25 from as many addresses.
+    assert many == [401] * 25 + [429] * 5
+    assert (new_client, known_client) == (429, 200)
 
 
 def test_revoked_tokens_stay_revoked_on_every_worker(client: Client, e2e_engine: Engine) -> None:

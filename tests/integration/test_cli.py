@@ -1,5 +1,7 @@
 """The `shop` CLI against a real SQLite file: migrate, create-admin (twice), purge keys."""
 
+import socket
+
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -86,3 +88,18 @@ def test_expire_orders_needs_a_ttl(env: str, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("SHOP_PENDING_ORDER_TTL", "30m")
     done = runner.invoke(app, ["expire-orders"])
     assert done.exit_code == 0 and "expired 0 pending orders" in done.output
+
+
+def test_serve_refuses_to_start_in_production_with_public_metrics(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOP_ENV", "production")
+    monkeypatch.setenv("SHOP_SECRET_KEY", "a-production-secret-that-is-long-enough-to-count")
+    monkeypatch.delenv("SHOP_METRICS_TOKEN", raising=False)
+    monkeypatch.delenv("SHOP_METRICS_PORT", raising=False)
+    with socket.socket() as taken:  # were the settings accepted, serving would stop here, not run on
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        result = CliRunner().invoke(app, ["serve", "--port", str(taken.getsockname()[1])])
+    assert result.exit_code != 0
+    assert "/metrics must not be public in production" in str(result.exception)

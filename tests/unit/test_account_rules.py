@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from application.errors import AuthenticationFailed, Conflict, Forbidden, IncorrectPassword, TooManyAttempts
-from application.ports import DuplicateKey, TokenClaims
+from application.ports import Attempts, DuplicateKey, TokenClaims
 from application.products import ProductPatch, update_product
 from application.throttling import Limits, Rate, purge_ended_windows
 from application.users import (
@@ -23,9 +23,7 @@ from domain.users import User
 from tests.doubles.memory import InMemoryUnitOfWork, InMemoryUnitOfWorkRunner
 from tests.doubles.races import lose_the_race
 from tests.unit.conftest import World, done, dump
-from tests.unit.test_users import LIMITS, log_in, read_back, update
-
-ADDRESS = "203.0.113.9"
+from tests.unit.test_users import ADDRESS, LIMITS, log_in, read_back, update
 
 
 def key(kind: str, subject: str) -> str:
@@ -46,6 +44,7 @@ def test_the_throttle_table_keeps_hashes_never_addresses(world: World, tokens, c
         )
     )
     assert set(world.uow.store.tables.throttle) == {
+        key("login-client", f"ann@shop.test\n{ADDRESS}"),
         key("login-account", "ann@shop.test"),
         key("login-address", ADDRESS),
         key("registration-address", ADDRESS),
@@ -100,16 +99,40 @@ def test_ended_windows_are_purged_and_counted(world: World, tokens, clock) -> No
     assert world.uow.store.tables.throttle == {}
 
 
-def test_the_right_current_password_clears_the_accounts_failures(world: World, tokens, clock) -> None:
+def test_the_right_current_password_clears_the_clients_failures_and_remembers_it(world: World, clock) -> None:
     ann = world.customer()
+    with pytest.raises(IncorrectPassword, match="^current_password is not your current password$"):
+        done(_update(world, ann, address=ADDRESS, password="new-password", current_password="wrong-pass"))
+    done(_update(world, ann, address=ADDRESS, password="new-password", current_password="password1"))
+    throttle = world.uow.store.tables.throttle
+    assert key("login-client", f"ann@shop.test\n{ADDRESS}") not in throttle
+    assert throttle[key("login-account", "ann@shop.test")].count == 1  # its attempt back, no more
+    assert throttle[key("login-known", f"ann@shop.test\n{ADDRESS}")] == Attempts(
+        0, clock.now() + LIMITS.known_client_for
+    )
+
+
+def test_a_wrong_current_password_is_refused_before_a_taken_email_is_told(world: World) -> None:
+    ann, _ = world.customer("ann@shop.test"), world.customer("bob@shop.test")
+    before = dump(world.uow.store)["users"]
     for _ in range(2):
-        with pytest.raises(IncorrectPassword, match="^current_password is not your current password$"):
-            done(_update(world, ann, password="new-password", current_password="wrong-pass"))
-    done(_update(world, ann, password="new-password", current_password="password1"))
-    assert key("login-account", "ann@shop.test") not in world.uow.store.tables.throttle
+        with pytest.raises(IncorrectPassword):
+            done(_update(world, ann, address=ADDRESS, email="bob@shop.test", current_password="wrong-pass"))
+    with pytest.raises(TooManyAttempts):  # counted: the limit ends the probing, never a 409
+        done(_update(world, ann, address=ADDRESS, email="bob@shop.test", current_password="wrong-pass"))
+    assert dump(world.uow.store)["users"] == before
 
 
-def _update(world: World, actor: User, **changes: object):  # type: ignore[no-untyped-def]
+def test_only_a_caller_who_proved_the_password_learns_the_email_is_taken(world: World) -> None:
+    ann, _ = world.customer("ann@shop.test"), world.customer("bob@shop.test")
+    before = dump(world.uow.store)["users"]
+    with pytest.raises(Conflict, match="^the email bob@shop.test is already registered$"):
+        done(_update(world, ann, address=ADDRESS, email="bob@shop.test", current_password="password1"))
+    assert dump(world.uow.store)["users"] == before
+    assert key("login-client", f"ann@shop.test\n{ADDRESS}") not in world.uow.store.tables.throttle
+
+
+def _update(world: World, actor: User, address: str | None = None, **changes: object):  # type: ignore[no-untyped-def]
     claims = TokenClaims(actor.id, read_back(world.uow, actor.id).credentials_version)  # type: ignore[arg-type]
     return update_user(
         actor.id,
@@ -119,6 +142,7 @@ def _update(world: World, actor: User, **changes: object):  # type: ignore[no-un
         hasher=world.hasher,
         clock=world.clock,
         limits=LIMITS,
+        address=address,
     )
 
 

@@ -17,8 +17,25 @@ def test_production_refuses_to_start_without_a_real_secret(secret: str | None) -
 
 
 def test_production_accepts_a_real_secret() -> None:
-    settings = Settings(env="production", secret_key="s" * 40, _env_file=None)
+    settings = Settings(env="production", secret_key="s" * 40, metrics_token="m" * 40, _env_file=None)
     assert settings.secret_key.get_secret_value() == "s" * 40
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_production_refuses_to_start_with_public_metrics(token: str | None) -> None:
+    with pytest.raises(ValidationError, match="/metrics must not be public in production"):
+        Settings(env="production", secret_key="s" * 40, metrics_token=token, _env_file=None)
+
+
+@pytest.mark.parametrize("protection", [{"metrics_token": "m" * 40}, {"metrics_port": 9100}])
+def test_production_serves_metrics_behind_a_token_or_on_their_own_port(protection: dict[str, object]) -> None:
+    settings = Settings(env="production", secret_key="s" * 40, _env_file=None, **protection)
+    assert settings.metrics_host == "127.0.0.1"  # a metrics port listens on loopback unless told otherwise
+
+
+def test_development_keeps_metrics_on_the_api() -> None:
+    settings = Settings(_env_file=None)
+    assert (settings.metrics_token, settings.metrics_port) == (None, None)
 
 
 def test_development_generates_a_secret_per_process() -> None:

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from adapters.security import JwtTokenIssuer
+from adapters.settings import Settings
 from application.auth import LogIn, as_caller, authenticate, identify, log_out
 from application.errors import (
     AuthenticationFailed,
@@ -34,7 +35,9 @@ from tests.doubles.memory import InMemoryUnitOfWork, InMemoryUnitOfWorkRunner
 from tests.doubles.security import FastPasswordHasher
 from tests.unit.conftest import World, done, dump
 
+ADDRESS = "203.0.113.9"
 LIMITS = Limits(
+    login_per_account_and_address=Rate(2, timedelta(minutes=15)),
     login_per_account=Rate(3, timedelta(minutes=15)),
     login_per_address=Rate(5, timedelta(minutes=15)),
     registration_per_address=Rate(2, timedelta(hours=1)),
@@ -404,12 +407,67 @@ class TestThrottling:
         clock.advance(timedelta(minutes=5))
         assert log_in(run, hasher, tokens, clock, limits=LIMITS)
 
-    def test_a_success_forgives_the_accounts_failures(self, world: World, run, hasher, tokens, clock) -> None:
+    def test_a_success_clears_the_clients_failures(self, world: World, run, hasher, tokens, clock) -> None:
         world.customer()
-        for _ in range(5):  # without forgiveness, the fourth attempt would be over the limit of 3
+        # Without clearing, the third attempt would be over the client's limit of 2; the account's limit of 3
+        # is passed in the third round, but waived for a client that has logged in.
+        for _ in range(3):
             with pytest.raises(AuthenticationFailed):
-                log_in(run, hasher, tokens, clock, password="wrong-pass", limits=LIMITS)
-            assert log_in(run, hasher, tokens, clock, limits=LIMITS)
+                log_in(run, hasher, tokens, clock, password="wrong-pass", address=ADDRESS, limits=LIMITS)
+            assert log_in(run, hasher, tokens, clock, address=ADDRESS, limits=LIMITS)
+
+    def test_a_stranger_guessing_from_one_address_cannot_lock_the_owner_out(
+        self, world: World, run, hasher, tokens, clock
+    ) -> None:
+        world.customer()
+        shipped = Settings(_env_file=None).limits
+        outcomes = []
+        for _ in range(100):
+            try:
+                log_in(
+                    run, hasher, tokens, clock, password="wrong-pass", address="203.0.113.66", limits=shipped
+                )
+            except (AuthenticationFailed, TooManyAttempts) as refused:
+                outcomes.append(type(refused))
+        assert outcomes == [AuthenticationFailed] * 5 + [TooManyAttempts] * 95
+        # The owner, from an address that never logged in to the account: the guesses refused at the
+        # stranger's own limit checked no password and counted against nothing else.
+        assert log_in(run, hasher, tokens, clock, address="198.51.100.1", limits=shipped)
+
+    def test_guessing_one_account_from_many_addresses_is_bounded(
+        self, world: World, run, hasher, tokens, clock
+    ) -> None:
+        world.customer()
+        assert log_in(run, hasher, tokens, clock, address="192.0.2.1", limits=LIMITS)  # the owner's, known
+        for i in range(3):
+            with pytest.raises(AuthenticationFailed):
+                log_in(
+                    run, hasher, tokens, clock, password="wrong-pass", address=f"203.0.113.{i}", limits=LIMITS
+                )
+        for address in ("203.0.113.50", "198.51.100.1"):  # a new client, right password or not
+            with pytest.raises(TooManyAttempts) as refused:
+                log_in(run, hasher, tokens, clock, address=address, limits=LIMITS)
+            assert refused.value.retry_after == 15 * 60
+        assert log_in(run, hasher, tokens, clock, address="192.0.2.1", limits=LIMITS)
+        clock.advance(LIMITS.known_client_for)  # no longer known: the account's limit holds for it too
+        for i in range(3):
+            with pytest.raises(AuthenticationFailed):
+                log_in(
+                    run, hasher, tokens, clock, password="wrong-pass", address=f"203.0.113.{i}", limits=LIMITS
+                )
+        with pytest.raises(TooManyAttempts):
+            log_in(run, hasher, tokens, clock, address="192.0.2.1", limits=LIMITS)
+
+    def test_an_ipv6_client_is_counted_by_its_slash_64(
+        self, world: World, run, hasher, tokens, clock
+    ) -> None:
+        world.customer()
+        for host in ("2001:db8:1:2::1", "2001:db8:1:2::2"):
+            with pytest.raises(AuthenticationFailed):
+                log_in(run, hasher, tokens, clock, password="wrong-pass", address=host, limits=LIMITS)
+        with pytest.raises(TooManyAttempts):
+            log_in(run, hasher, tokens, clock, address="2001:db8:1:2:ffff::3", limits=LIMITS)
+        assert log_in(run, hasher, tokens, clock, address="2001:db8:1:3::1", limits=LIMITS)
 
     def test_unknown_accounts_are_throttled_like_known_ones(
         self, world: World, run, hasher, tokens, clock

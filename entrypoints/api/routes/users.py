@@ -77,11 +77,13 @@ async def get_user(user_id: ResourceId, caller: SignedIn) -> UserRead:
     tags=["users"],
     responses=responses(401, 403, 404, 409, 422, 429),
 )
-async def update_user(user_id: ResourceId, body: UserUpdate, caller: SignedIn) -> UserRead:
-    """Changing your own `email` or `password` needs `current_password` (422 without it, 403 when wrong);
-    a new password revokes every earlier token, so log in again afterwards."""
+async def update_user(
+    user_id: ResourceId, body: UserUpdate, caller: SignedIn, address: ClientAddress
+) -> UserRead:
+    """Changing your own `email` or `password` needs `current_password` (422 without it, 403 when wrong,
+    checked before anything else); a new password revokes every earlier token, so log in again afterwards."""
     patch = UserPatch(**body.model_dump(exclude_unset=True))
-    return UserRead.of(await caller.run(users.update_user, user_id, patch))
+    return UserRead.of(await caller.run(users.update_user, user_id, patch, address=address))
 
 
 @router.delete(

@@ -104,6 +104,14 @@ def test_a_webhook_is_changed_switched_off_and_on_and_deleted(api: Api, admin) -
         "http://169.254.169.254/latest/meta-data",
         "http://[::1]/hook",
         "http://[::ffff:127.0.0.1]/hook",
+        # IPv4 inside IPv6 (a hostile review's probes): NAT64, IPv4-compatible, IPv4-translated, local-use
+        # NAT64, 6to4, and the deprecated site-local block.
+        "http://[64:ff9b::a00:1]/hook",
+        "http://[::127.0.0.1]/hook",
+        "http://[::ffff:0:a9fe:a9fe]/hook",
+        "http://[64:ff9b:1::a00:1]/hook",
+        "http://[2002:a9fe:a9fe::1]/hook",
+        "http://[fec0::1]/hook",
         "http://0.0.0.0/hook",
         "http://2130706433/hook",
         "ftp://93.184.216.34/hook",

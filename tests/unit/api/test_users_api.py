@@ -168,3 +168,22 @@ def test_delete_user(api: Api, admin) -> None:
     response = api.client.delete(f"/users/{ann_id}", headers=ann)
     assert response.status_code == 204 and response.content == b""
     assert api.store.tables.users[ann_id].is_active is False
+
+
+def test_a_taken_email_is_told_only_to_a_caller_who_proved_the_password(api: Api) -> None:
+    ann, ann_id = api.customer("ann@shop.test")
+    api.customer("bob@shop.test")
+    before = dump(api.store)
+
+    def change_email(email: str, current_password: str) -> tuple[int, str | None]:
+        response = api.client.patch(
+            f"/users/{ann_id}", json={"email": email, "current_password": current_password}, headers=ann
+        )
+        return response.status_code, response.json().get("type")
+
+    refused = ("/problems/incorrect-password", "/problems/too-many-attempts")
+    guesses = [change_email(email, "anything") for email in ["bob@shop.test", "free@shop.test"] * 4]
+    # Taken or free, the same answer; the wrong passwords count, so probing ends at the limit (5 a client).
+    assert [status for status, _ in guesses] == [403] * 5 + [429] * 3
+    assert {kind for _, kind in guesses} == set(refused)
+    assert dump(api.store) == before
