@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Index, Integer, Numeric, column, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Index, Integer, Numeric, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -335,7 +335,6 @@ counts = CategoryProductCountRow.__table__
 order_totals = OrderTotalRow.__table__
 throttle_windows = ThrottleWindowRow.__table__
 events = EventRow.__table__
-events_txid = column("txid")  # PostgreSQL only (POSTGRES_ONLY_COLUMNS)
 webhooks = WebhookRow.__table__
 webhook_deliveries = WebhookDeliveryRow.__table__
 webhook_attempts = WebhookAttemptRow.__table__
