@@ -1,6 +1,6 @@
 """Webhooks end to end: the live service, real `shop worker` processes and a real HTTP receiver. Every event
-arrives signed (verified with the README's own snippet); a receiver that was down gets every event once it
-is back; a worker killed mid-batch loses nothing; two workers never send one delivery twice."""
+arrives signed (verified with the snippet of docs/events.md); a receiver that was down gets every event once
+it is back; a worker killed mid-batch loses nothing; two workers never send one delivery twice."""
 
 import re
 import time
@@ -15,7 +15,7 @@ from tests.support.receiver import Receiver
 from tests.support.server import Worker, free_port
 
 pytestmark = pytest.mark.postgres
-README = Path(__file__).resolve().parents[2] / "README.md"
+EVENTS_DOC = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 FAST = {
     "SHOP_WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver is on 127.0.0.1
     "SHOP_WEBHOOK_POLL_INTERVAL": "0.1",
@@ -25,9 +25,9 @@ FAST = {
 
 
 def documented_verify() -> Callable[..., bool]:
-    """The verification snippet of the README, run as a receiver would copy it."""
-    snippet = re.search(r"<!-- signature-snippet -->\s*```python\n(.*?)```", README.read_text(), re.S)
-    assert snippet, "the README's signature snippet is missing"
+    """The verification snippet of docs/events.md, run as a receiver would copy it."""
+    snippet = re.search(r"<!-- signature-snippet -->\s*```python\n(.*?)```", EVENTS_DOC.read_text(), re.S)
+    assert snippet, "the signature snippet of docs/events.md is missing"
     scope: dict[str, Any] = {}
     exec(snippet.group(1), scope)
     return scope["verify_shop_signature"]

@@ -22,7 +22,7 @@ from tests.unit.deliveries import POLICY, deliver, subscribe
 
 
 def verify(secret: str, header: str, body: bytes, now: float | None = None, tolerance: int = 300) -> bool:
-    """The receiver's check, as the README documents it."""
+    """The receiver's check, as docs/events.md documents it."""
     parts = dict(item.split("=", 1) for item in header.split(","))
     timestamp, received = int(parts["t"]), parts["v1"]
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
