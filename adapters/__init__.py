@@ -1,1 +1,1 @@
-"""Adapters: implementations of the application's ports (SQL, in-memory fakes, crypto, clock)."""
+"""Adapters: implementations of the application's ports (SQL, webhook HTTP, crypto, metrics, clock)."""

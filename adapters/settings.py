@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     # The jobs process runs at this lower CPU priority (Unix nice), so that on a busy machine the requests
     # come first and deliveries catch up when there is room.
     jobs_nice: int = Field(default=10, ge=0, le=19)
-    # Events and webhooks (README "Events and webhooks").
+    # Events and webhooks (docs/events.md).
     event_retention: DurationSetting = timedelta(days=30)  # then purged by the jobs; off: kept for ever
     webhook_poll_interval: float = Field(default=1.0, gt=0)  # seconds between two delivery passes
     webhook_batch: int = Field(default=50, ge=1, le=1000)  # deliveries claimed per pass

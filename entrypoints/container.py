@@ -40,7 +40,7 @@ class Container(containers.DeclarativeContainer):
 
     # The CLI gets a fresh sync Unit of Work per use. The API's runner takes a fresh connection (so a fresh
     # Unit of Work) on every run, so one instance serves all requests.
-    # Events carry the API's representation of what changed (entrypoints.api.schemas.present).
+    # Events carry the API's representation of what changed (entrypoints.api.event_schemas.present).
     presenter = providers.Object(present)
     unit_of_work = providers.Factory(sync_unit_of_work, sync_engine, presenter)
     pool_gate = providers.Singleton(

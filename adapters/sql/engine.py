@@ -35,7 +35,7 @@ SQLITE_BUSY_TIMEOUT_MS = 1000  # per attempt; the async Unit of Work retries a l
 class EngineOptions:
     """The one home of the pool's defaults (Settings takes its defaults from here). Per worker: few
     connections beat many, requests queue in the worker (cheap) instead of as PostgreSQL backends fighting
-    for the same cores (README: Configuration)."""
+    for the same cores (docs/operations.md: Configuration)."""
 
     pool_size: int = 4
     max_overflow: int = 0

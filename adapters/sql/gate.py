@@ -13,8 +13,8 @@ class FairGate:
     """At most `size` runs hold a pooled connection at once; the others wait here, first come first served.
 
     SQLAlchemy's async pool hands a returned connection to whichever task asks next, not to the one that
-    has waited longest, so under load a request can be overtaken again and again (README: "One unit of
-    work per request"). Waiting here instead, the pool never has waiters. `size=None` (SQLite, where
+    has waited longest, so under load a request can be overtaken again and again (docs/architecture.md: "One
+    unit of work per request"). Waiting here instead, the pool never has waiters. `size=None` (SQLite, where
     connections are not pooled) admits everyone."""
 
     def __init__(self, size: int | None, timeout: float) -> None:
