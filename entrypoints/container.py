@@ -20,7 +20,8 @@ from adapters.sql.unit_of_work import SqlUnitOfWorkRunner, sync_unit_of_work
 from adapters.webhook_sender import HttpWebhookSender
 from application.webhooks import DeliveryOptions
 from domain.webhooks import RetryPolicy
-from entrypoints.api.event_schemas import present
+from entrypoints.api.event_schemas import present, render_event
+from entrypoints.use_cases import Flows, UseCases
 
 
 class Container(containers.DeclarativeContainer):
@@ -87,17 +88,22 @@ class Container(containers.DeclarativeContainer):
 
     cursors = providers.Singleton(CursorCodec, settings.provided.secret_key.get_secret_value.call())
 
-    # What use cases may ask for by name, bound once (see entrypoints.api.dependencies.Caller).
+    # The use cases with their collaborators, bound once (entrypoints.use_cases).
     counters = providers.Singleton(PrometheusCounters)
-    collaborators = providers.Singleton(
-        dict,
+    use_cases = providers.Singleton(
+        UseCases,
+        clock=clock,
+        counters=counters,
+        sender=webhook_sender,
+        render=providers.Object(render_event),
+        delivery=delivery_options,
+    )
+    flows = providers.Singleton(
+        Flows,
+        runner=unit_of_work_runner,
         clock=clock,
         hasher=password_hasher,
         tokens=token_issuer,
         limits=throttle_limits,
         counters=counters,
-        sender=webhook_sender,
     )
-
-
-COLLABORATORS = frozenset({"clock", "hasher", "tokens", "limits", "counters", "sender"})

@@ -1,16 +1,19 @@
-"""FastAPI dependencies: the caller, who runs use cases with the container's collaborators bound.
+"""FastAPI dependencies: the caller, who runs the container's bound use cases (entrypoints.use_cases).
 
-Every use case has one shape: the request's data as positional arguments, then keyword-only `uow` and
-`actor` (one unit of work, the caller identified in it) or, for the async flows that hash passwords,
-`runner` and `claims`; plus whichever collaborators it names (`container.COLLABORATORS`: `clock`,
-`hasher`, `tokens`, `limits`, `counters`).
-A route names the use case and its data, nothing else: `await caller.run(cancel_order, order_id)`."""
+A route runs its use case one of four ways, each typed end to end (arguments checked against the use case,
+the result's type is the use case's):
+- `await caller.anonymous(caller.cases.get_product, product_id)`: work that is the same for everyone; the
+  caller is not read (no statement spent on them);
+- `await caller.as_user(caller.cases.cancel_order, order_id)`: work for a signed-in user, loaded (and their
+  token's credentials version checked) in the work's own unit of work; only a `SignedIn` caller has it;
+- `await caller.as_anyone(caller.cases.list_products, filters, window)`: the same with None for an anonymous
+  caller (public routes that show admins more);
+- `await caller.flows.update_user(caller.claims, user_id, patch)`: an async flow over the runner (password
+  hashing, idempotent placement), given the token's claims where it identifies the caller itself."""
 
-import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 import structlog
 from fastapi import Depends, Header, HTTPException, Request
@@ -20,30 +23,12 @@ from application.auth import as_caller
 from application.errors import AuthenticationFailed
 from application.ports import TokenClaims, UnitOfWork, UnitOfWorkRunner
 from domain.users import User
-from entrypoints.container import COLLABORATORS, Container
+from entrypoints.container import Container
+from entrypoints.use_cases import Flows, UseCases
 
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+P = ParamSpec("P")
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class _Shape:
-    is_flow: bool
-    collaborators: tuple[str, ...]
-    wants_actor: bool
-    wants_claims: bool
-
-
-@cache
-def _shape(use_case: Callable[..., Any]) -> _Shape:
-    """What a use case asks for, read once from its signature (Cosmic Python's inject_dependencies)."""
-    names = inspect.signature(use_case).parameters
-    return _Shape(
-        is_flow=inspect.iscoroutinefunction(use_case),
-        collaborators=tuple(name for name in names if name in COLLABORATORS),
-        wants_actor="actor" in names,
-        wants_claims="claims" in names,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,29 +41,44 @@ class Caller:
 
     claims: TokenClaims | None
     runner: UnitOfWorkRunner
-    collaborators: Mapping[str, Any]
+    cases: UseCases
+    flows: Flows
 
-    async def run(self, use_case: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        shape = _shape(use_case)
-        bound = {name: self.collaborators[name] for name in shape.collaborators} | kwargs
-        if shape.wants_claims:
-            bound["claims"] = self.claims
-        if shape.is_flow:
-            return await use_case(*args, runner=self.runner, **bound)
+    async def anonymous(
+        self, work: Callable[Concatenate[UnitOfWork, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        return await self.runner.run(work, *args, **kwargs)
 
-        def work(uow: UnitOfWork, actor: User | None) -> Any:
-            if shape.wants_actor:
-                return use_case(*args, uow=uow, actor=actor, **bound)
-            return use_case(*args, uow=uow, **bound)
+    async def as_anyone(
+        self, work: Callable[Concatenate[UnitOfWork, User | None, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        def as_them(uow: UnitOfWork, actor: User | None) -> T:
+            return work(uow, actor, *args, **kwargs)
 
-        if not shape.wants_actor:  # nobody to identify: no need to read the caller
-            return await self.runner.run(work, None)
-        return await self.runner.run(as_caller, self.claims, work)
+        return await self.runner.run(as_caller, self.claims, as_them)
 
 
-def _caller(request: Request, claims: TokenClaims | None) -> Caller:
+@dataclass(frozen=True, slots=True)
+class SignedInCaller(Caller):
+    """A caller with a verified token: the only kind that runs work as a user."""
+
+    claims: TokenClaims
+
+    async def as_user(
+        self, work: Callable[Concatenate[UnitOfWork, User, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        def as_them(uow: UnitOfWork, actor: User | None) -> T:
+            if actor is None:  # as_caller always finds the user these claims name, or raises
+                raise AuthenticationFailed("log in again")
+            return work(uow, actor, *args, **kwargs)
+
+        return await self.runner.run(as_caller, self.claims, as_them)
+
+
+def _wiring(request: Request) -> tuple[UnitOfWorkRunner, UseCases, Flows]:
+    """What every caller runs with, built once by the container."""
     container: Container = request.app.state.container
-    return Caller(claims, container.unit_of_work_runner(), container.collaborators())
+    return container.unit_of_work_runner(), container.use_cases(), container.flows()
 
 
 def _claims(request: Request, token: str) -> TokenClaims:
@@ -87,23 +87,23 @@ def _claims(request: Request, token: str) -> TokenClaims:
     return claims
 
 
-async def current_caller(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Caller:
+async def current_caller(request: Request, token: Annotated[str | None, Depends(bearer)]) -> SignedInCaller:
     if not token:
         raise AuthenticationFailed("this route needs a bearer token: log in at POST /auth/token")
-    return _caller(request, _claims(request, token))
+    return SignedInCaller(_claims(request, token), *_wiring(request))
 
 
 async def optional_caller(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Caller:
     """Public routes that show more to admins: no token is anonymous, a bad token is still a 401."""
-    return _caller(request, _claims(request, token) if token else None)
+    return Caller(_claims(request, token) if token else None, *_wiring(request))
 
 
 async def anonymous_caller(request: Request) -> Caller:
     """Routes that are the same for everyone (and log-in, which must not depend on an old token)."""
-    return _caller(request, None)
+    return Caller(None, *_wiring(request))
 
 
-SignedIn = Annotated[Caller, Depends(current_caller)]
+SignedIn = Annotated[SignedInCaller, Depends(current_caller)]
 Anyone = Annotated[Caller, Depends(optional_caller)]
 Public = Annotated[Caller, Depends(anonymous_caller)]
 

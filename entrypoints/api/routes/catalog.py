@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from adapters.fields import MAX_ID
-from application import categories, paging, products
+from application import paging
 from application.categories import CategoryPatch, CreateCategory
 from application.lists import MovementFilter, ProductFilter, ProductSort
 from application.products import CreateProduct, ProductPatch
@@ -49,14 +49,14 @@ def with_etag(response: Response, product: Product) -> ProductRead:
 )
 async def create_category(body: CategoryCreate, response: Response, caller: SignedIn) -> CategoryRead:
     cmd = CreateCategory(body.name, body.description, body.parent_id)
-    view = await caller.run(categories.create_category, cmd)
+    view = await caller.as_user(caller.cases.create_category, cmd)
     response.headers["Location"] = f"/categories/{view.category.id}"
     return CategoryRead.of(view)
 
 
 @router.get("/categories", response_model=PageOf[CategoryRead], tags=["categories"], responses=responses(400))
 async def list_categories(caller: Public, pages: Paged) -> PageOf[CategoryRead]:
-    page = await caller.run(categories.list_categories, pages.window(paging.CATEGORIES))
+    page = await caller.anonymous(caller.cases.list_categories, pages.window(paging.CATEGORIES))
     return pages.answer(page, paging.CATEGORIES, CategoryRead.of)
 
 
@@ -67,7 +67,7 @@ async def list_categories(caller: Public, pages: Paged) -> PageOf[CategoryRead]:
     responses=responses(404),
 )
 async def get_category(category_id: ResourceId, caller: Public) -> CategoryDetailRead:
-    return CategoryDetailRead.of_detail(await caller.run(categories.get_category, category_id))
+    return CategoryDetailRead.of_detail(await caller.anonymous(caller.cases.get_category, category_id))
 
 
 @router.patch(
@@ -78,7 +78,7 @@ async def get_category(category_id: ResourceId, caller: Public) -> CategoryDetai
 )
 async def update_category(category_id: ResourceId, body: CategoryUpdate, caller: SignedIn) -> CategoryRead:
     patch = CategoryPatch(**body.model_dump(exclude_unset=True))
-    return CategoryRead.of(await caller.run(categories.update_category, category_id, patch))
+    return CategoryRead.of(await caller.as_user(caller.cases.update_category, category_id, patch))
 
 
 @router.delete(
@@ -88,7 +88,7 @@ async def update_category(category_id: ResourceId, body: CategoryUpdate, caller:
     responses=responses(*ADMIN, 404),
 )
 async def delete_category(category_id: ResourceId, caller: SignedIn) -> Response:
-    await caller.run(categories.delete_category, category_id)
+    await caller.as_user(caller.cases.delete_category, category_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -109,7 +109,7 @@ async def create_product(body: ProductCreate, response: Response, caller: Signed
         body.category_id,
         body.low_stock_threshold,
     )
-    product = await caller.run(products.create_product, cmd)
+    product = await caller.as_user(caller.cases.create_product, cmd)
     response.headers["Location"] = f"/products/{product.id}"
     return with_etag(response, product)
 
@@ -142,13 +142,13 @@ async def list_products(
         sort=sort,
     )
     ordering = paging.PRODUCTS[sort]
-    page = await caller.run(products.list_products, filters, pages.window(ordering))
+    page = await caller.as_anyone(caller.cases.list_products, filters, pages.window(ordering))
     return pages.answer(page, ordering, ProductRead.of)
 
 
 @router.get("/products/{product_id}", response_model=ProductRead, tags=["products"], responses=responses(404))
 async def get_product(product_id: ResourceId, response: Response, caller: Public) -> ProductRead:
-    return with_etag(response, await caller.run(products.get_product, product_id))
+    return with_etag(response, await caller.anonymous(caller.cases.get_product, product_id))
 
 
 @router.patch(
@@ -165,7 +165,7 @@ async def update_product(
     version: ExpectedVersion,
 ) -> ProductRead:
     patch = ProductPatch(**body.model_dump(exclude_unset=True))
-    return with_etag(response, await caller.run(products.update_product, product_id, patch, version))
+    return with_etag(response, await caller.as_user(caller.cases.update_product, product_id, patch, version))
 
 
 @router.delete(
@@ -175,7 +175,7 @@ async def update_product(
     responses=responses(*ADMIN, 404),
 )
 async def delete_product(product_id: ResourceId, caller: SignedIn) -> Response:
-    await caller.run(products.delete_product, product_id)
+    await caller.as_user(caller.cases.delete_product, product_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -188,7 +188,7 @@ async def delete_product(product_id: ResourceId, caller: SignedIn) -> Response:
 async def adjust_stock(
     product_id: ResourceId, body: StockAdjustment, response: Response, caller: SignedIn
 ) -> ProductRead:
-    product = await caller.run(products.adjust_stock, product_id, body.delta, body.reason)
+    product = await caller.as_user(caller.cases.adjust_stock, product_id, body.delta, body.reason)
     return with_etag(response, product)
 
 
@@ -209,5 +209,5 @@ async def list_stock_movements(
     """The product's stock ledger, newest first: every change of its stock, with why and by whom."""
     filters = MovementFilter(kind, utc_or_none(created_from), utc_or_none(created_to))
     window = pages.window(paging.STOCK_MOVEMENTS)
-    page = await caller.run(products.stock_movements, product_id, filters, window)
+    page = await caller.as_user(caller.cases.stock_movements, product_id, filters, window)
     return pages.answer(page, paging.STOCK_MOVEMENTS, StockMovementRead.of)

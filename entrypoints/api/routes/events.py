@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from adapters.fields import MAX_ID
-from application import events, paging, webhooks
+from application import events, paging
 from application.lists import EventFilter
 from application.patch import UNSET
 from application.webhooks import CreateWebhook, WebhookPatch
@@ -43,7 +43,7 @@ async def read_events(
     limit: FeedLimit = 50,
 ) -> EventFeed:
     filters = EventFilter(type, resource, resource_id)
-    feed = await caller.run(events.read_events, filters, starting_after, limit)
+    feed = await caller.as_user(caller.cases.read_events, filters, starting_after, limit)
     return EventFeed(items=[EventRead.of(e) for e in feed.items], has_more=feed.has_more)
 
 
@@ -56,7 +56,7 @@ async def read_events(
 )
 async def create_webhook(body: WebhookCreate, response: Response, caller: SignedIn) -> WebhookCreated:
     cmd = CreateWebhook(str(body.url), frozenset(body.event_types), body.enabled)
-    webhook = await caller.run(webhooks.create_webhook, cmd)
+    webhook = await caller.as_user(caller.cases.create_webhook, cmd)
     response.headers["Location"] = f"/webhooks/{webhook.id}"
     return WebhookCreated.of_new(webhook)
 
@@ -65,7 +65,7 @@ async def create_webhook(body: WebhookCreate, response: Response, caller: Signed
     "/webhooks", response_model=PageOf[WebhookRead], tags=["webhooks"], responses=responses(400, *ADMIN)
 )
 async def list_webhooks(caller: SignedIn, pages: Paged) -> PageOf[WebhookRead]:
-    page = await caller.run(webhooks.list_webhooks, pages.window(paging.WEBHOOKS))
+    page = await caller.as_user(caller.cases.list_webhooks, pages.window(paging.WEBHOOKS))
     return pages.answer(page, paging.WEBHOOKS, WebhookRead.of)
 
 
@@ -73,7 +73,7 @@ async def list_webhooks(caller: SignedIn, pages: Paged) -> PageOf[WebhookRead]:
     "/webhooks/{webhook_id}", response_model=WebhookRead, tags=["webhooks"], responses=responses(*ADMIN, 404)
 )
 async def get_webhook(webhook_id: ResourceId, caller: SignedIn) -> WebhookRead:
-    return WebhookRead.of(await caller.run(webhooks.get_webhook, webhook_id))
+    return WebhookRead.of(await caller.as_user(caller.cases.get_webhook, webhook_id))
 
 
 @router.patch(
@@ -88,7 +88,7 @@ async def update_webhook(webhook_id: ResourceId, body: WebhookUpdate, caller: Si
         event_types=frozenset(body.event_types) if body.event_types is not None else UNSET,
         enabled=body.enabled if body.enabled is not None else UNSET,
     )
-    return WebhookRead.of(await caller.run(webhooks.update_webhook, webhook_id, patch))
+    return WebhookRead.of(await caller.as_user(caller.cases.update_webhook, webhook_id, patch))
 
 
 @router.delete(
@@ -98,7 +98,7 @@ async def update_webhook(webhook_id: ResourceId, body: WebhookUpdate, caller: Si
     responses=responses(*ADMIN, 404),
 )
 async def delete_webhook(webhook_id: ResourceId, caller: SignedIn) -> Response:
-    await caller.run(webhooks.delete_webhook, webhook_id)
+    await caller.as_user(caller.cases.delete_webhook, webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -109,7 +109,7 @@ async def delete_webhook(webhook_id: ResourceId, caller: SignedIn) -> Response:
     responses=responses(400, *ADMIN, 404),
 )
 async def list_deliveries(webhook_id: ResourceId, caller: SignedIn, pages: Paged) -> PageOf[DeliveryRead]:
-    page = await caller.run(webhooks.list_deliveries, webhook_id, pages.window(paging.DELIVERIES))
+    page = await caller.as_user(caller.cases.list_deliveries, webhook_id, pages.window(paging.DELIVERIES))
     return pages.answer(page, paging.DELIVERIES, DeliveryRead.of)
 
 
@@ -125,4 +125,4 @@ async def retry_delivery(
     delivery_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     caller: SignedIn,
 ) -> DeliveryRead:
-    return DeliveryRead.of(await caller.run(webhooks.retry_delivery, webhook_id, delivery_id))
+    return DeliveryRead.of(await caller.as_user(caller.cases.retry_delivery, webhook_id, delivery_id))

@@ -6,8 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from adapters.fields import MAX_ID
-from application import orders, paging
-from application.idempotency import place_order_idempotently
+from application import paging
 from application.lists import OrderFilter
 from application.orders import OrderItem, PlaceOrder
 from domain.orders import Order, OrderStatus
@@ -51,9 +50,9 @@ async def place_order(
 ) -> OrderRead:
     cmd = PlaceOrder(tuple(OrderItem(i.product_id, i.quantity) for i in body.items), body.user_id)
     if idempotency_key is None:
-        order = await caller.run(orders.place_order, cmd)
+        order = await caller.as_user(caller.cases.place_order, cmd)
     else:
-        order = await caller.run(place_order_idempotently, cmd, idempotency_key)
+        order = await caller.flows.place_order_idempotently(caller.claims, cmd, idempotency_key)
     response.headers["Location"] = f"/orders/{order.id}"
     return with_etag(response, order)
 
@@ -70,33 +69,33 @@ async def list_orders(
     created_to: datetime | None = None,
 ) -> PageOf[OrderRead]:
     filters = OrderFilter(user_id, status_, utc_or_none(created_from), utc_or_none(created_to))
-    page = await caller.run(orders.list_orders, filters, pages.window(paging.ORDERS))
+    page = await caller.as_user(caller.cases.list_orders, filters, pages.window(paging.ORDERS))
     return pages.answer(page, paging.ORDERS, OrderRead.of)
 
 
 @router.get("/stats", response_model=OrderStatsRead, responses=responses(401, 403))
 async def get_order_stats(caller: SignedIn) -> OrderStatsRead:
-    return OrderStatsRead.of(await caller.run(orders.order_stats))
+    return OrderStatsRead.of(await caller.as_user(caller.cases.order_stats))
 
 
 @router.get("/{order_id}", response_model=OrderRead, responses=responses(401, 404))
 async def get_order(order_id: ResourceId, response: Response, caller: SignedIn) -> OrderRead:
-    return with_etag(response, await caller.run(orders.get_order, order_id))
+    return with_etag(response, await caller.as_user(caller.cases.get_order, order_id))
 
 
 @router.get("/{order_id}/events", response_model=list[OrderEventRead], responses=responses(401, 404))
 async def list_order_events(order_id: ResourceId, caller: SignedIn) -> list[OrderEventRead]:
-    return [OrderEventRead.of(e) for e in await caller.run(orders.order_events, order_id)]
+    return [OrderEventRead.of(e) for e in await caller.as_user(caller.cases.order_events, order_id)]
 
 
 @router.patch("/{order_id}/status", response_model=OrderRead, responses=responses(400, 401, 403, 404, 412))
 async def change_order_status(
     order_id: ResourceId, body: StatusChange, response: Response, caller: SignedIn, version: ExpectedVersion
 ) -> OrderRead:
-    order = await caller.run(orders.change_order_status, order_id, body.status, version)
+    order = await caller.as_user(caller.cases.change_order_status, order_id, body.status, version)
     return with_etag(response, order)
 
 
 @router.delete("/{order_id}", response_model=OrderRead, responses=responses(400, 401, 404))
 async def cancel_order(order_id: ResourceId, response: Response, caller: SignedIn) -> OrderRead:
-    return with_etag(response, await caller.run(orders.cancel_order, order_id))
+    return with_etag(response, await caller.as_user(caller.cases.cancel_order, order_id))

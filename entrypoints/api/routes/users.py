@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from application import auth, paging, users
+from application import paging
 from application.auth import LogIn
 from application.lists import UserFilter
 from application.users import RegisterUser, UserPatch
@@ -22,14 +22,14 @@ async def log_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], caller: Public, address: ClientAddress
 ) -> Token:
     """OAuth2 password flow: `username` is the email."""
-    token = await caller.run(auth.authenticate, LogIn(form.username, form.password, address))
+    token = await caller.flows.authenticate(LogIn(form.username, form.password, address))
     return Token(access_token=token.access_token, token_type=token.token_type, expires_in=token.expires_in)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"], responses=responses(401))
 async def log_out(caller: SignedIn) -> Response:
     """Revokes every token of the caller's (on every device), this one included."""
-    await caller.run(auth.log_out)
+    await caller.as_user(caller.cases.log_out)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -43,7 +43,7 @@ async def log_out(caller: SignedIn) -> Response:
 async def register_user(
     body: UserCreate, response: Response, caller: Public, address: ClientAddress
 ) -> UserRead:
-    user = await caller.run(users.register_user, RegisterUser(body.email, body.name, body.password, address))
+    user = await caller.flows.register_user(RegisterUser(body.email, body.name, body.password, address))
     response.headers["Location"] = f"/users/{user.id}"
     return UserRead.of(user)
 
@@ -55,20 +55,20 @@ async def list_users(
     is_active: bool | None = None,
     q: SearchText = None,
 ) -> PageOf[UserRead]:
-    page = await caller.run(
-        users.list_users, UserFilter(is_active=is_active, q=q), pages.window(paging.USERS)
+    page = await caller.as_user(
+        caller.cases.list_users, UserFilter(is_active=is_active, q=q), pages.window(paging.USERS)
     )
     return pages.answer(page, paging.USERS, UserRead.of)
 
 
 @router.get("/users/me", response_model=UserRead, tags=["users"], responses=responses(401))
 async def get_current_user(caller: SignedIn) -> UserRead:
-    return UserRead.of(await caller.run(users.current_user))
+    return UserRead.of(await caller.as_user(caller.cases.current_user))
 
 
 @router.get("/users/{user_id}", response_model=UserRead, tags=["users"], responses=responses(401, 404))
 async def get_user(user_id: ResourceId, caller: SignedIn) -> UserRead:
-    return UserRead.of(await caller.run(users.get_user, user_id))
+    return UserRead.of(await caller.as_user(caller.cases.get_user, user_id))
 
 
 @router.patch(
@@ -83,12 +83,12 @@ async def update_user(
     """Changing your own `email` or `password` needs `current_password` (422 without it, 403 when wrong,
     checked before anything else); a new password revokes every earlier token, so log in again afterwards."""
     patch = UserPatch(**body.model_dump(exclude_unset=True))
-    return UserRead.of(await caller.run(users.update_user, user_id, patch, address=address))
+    return UserRead.of(await caller.flows.update_user(caller.claims, user_id, patch, address))
 
 
 @router.delete(
     "/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["users"], responses=responses(401, 404)
 )
 async def deactivate_user(user_id: ResourceId, caller: SignedIn) -> Response:
-    await caller.run(users.deactivate_user, user_id)
+    await caller.as_user(caller.cases.deactivate_user, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

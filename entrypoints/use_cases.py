@@ -1,0 +1,278 @@
+"""The use cases as the API, the CLI and the jobs run them: bound once, by the container, to the collaborators
+each needs, so a call site passes the request's data and nothing else, and every argument and result is typed.
+
+Two kinds, one class each:
+- `UseCases`: one unit of work each, written `(uow, [actor,] *data) -> result` so that the API's `Caller`
+  (entrypoints.api.dependencies) can supply the unit of work and the caller, and the CLI a sync unit of work;
+- `Flows`: the async use cases over a `UnitOfWorkRunner` (those that hash or check a password, and idempotent
+  order placement), called with their data (and the verified token's claims where they identify the caller).
+
+The application's use cases keep their own signatures (collaborators as keyword arguments); these methods
+are where each gets them."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application import auth, categories, events, idempotency, orders, products, throttling, users, webhooks
+from application.auth import LogIn
+from application.categories import CategoryDetail, CategoryPatch, CategoryView, CreateCategory
+from application.event_ports import WebhookSender
+from application.events import Feed
+from application.lists import (
+    EventFilter,
+    MovementFilter,
+    OrderFilter,
+    Page,
+    ProductFilter,
+    UserFilter,
+    Window,
+)
+from application.orders import PlaceOrder
+from application.ports import (
+    AccessToken,
+    Clock,
+    Counters,
+    OrderStats,
+    PasswordHasher,
+    TokenClaims,
+    TokenIssuer,
+    UnitOfWork,
+    UnitOfWorkRunner,
+)
+from application.products import CreateProduct, ProductPatch
+from application.throttling import Limits
+from application.users import RegisterUser, UserPatch
+from application.webhooks import CreateWebhook, DeliveryOptions, WebhookPatch
+from domain.catalog import Product
+from domain.events import Event
+from domain.orders import Order, OrderStatus, StatusEvent
+from domain.stock import StockDrift, StockMovement
+from domain.users import User
+from domain.webhooks import Delivery, Webhook
+
+
+@dataclass(frozen=True, slots=True)
+class UseCases:
+    """The use cases that run in one unit of work, with their collaborators bound."""
+
+    clock: Clock
+    counters: Counters
+    sender: WebhookSender
+    render: Callable[[Event], bytes]  # an event as webhooks receive it
+    delivery: DeliveryOptions
+
+    # Categories
+    def create_category(self, uow: UnitOfWork, actor: User, cmd: CreateCategory) -> CategoryView:
+        return categories.create_category(cmd, uow=uow, actor=actor, clock=self.clock)
+
+    def list_categories(self, uow: UnitOfWork, window: Window) -> Page[CategoryView]:
+        return categories.list_categories(window, uow=uow)
+
+    def get_category(self, uow: UnitOfWork, category_id: int) -> CategoryDetail:
+        return categories.get_category(category_id, uow=uow)
+
+    def update_category(
+        self, uow: UnitOfWork, actor: User, category_id: int, patch: CategoryPatch
+    ) -> CategoryView:
+        return categories.update_category(category_id, patch, uow=uow, actor=actor, clock=self.clock)
+
+    def delete_category(self, uow: UnitOfWork, actor: User, category_id: int) -> None:
+        categories.delete_category(category_id, uow=uow, actor=actor)
+
+    # Products and stock
+    def create_product(self, uow: UnitOfWork, actor: User, cmd: CreateProduct) -> Product:
+        return products.create_product(cmd, uow=uow, actor=actor, clock=self.clock)
+
+    def list_products(
+        self, uow: UnitOfWork, actor: User | None, filters: ProductFilter, window: Window
+    ) -> Page[Product]:
+        return products.list_products(filters, window, uow=uow, actor=actor)
+
+    def get_product(self, uow: UnitOfWork, product_id: int) -> Product:
+        return products.get_product(product_id, uow=uow)
+
+    def update_product(
+        self, uow: UnitOfWork, actor: User, product_id: int, patch: ProductPatch, expected_version: int | None
+    ) -> Product:
+        return products.update_product(
+            product_id, patch, expected_version, uow=uow, actor=actor, clock=self.clock
+        )
+
+    def delete_product(self, uow: UnitOfWork, actor: User, product_id: int) -> None:
+        products.delete_product(product_id, uow=uow, actor=actor, clock=self.clock)
+
+    def adjust_stock(
+        self, uow: UnitOfWork, actor: User, product_id: int, delta: int, reason: str | None
+    ) -> Product:
+        return products.adjust_stock(product_id, delta, reason, uow=uow, actor=actor, clock=self.clock)
+
+    def stock_movements(
+        self, uow: UnitOfWork, actor: User, product_id: int, filters: MovementFilter, window: Window
+    ) -> Page[StockMovement]:
+        return products.stock_movements(product_id, filters, window, uow=uow, actor=actor)
+
+    def check_stock(self, uow: UnitOfWork) -> list[StockDrift]:
+        return products.check_stock(uow=uow)
+
+    # Orders
+    def place_order(self, uow: UnitOfWork, actor: User, cmd: PlaceOrder) -> Order:
+        return orders.place_order(cmd, uow=uow, actor=actor, clock=self.clock, counters=self.counters)
+
+    def list_orders(self, uow: UnitOfWork, actor: User, filters: OrderFilter, window: Window) -> Page[Order]:
+        return orders.list_orders(filters, window, uow=uow, actor=actor)
+
+    def order_stats(self, uow: UnitOfWork, actor: User) -> OrderStats:
+        return orders.order_stats(uow=uow, actor=actor)
+
+    def get_order(self, uow: UnitOfWork, actor: User, order_id: int) -> Order:
+        return orders.get_order(order_id, uow=uow, actor=actor)
+
+    def order_events(self, uow: UnitOfWork, actor: User, order_id: int) -> list[StatusEvent]:
+        return orders.order_events(order_id, uow=uow, actor=actor)
+
+    def change_order_status(
+        self,
+        uow: UnitOfWork,
+        actor: User,
+        order_id: int,
+        to_status: OrderStatus,
+        expected_version: int | None,
+    ) -> Order:
+        return orders.change_order_status(
+            order_id,
+            to_status,
+            expected_version,
+            uow=uow,
+            actor=actor,
+            clock=self.clock,
+            counters=self.counters,
+        )
+
+    def cancel_order(self, uow: UnitOfWork, actor: User, order_id: int) -> Order:
+        return orders.cancel_order(order_id, uow=uow, actor=actor, clock=self.clock, counters=self.counters)
+
+    def expire_pending_orders(self, uow: UnitOfWork, ttl: timedelta, batch: int) -> int:
+        return orders.expire_pending_orders(
+            ttl, uow=uow, clock=self.clock, batch=batch, counters=self.counters
+        )
+
+    def purge_expired_keys(self, uow: UnitOfWork) -> int:
+        return idempotency.purge_expired_keys(uow=uow, clock=self.clock)
+
+    # Users
+    def log_out(self, uow: UnitOfWork, actor: User) -> None:
+        auth.log_out(uow=uow, actor=actor, clock=self.clock)
+
+    def list_users(self, uow: UnitOfWork, actor: User, filters: UserFilter, window: Window) -> Page[User]:
+        return users.list_users(filters, window, uow=uow, actor=actor)
+
+    def current_user(self, uow: UnitOfWork, actor: User) -> User:
+        return users.current_user(uow=uow, actor=actor)
+
+    def get_user(self, uow: UnitOfWork, actor: User, user_id: int) -> User:
+        return users.get_user(user_id, uow=uow, actor=actor)
+
+    def deactivate_user(self, uow: UnitOfWork, actor: User, user_id: int) -> None:
+        users.deactivate_user(user_id, uow=uow, actor=actor, clock=self.clock)
+
+    def purge_ended_windows(self, uow: UnitOfWork) -> int:
+        return throttling.purge_ended_windows(uow=uow, clock=self.clock)
+
+    # Events and webhooks
+    def read_events(
+        self, uow: UnitOfWork, actor: User, filters: EventFilter, starting_after: int | None, limit: int
+    ) -> Feed:
+        return events.read_events(filters, starting_after, limit, uow=uow, actor=actor)
+
+    def purge_events(self, uow: UnitOfWork, retention: timedelta) -> int:
+        return events.purge_events(retention, uow=uow, clock=self.clock)
+
+    def create_webhook(self, uow: UnitOfWork, actor: User, cmd: CreateWebhook) -> Webhook:
+        return webhooks.create_webhook(cmd, uow=uow, actor=actor, clock=self.clock, sender=self.sender)
+
+    def list_webhooks(self, uow: UnitOfWork, actor: User, window: Window) -> Page[Webhook]:
+        return webhooks.list_webhooks(window, uow=uow, actor=actor)
+
+    def get_webhook(self, uow: UnitOfWork, actor: User, webhook_id: int) -> Webhook:
+        return webhooks.get_webhook(webhook_id, uow=uow, actor=actor)
+
+    def update_webhook(self, uow: UnitOfWork, actor: User, webhook_id: int, patch: WebhookPatch) -> Webhook:
+        return webhooks.update_webhook(
+            webhook_id, patch, uow=uow, actor=actor, clock=self.clock, sender=self.sender
+        )
+
+    def delete_webhook(self, uow: UnitOfWork, actor: User, webhook_id: int) -> None:
+        webhooks.delete_webhook(webhook_id, uow=uow, actor=actor)
+
+    def list_deliveries(
+        self, uow: UnitOfWork, actor: User, webhook_id: int, window: Window
+    ) -> Page[Delivery]:
+        return webhooks.list_deliveries(webhook_id, window, uow=uow, actor=actor)
+
+    def retry_delivery(self, uow: UnitOfWork, actor: User, webhook_id: int, delivery_id: int) -> Delivery:
+        return webhooks.retry_delivery(webhook_id, delivery_id, uow=uow, actor=actor, clock=self.clock)
+
+    def offer_events(self, uow: UnitOfWork) -> int:
+        return webhooks.offer_events(uow=uow, clock=self.clock, batch=self.delivery.batch * 10)
+
+    def deliver_due(self, unit_of_work: Callable[[], UnitOfWork]) -> int:
+        """Takes a unit of work per step (claim, then record), not one."""
+        return webhooks.deliver_due(
+            unit_of_work=unit_of_work,
+            sender=self.sender,
+            clock=self.clock,
+            render=self.render,
+            options=self.delivery,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Flows:
+    """The async use cases, with their runner and collaborators bound."""
+
+    runner: UnitOfWorkRunner
+    clock: Clock
+    hasher: PasswordHasher
+    tokens: TokenIssuer
+    limits: Limits
+    counters: Counters
+
+    async def authenticate(self, cmd: LogIn) -> AccessToken:
+        return await auth.authenticate(
+            cmd,
+            runner=self.runner,
+            hasher=self.hasher,
+            tokens=self.tokens,
+            clock=self.clock,
+            limits=self.limits,
+        )
+
+    async def register_user(self, cmd: RegisterUser) -> User:
+        return await users.register_user(
+            cmd, runner=self.runner, hasher=self.hasher, clock=self.clock, limits=self.limits
+        )
+
+    async def update_user(
+        self, claims: TokenClaims, user_id: int, patch: UserPatch, address: str | None
+    ) -> User:
+        return await users.update_user(
+            user_id,
+            patch,
+            runner=self.runner,
+            claims=claims,
+            hasher=self.hasher,
+            clock=self.clock,
+            limits=self.limits,
+            address=address,
+        )
+
+    async def ensure_admin(self, email: str, password: str, name: str) -> User:
+        return await users.ensure_admin(
+            email, password, name, runner=self.runner, hasher=self.hasher, clock=self.clock
+        )
+
+    async def place_order_idempotently(self, claims: TokenClaims, cmd: PlaceOrder, key: str) -> Order:
+        return await idempotency.place_order_idempotently(
+            cmd, key, runner=self.runner, claims=claims, clock=self.clock, counters=self.counters
+        )
