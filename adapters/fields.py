@@ -50,7 +50,8 @@ class ProductFields(StorableModel):
     name: str = Field(min_length=1, max_length=200)
     sku: str = Field(min_length=1, max_length=50, schema_extra={"pattern": SKU_PATTERN})
     description: str | None = Field(default=None, max_length=2000)
-    price: Decimal = Field(ge=0, le=MAX_AMOUNT, max_digits=10, decimal_places=2)
+    # sqlmodel types bounds as float; the Decimal bound is what pydantic compares exactly.
+    price: Decimal = Field(ge=0, le=MAX_AMOUNT, max_digits=10, decimal_places=2)  # type: ignore[call-overload]
     stock_quantity: int = Field(default=0, ge=0, le=MAX_STOCK, schema_extra=STRICT)
     category_id: int | None = Field(default=None, ge=1, le=MAX_ID, schema_extra=STRICT)
     low_stock_threshold: int | None = Field(

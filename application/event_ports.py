@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -61,7 +62,7 @@ class WebhookRepository(Protocol):
         past them. Return how many deliveries were created."""
         ...
 
-    def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+    def claim_due(self, now: datetime, lease: timedelta, limit: int) -> builtins.list[Delivery]:
         """Pending deliveries of enabled webhooks due by `now`, oldest due first, locked (skipping those
         another worker holds) and claimed (Delivery.claim) until `now + lease`."""
         ...
@@ -78,7 +79,7 @@ class WebhookRepository(Protocol):
         """Newest first (application.paging.DELIVERIES), each with its attempts oldest first."""
         ...
 
-    def attempts(self, delivery_ids: Sequence[int]) -> dict[int, list[Attempt]]: ...
+    def attempts(self, delivery_ids: Sequence[int]) -> dict[int, builtins.list[Attempt]]: ...
     def save_deliveries(self, deliveries: Sequence[Delivery], attempts: Sequence[Attempt] = ()) -> None:
         """Store their states, and the attempts that led to them."""
         ...

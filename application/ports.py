@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar
+from typing import Concatenate, ParamSpec, Protocol, Self, TypeVar
 
 from application.event_ports import EventRepository, WebhookRepository
 from application.lists import MovementFilter, OrderFilter, Page, ProductFilter, UserFilter, Window
@@ -17,6 +18,7 @@ from domain.orders import Order, OrderStatus, StatusEvent
 from domain.stock import StockDrift, StockMovement
 from domain.users import User
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -109,7 +111,7 @@ class ProductRepository(Protocol):
         """Newest first (application.paging.STOCK_MOVEMENTS)."""
         ...
 
-    def stock_drift(self) -> list[StockDrift]:
+    def stock_drift(self) -> builtins.list[StockDrift]:
         """Every product whose stock is not the sum of its ledger, or whose ledger disagrees with its
         orders."""
         ...
@@ -127,7 +129,7 @@ class OrderRepository(Protocol):
         The total of every order or of one status is read from totals kept as orders change."""
         ...
 
-    def events(self, order_id: int) -> list[StatusEvent]:
+    def events(self, order_id: int) -> builtins.list[StatusEvent]:
         """Oldest first."""
         ...
 
@@ -136,7 +138,7 @@ class OrderRepository(Protocol):
         ...
 
     def stats(self) -> OrderStats: ...
-    def pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
+    def pending_before(self, cutoff: datetime, limit: int) -> builtins.list[Order]:
         """Up to `limit` pending orders created before `cutoff`, oldest first, locked for update; orders
         another transaction holds are skipped, so several runners share the work."""
         ...
@@ -186,14 +188,23 @@ class ThrottleRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction: nothing is kept unless `commit()` is called inside the `with` block."""
 
-    users: UserRepository
-    categories: CategoryRepository
-    products: ProductRepository
-    orders: OrderRepository
-    idempotency: IdempotencyRepository
-    throttle: ThrottleRepository
-    events: EventRepository
-    webhooks: WebhookRepository
+    # Read-only, so that an adapter's own repository classes satisfy them.
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def categories(self) -> CategoryRepository: ...
+    @property
+    def products(self) -> ProductRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def throttle(self) -> ThrottleRepository: ...
+    @property
+    def events(self) -> EventRepository: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -212,7 +223,9 @@ class UnitOfWorkRunner(Protocol):
     Each call gets a fresh Unit of Work; transient database conflicts (serialization failures,
     deadlocks, a locked SQLite file) are retried a bounded number of times."""
 
-    def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> Awaitable[T]: ...
+    def run(
+        self, work: Callable[Concatenate[UnitOfWork, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Awaitable[T]: ...
 
 
 class PasswordHasher(Protocol):

@@ -28,7 +28,7 @@ class RetryPolicy:
     def delay(self, attempts: int, jitter: float) -> timedelta:
         """Before attempt `attempts + 1`; `jitter` in [0, 1) spreads retries over the later half of the
         backoff so that receivers coming back are not hit by every delivery at once."""
-        backoff = min(self.first * 2 ** min(attempts - 1, 30), self.longest)
+        backoff: timedelta = min(self.first * 2 ** min(attempts - 1, 30), self.longest)
         return backoff * (0.5 + jitter / 2)
 
 

@@ -14,10 +14,6 @@ from sqlalchemy.engine import make_url
 from adapters.sql.migrate import migrate as run_migrations
 from adapters.sql.seed import CATEGORIES, DEMO_PASSWORD, seed_demo
 from adapters.sql.seed_orders import seed_demo_orders
-from application.idempotency import purge_expired_keys
-from application.products import check_stock
-from application.throttling import purge_ended_windows
-from application.users import ensure_admin
 from domain.errors import InvalidEmail
 from domain.users import normalize_email
 from entrypoints.container import Container
@@ -65,12 +61,7 @@ def create_admin(
     except InvalidEmail as error:
         raise typer.BadParameter(str(error), param_hint="--email") from None
     c = Container()
-    user = _run_async(
-        c,
-        ensure_admin(
-            email, password, name, runner=c.unit_of_work_runner(), hasher=c.password_hasher(), clock=c.clock()
-        ),
-    )
+    user = _run_async(c, c.flows().ensure_admin(email, password, name))
     typer.echo(f"admin {user.email} (id {user.id}) is ready")
 
 
@@ -78,20 +69,21 @@ def create_admin(
 def purge_idempotency_keys() -> None:
     """Delete Idempotency-Key records older than 24 hours (run it daily, e.g. from cron)."""
     c = Container()
-    typer.echo(f"purged {purge_expired_keys(uow=c.unit_of_work(), clock=c.clock())} expired keys")
+    typer.echo(f"purged {c.use_cases().purge_expired_keys(c.unit_of_work())} expired keys")
 
 
 @app.command("purge-throttle-windows")
 def purge_throttle_windows() -> None:
     """Delete log-in and registration throttle windows that have ended (run it daily, e.g. from cron)."""
     c = Container()
-    typer.echo(f"purged {purge_ended_windows(uow=c.unit_of_work(), clock=c.clock())} ended throttle windows")
+    typer.echo(f"purged {c.use_cases().purge_ended_windows(c.unit_of_work())} ended throttle windows")
 
 
 @app.command("check-stock")
 def check_stock_command() -> None:
     """Reconcile every product's stock with its ledger and its orders; exit 1 when any drifted."""
-    drifted = check_stock(uow=Container().unit_of_work())
+    c = Container()
+    drifted = c.use_cases().check_stock(c.unit_of_work())
     if not drifted:
         typer.echo("stock, ledger and orders agree for every product")
         return

@@ -13,10 +13,6 @@ from types import FrameType
 
 import structlog
 
-from application.events import purge_events
-from application.orders import expire_pending_orders
-from application.webhooks import deliver_due, offer_events
-from entrypoints.api.event_schemas import render_event
 from entrypoints.container import Container
 from entrypoints.logs import configure_logging
 
@@ -32,13 +28,7 @@ def expire_orders(container: Container) -> int:
         return 0
     expired = 0
     while True:
-        batch = expire_pending_orders(
-            ttl,
-            uow=container.unit_of_work(),
-            clock=container.clock(),
-            batch=BATCH,
-            counters=container.counters(),
-        )
+        batch = container.use_cases().expire_pending_orders(container.unit_of_work(), ttl, BATCH)
         expired += batch
         if batch < BATCH:
             return expired
@@ -48,20 +38,14 @@ def purge_old_events(container: Container) -> int:
     retention = container.settings().event_retention
     if retention is None:
         return 0
-    return purge_events(retention, uow=container.unit_of_work(), clock=container.clock())
+    return container.use_cases().purge_events(container.unit_of_work(), retention)
 
 
 def deliver_webhooks(container: Container) -> dict[str, int]:
     """New events offered to the webhooks that want them, then a batch of due deliveries attempted."""
-    options = container.delivery_options()
-    offered = offer_events(uow=container.unit_of_work(), clock=container.clock(), batch=options.batch * 10)
-    attempted = deliver_due(
-        unit_of_work=container.unit_of_work,
-        sender=container.webhook_sender(),
-        clock=container.clock(),
-        render=render_event,
-        options=options,
-    )
+    use_cases = container.use_cases()
+    offered = use_cases.offer_events(container.unit_of_work())
+    attempted = use_cases.deliver_due(container.unit_of_work)
     return {"offered_deliveries": offered, "attempted_deliveries": attempted}
 
 

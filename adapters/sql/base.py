@@ -61,7 +61,8 @@ class SqlRepository:
 
     def _version(self, table: Any, entity_id: int | None) -> int:
         """The version the row holds now, for a StaleVersion error."""
-        return self.tx.execute(select(table.c.version).where(table.c.id == entity_id)).scalar_one()
+        version: int = self.tx.execute(select(table.c.version).where(table.c.id == entity_id)).scalar_one()
+        return version
 
     def _count(self, query: Select[Any]) -> int:
         return int(self.tx.execute(select(func.count()).select_from(query.subquery())).scalar_one())

@@ -7,12 +7,13 @@ still running (`pg_snapshot_xmin`): those have all ended, so nothing can commit 
 technique of PgQ). A long transaction holds the feed back while it runs; it does not lose events. SQLite
 serialises its writers, so there ids are in commit order already."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    ColumnClause,
     ColumnElement,
     Insert,
     Integer,
@@ -63,7 +64,7 @@ def insert_events_statement(count: int) -> Insert:
 
 _BY_ID = select(events).where(events.c.id == bindparam("id"))
 _BY_IDS = select(events).where(events.c.id.in_(bindparam("ids", expanding=True)))
-TXID = literal_column("events.txid")
+TXID: ColumnClause[Any] = literal_column("events.txid")
 # The events PostgreSQL's feed may serve (see the module's docstring).
 SETTLED = text("events.txid < pg_snapshot_xmin(pg_current_snapshot())")
 _AFTER_POSTGRES = text("(events.txid, events.id) > (SELECT a.txid, a.id FROM events a WHERE a.id = :after)")
@@ -131,7 +132,7 @@ class SqlEventRepository(SqlRepository):
 
     def get_many(self, event_ids: Sequence[int]) -> dict[int, Event]:
         self.flush()
-        rows = self.tx.execute(_BY_IDS, {"ids": list(event_ids)}) if event_ids else []
+        rows: Iterable[Any] = self.tx.execute(_BY_IDS, {"ids": list(event_ids)}) if event_ids else []
         return {row.id: event_from_row(row) for row in rows}
 
     def feed(self, filters: EventFilter, starting_after: int | None, limit: int) -> list[Event]:

@@ -30,7 +30,7 @@ class FairGate:
         if self._size is None:
             yield
             return
-        semaphore = self._semaphore()
+        semaphore = self._semaphore(self._size)
         try:
             if semaphore.locked():  # measured only when there is a wait: a free place costs nothing extra
                 with waiting_at_gate():
@@ -45,9 +45,9 @@ class FairGate:
         finally:
             semaphore.release()
 
-    def _semaphore(self) -> asyncio.Semaphore:
+    def _semaphore(self, size: int) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
         semaphore = self._semaphores.get(loop)
         if semaphore is None:  # FIFO: a freed place goes to the longest waiter, not to a newcomer
-            semaphore = self._semaphores[loop] = asyncio.Semaphore(self._size)
+            semaphore = self._semaphores[loop] = asyncio.Semaphore(size)
         return semaphore

@@ -33,7 +33,8 @@ def _from_db(value: Any) -> Any:
 
 def from_row(entity: type[E], row: Any, **extra: Any) -> E:
     """Build `entity` from the row's columns of the same names."""
-    wanted = _wanted(entity, row._fields)
+    kind: type = entity  # mypy does not see that a type[E] is hashable, as the cache needs
+    wanted = _wanted(kind, row._fields)
     values = {name: _from_db(value) for name, value in zip(row._fields, row, strict=True) if name in wanted}
     return entity(**values, **extra)
 

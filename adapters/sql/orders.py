@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -88,7 +89,7 @@ class SqlOrderRepository(SqlRepository):
             order.lines = lines.get(order.id or 0, [])
         return page
 
-    def events(self, order_id: int) -> list[StatusEvent]:
+    def events(self, order_id: int) -> builtins.list[StatusEvent]:
         rows = self.tx.execute(
             select(order_events).where(order_events.c.order_id == order_id).order_by(order_events.c.id)
         )
@@ -113,7 +114,7 @@ class SqlOrderRepository(SqlRepository):
                 revenue_cents += cents
         return OrderStats(sum(by_status.values()), money(Decimal(revenue_cents) / 100), by_status)
 
-    def pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
+    def pending_before(self, cutoff: datetime, limit: int) -> builtins.list[Order]:
         rows = self.tx.execute(_EXPIRING, {"cutoff": cutoff, "limit": limit}, locks=True).all()
         lines = self._lines([r.id for r in rows])
         return [mapping.order_from_row(r, lines.get(r.id, [])) for r in rows]
@@ -128,7 +129,7 @@ class SqlOrderRepository(SqlRepository):
             return int(self.tx.execute(kept).scalar_one())
         return self._count(query)
 
-    def _lines(self, order_ids: Sequence[int]) -> dict[int, list[OrderLine]]:
+    def _lines(self, order_ids: Sequence[int]) -> dict[int, builtins.list[OrderLine]]:
         if not order_ids:
             return {}
         rows = self.tx.execute(_LINES_OF_ORDERS, {"ids": list(order_ids)})
@@ -146,7 +147,7 @@ class SqlOrderRepository(SqlRepository):
             order.new_events.clear()
 
     @staticmethod
-    def _conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
+    def _conditions(f: OrderFilter) -> builtins.list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
         if f.user_id is not None:
             conditions.append(orders.c.user_id == f.user_id)

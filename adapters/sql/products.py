@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import NoReturn
@@ -104,7 +105,7 @@ class SqlProductRepository(SqlRepository):
         columns = [stock_movements.c.created_at, stock_movements.c.id]
         return self._page(query, columns, STOCK_MOVEMENTS, window, _movement, self._count(query))
 
-    def stock_drift(self) -> list[StockDrift]:
+    def stock_drift(self) -> builtins.list[StockDrift]:
         return [StockDrift(*row) for row in self.tx.execute(STOCK_DRIFT)]
 
     def _record(self, product: Product) -> None:
@@ -130,7 +131,7 @@ class SqlProductRepository(SqlRepository):
         raise InsufficientStock(short.product_id, -short.delta, stock.get(short.product_id, 0))
 
     @staticmethod
-    def _movement_conditions(f: MovementFilter) -> list[ColumnElement[bool]]:
+    def _movement_conditions(f: MovementFilter) -> builtins.list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
         if f.kind is not None:
             conditions.append(stock_movements.c.kind == f.kind.value)

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Index, Integer, Numeric, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Index, Integer, Numeric, Table, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -51,12 +51,15 @@ _BIG_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite's rowid alias m
 _JSON = JSON().with_variant(JSONB(), "postgresql")
 
 
+# `Field()` is typed Any: it stands for the column's value in a model's class body.
 def _timestamp(*, index: bool = False) -> datetime:
-    return Field(sa_type=DateTime(timezone=True), nullable=False, index=index)  # type: ignore[no-any-return]
+    field: datetime = Field(sa_type=DateTime(timezone=True), nullable=False, index=index)
+    return field
 
 
 def _money(digits: int) -> Decimal:
-    return Field(sa_type=Numeric(digits, 2), nullable=False)  # type: ignore[no-any-return]
+    field: Decimal = Field(sa_type=Numeric(digits, 2), nullable=False)
+    return field
 
 
 class UserRow(UserFields, table=True):
@@ -322,19 +325,24 @@ class WebhookAttemptRow(SQLModel, table=True):
     response_body: str | None = Field(default=None, max_length=1024)
 
 
+def _table(model: type[SQLModel]) -> Table:
+    """A table model's Core table (SQLModel sets `__table__` without declaring it to type checkers)."""
+    return metadata.tables[str(model.__tablename__)]
+
+
 # The Core tables the repositories and statements are written against.
-users = UserRow.__table__
-categories = CategoryRow.__table__
-products = ProductRow.__table__
-orders = OrderRow.__table__
-order_lines = OrderLineRow.__table__
-order_events = OrderEventRow.__table__
-stock_movements = StockMovementRow.__table__
-idempotency_keys = IdempotencyKeyRow.__table__
-counts = CategoryProductCountRow.__table__
-order_totals = OrderTotalRow.__table__
-throttle_windows = ThrottleWindowRow.__table__
-events = EventRow.__table__
-webhooks = WebhookRow.__table__
-webhook_deliveries = WebhookDeliveryRow.__table__
-webhook_attempts = WebhookAttemptRow.__table__
+users = _table(UserRow)
+categories = _table(CategoryRow)
+products = _table(ProductRow)
+orders = _table(OrderRow)
+order_lines = _table(OrderLineRow)
+order_events = _table(OrderEventRow)
+stock_movements = _table(StockMovementRow)
+idempotency_keys = _table(IdempotencyKeyRow)
+counts = _table(CategoryProductCountRow)
+order_totals = _table(OrderTotalRow)
+throttle_windows = _table(ThrottleWindowRow)
+events = _table(EventRow)
+webhooks = _table(WebhookRow)
+webhook_deliveries = _table(WebhookDeliveryRow)
+webhook_attempts = _table(WebhookAttemptRow)

@@ -30,7 +30,7 @@ class OnDemandTransaction:
 
     def execute(
         self, statement: Executable, parameters: Any = None, *, locks: bool = False
-    ) -> CursorResult[Any]:
+    ) -> CursorResult[*tuple[Any, ...]]:
         """Run one statement; `locks` marks a read that takes row locks (SELECT ... FOR UPDATE)."""
         connection = self._connection()
         if not self.begun and (locks or statement.is_dml):

@@ -9,7 +9,7 @@ import random
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Concatenate, ParamSpec, Self, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
@@ -29,7 +29,9 @@ from adapters.sql.users import SqlUserRepository
 from adapters.sql.webhooks import SqlWebhookRepository
 from application.errors import Conflict, RejectedValue, ServiceUnavailable
 from application.event_ports import Presenter
+from application.ports import UnitOfWork
 
+P = ParamSpec("P")
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -149,11 +151,14 @@ class SqlUnitOfWorkRunner:
         self._max_attempts = max_attempts
         self.retries = 0
 
-    async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    async def run(
+        self, work: Callable[Concatenate[UnitOfWork, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         for attempt in range(1, self._max_attempts + 1):
             uow: SqlUnitOfWork | None = None
             try:
                 async with self._gate.admitted(), self._engine.connect() as connection:
+                    # An open AsyncConnection always has its sync connection (typed Optional).
                     uow = SqlUnitOfWork.on(connection.sync_connection, self._present)  # type: ignore[arg-type]
                     return await connection.run_sync(lambda _, u: work(u, *args, **kwargs), uow)
             except DBAPIError as error:

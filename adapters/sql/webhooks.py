@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, delete, insert, literal_column, null, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    TextClause,
+    bindparam,
+    delete,
+    insert,
+    literal_column,
+    null,
+    select,
+    text,
+    update,
+)
 
 from adapters.sql import mapping
 from adapters.sql.base import SqlRepository
@@ -26,7 +39,7 @@ _FEED_END = {
     "sqlite": select(null(), events.c.id).order_by(events.c.id.desc()).limit(1),
 }
 _OFFERED_TO = select(webhooks).where(webhooks.c.enabled.is_(True)).order_by(webhooks.c.id)
-_AFTER = {
+_AFTER: dict[str, ColumnElement[bool] | TextClause] = {
     "postgresql": text("(events.txid, events.id) > (CAST(CAST(:after_txid AS text) AS xid8), :after_id)"),
     "sqlite": events.c.id > bindparam("after_id"),
 }
@@ -133,7 +146,7 @@ class SqlWebhookRepository(SqlRepository):
             )
         return offered
 
-    def _events_after(self, after_txid: int | None, after_id: int, limit: int) -> list[Any]:
+    def _events_after(self, after_txid: int | None, after_id: int, limit: int) -> Sequence[Any]:
         postgres = self.tx.dialect_name == "postgresql"
         columns = [events.c.id, events.c.type] + ([_TXID_NUMBER.label("txid")] if postgres else [])
         query = select(*columns).where(_AFTER[self.tx.dialect_name])
@@ -142,7 +155,7 @@ class SqlWebhookRepository(SqlRepository):
         query = query.order_by(*feed_order(self.tx.dialect_name)).limit(limit)
         return self.tx.execute(query, {"after_txid": after_txid or 0, "after_id": after_id}).all()
 
-    def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+    def claim_due(self, now: datetime, lease: timedelta, limit: int) -> builtins.list[Delivery]:
         rows = self.tx.execute(_DUE, {"now": now, "limit": limit}, locks=True).all()
         due = [delivery_from_row(r) for r in rows]
         for delivery in due:
@@ -167,7 +180,7 @@ class SqlWebhookRepository(SqlRepository):
             delivery.history = history.get(delivery.id or 0, [])
         return page
 
-    def attempts(self, delivery_ids: Sequence[int]) -> dict[int, list[Attempt]]:
+    def attempts(self, delivery_ids: Sequence[int]) -> dict[int, builtins.list[Attempt]]:
         if not delivery_ids:
             return {}
         grouped: dict[int, list[Attempt]] = {}

@@ -103,8 +103,8 @@ async def _application_error(request: Request, error: Exception) -> JSONResponse
 async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
     if error.status_code == 400 and error.detail == FASTAPI_UNPARSABLE_BODY:
         # A body that is not JSON text at all (e.g. not UTF-8) is a schema violation like any other.
-        detail = [{"loc": ["body"], "msg": "the body is not valid UTF-8 JSON", "type": "json_invalid"}]
-        return JSONResponse({"detail": detail}, status_code=422)
+        errors = [{"loc": ["body"], "msg": "the body is not valid UTF-8 JSON", "type": "json_invalid"}]
+        return JSONResponse({"detail": errors}, status_code=422)
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).description
     return problem(error.status_code, _sentence(detail), headers=getattr(error, "headers", None))
 
@@ -134,6 +134,7 @@ def install(app: FastAPI) -> None:
     document_problems(app)
     for kind, _ in STATUS_OF:
         app.add_exception_handler(kind, _application_error)
+    # Starlette types every handler as taking any Exception; it calls each with its registered class.
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(RejectedValue, _rejected_value)  # type: ignore[arg-type]
@@ -179,4 +180,4 @@ def document_problems(app: FastAPI) -> None:
                         content[PROBLEM_JSON] = content.pop("application/json")
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema

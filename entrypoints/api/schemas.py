@@ -5,10 +5,13 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, Strict, field_validator, model_validator
 from sqlmodel import SQLModel
+
+if TYPE_CHECKING:
+    from sqlmodel._compat import SQLModelConfig
 
 from adapters.fields import (
     EMAIL_PATTERN,
@@ -49,7 +52,8 @@ def _normalized_email(email: str) -> str:
 
 
 Email = Annotated[str, Field(max_length=320, pattern=EMAIL_PATTERN), AfterValidator(_normalized_email)]
-FORBID_EXTRA = ConfigDict(extra="forbid")
+# Typed as SQLModel types its models' `model_config` (a ConfigDict of its own, not exported).
+FORBID_EXTRA: "SQLModelConfig" = {"extra": "forbid"}
 
 
 class Problem(BaseModel):
@@ -101,7 +105,7 @@ class _Patch(StorableModel):
 
 
 class UserCreate(UserFields):
-    model_config = FORBID_EXTRA  # type: ignore[assignment]
+    model_config = FORBID_EXTRA
     email: Email
     password: Password
 
@@ -141,7 +145,7 @@ class Token(BaseModel):
 
 
 class CategoryCreate(CategoryFields):
-    model_config = FORBID_EXTRA  # type: ignore[assignment]
+    model_config = FORBID_EXTRA
 
 
 class CategoryUpdate(_Patch):
@@ -164,7 +168,7 @@ class CategoryRead(CategoryFields):
 
 
 class ProductCreate(ProductFields):
-    model_config = FORBID_EXTRA  # type: ignore[assignment]
+    model_config = FORBID_EXTRA
 
 
 Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON, pattern=r"\S")]

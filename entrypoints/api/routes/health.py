@@ -13,7 +13,7 @@ router = APIRouter(prefix="/health", tags=["health"])
 
 def _probe(request: Request) -> DatabaseProbe:
     container: Container = request.app.state.container
-    return container.database_probe()  # type: ignore[no-any-return]
+    return container.database_probe()
 
 
 @router.get(
