@@ -30,6 +30,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check domain application adapters entrypoints tests
 	$(BIN)/lint-imports
+	$(BIN)/mypy domain application adapters entrypoints
 
 # Property tests try 300 examples each here, 30 in a bare `pytest` (tests/conftest.py).
 test: lint

@@ -134,7 +134,8 @@ def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) ->
         connection.execute(insert(table), rows)
         return
     names = list(rows[0])
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]  # psycopg: never None
+    # Typed Optional: None only once the pool has closed the connection, which this one is not.
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([row[name] for name in names])
