@@ -8,8 +8,8 @@ the result's type is the use case's):
   token's credentials version checked) in the work's own unit of work; only a `SignedIn` caller has it;
 - `await caller.as_anyone(caller.cases.list_products, filters, window)`: the same with None for an anonymous
   caller (public routes that show admins more);
-- `await caller.flows.update_user(caller.claims, user_id, patch)`: an async flow over the runner (password
-  hashing, idempotent placement), given the token's claims where it identifies the caller itself."""
+- `await caller.flows.update_user(caller.claims, user_id, patch, address)`: an async flow over the runner
+  (password hashing, idempotent placement), given the token's claims where it identifies the caller itself."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
