@@ -53,7 +53,7 @@ mutation: install
 	$(BIN)/python -m tests.support.mutation_score
 
 clean:
-	rm -rf $(VENV) .bootstrap .pytest_cache shop.db mutants
+	rm -rf $(VENV) .bootstrap .pytest_cache .mypy_cache shop.db mutants
 
 # The order and catalog endpoints at 10,000,000 orders next to 10,000 (long: BENCH_ARGS=--keep pays it once).
 bench-scale: install
