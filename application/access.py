@@ -1,12 +1,8 @@
-"""Who may do what: customers act on their own records, admins on all. Every such rule lives here."""
+"""Who may act on what at all: customers on their own records, admins on all. What an order lets its
+owner or an admin do to it (cancel, from which status) is the order's to say (domain.orders)."""
 
 from application.errors import AuthenticationFailed, Forbidden, NotFound
-from domain.errors import OrderNotCancellable
-from domain.orders import Order, OrderStatus, can_change
 from domain.users import User
-
-# Customers may cancel until the order is being processed; admins wherever the status rules allow it.
-OWNER_MAY_CANCEL = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 
 
 def require_admin(actor: User, action: str) -> None:
@@ -18,15 +14,6 @@ def require_self_or_admin(actor: User, owner_id: int, kind: str, entity_id: int)
     """Another customer's record is reported as missing, so its existence does not leak."""
     if not actor.is_admin and actor.id != owner_id:
         raise NotFound(kind, entity_id)
-
-
-def require_may_cancel(actor: User, order: Order) -> None:
-    if actor.is_admin:
-        allowed = can_change(order.status, OrderStatus.CANCELLED)
-    else:
-        allowed = order.status in OWNER_MAY_CANCEL
-    if not allowed:
-        raise OrderNotCancellable(order.id, order.status.value)
 
 
 def require_may_order_for(actor: User, buyer_id: int) -> None:

@@ -79,13 +79,13 @@ def update_category(
         category = _load(uow, category_id)
         if sent(patch.name) and name_key(patch.name) != category.name_key:
             _ensure_name_free(uow, patch.name)
-        if sent(patch.name):
-            category.rename(patch.name)
-        if sent(patch.description):
-            category.description = patch.description
-        if sent(patch.parent_id):
-            category.move_under(patch.parent_id, _ancestry(uow, patch.parent_id))
-        category.updated_at = clock.now()
+        category.update(
+            at=clock.now(),
+            name=patch.name,
+            description=patch.description,
+            parent_id=patch.parent_id,
+            parent_ancestry=_ancestry(uow, patch.parent_id) if sent(patch.parent_id) else (),
+        )
         _store(category, uow.categories.save)
         counts = uow.categories.count_active_products([category_id])
         uow.commit()

@@ -1,28 +1,6 @@
-"""Partial updates: a field left UNSET was not sent and must not change; `None` is a value like any other."""
+"""Partial updates for the use cases' patches: the sentinel lives with the aggregates, whose `update`
+methods take it (domain.patch)."""
 
-from typing import Final, TypeGuard, TypeVar
-
-T = TypeVar("T")
-
-
-class Unset:
-    """The type of UNSET, so a patch field reads `str | Unset` and keeps its value's type."""
-
-    _instance: "Unset | None" = None
-
-    def __new__(cls) -> "Unset":
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        # Equivalent mutants: how UNSET reads in a debugger.
-        return "UNSET"  # pragma: no mutate
-
-
-UNSET: Final = Unset()
-
-
-def sent(value: T | Unset) -> TypeGuard[T]:
-    """True when the field was sent: narrows `T | Unset` to `T`."""
-    return value is not UNSET
+from domain.patch import UNSET as UNSET
+from domain.patch import Unset as Unset
+from domain.patch import sent as sent

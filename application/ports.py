@@ -14,7 +14,7 @@ from typing import Concatenate, ParamSpec, Protocol, Self, TypeVar
 from application.event_ports import EventRepository, WebhookRepository
 from application.lists import MovementFilter, OrderFilter, Page, ProductFilter, UserFilter, Window
 from domain.catalog import Category, Product
-from domain.orders import Order, OrderStatus, StatusEvent
+from domain.orders import Order, OrderStatus, StatusChange
 from domain.stock import StockDrift, StockMovement
 from domain.users import User
 
@@ -119,7 +119,7 @@ class ProductRepository(Protocol):
 
 class OrderRepository(Protocol):
     def add(self, order: Order) -> None:
-        """Store the order, its lines and its new events; ids are set on the entities."""
+        """Store the order, its lines and its new status changes; ids are set on the entities."""
         ...
 
     # Equivalent mutants: a protocol's default never runs (each adapter has its own).
@@ -129,12 +129,12 @@ class OrderRepository(Protocol):
         The total of every order or of one status is read from totals kept as orders change."""
         ...
 
-    def events(self, order_id: int) -> builtins.list[StatusEvent]:
+    def status_history(self, order_id: int) -> builtins.list[StatusChange]:
         """Oldest first."""
         ...
 
     def save(self, order: Order) -> None:
-        """Store status, version and new events; raise StaleVersion as ProductRepository.save does."""
+        """Store status, version and new status changes; raise StaleVersion as ProductRepository.save does."""
         ...
 
     def stats(self) -> OrderStats: ...
@@ -186,7 +186,11 @@ class ThrottleRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction: nothing is kept unless `commit()` is called inside the `with` block."""
+    """One transaction: nothing is kept unless `commit()` is called inside the `with` block.
+
+    The domain events that the aggregates it added, loaded or saved recorded are collected (presented as
+    the change left them) and stored in the outbox with the change: by `commit()` at the latest, and
+    where the stock moves (`ProductRepository.move_stock`) with the stock."""
 
     # Read-only, so that an adapter's own repository classes satisfy them.
     @property

@@ -1,7 +1,7 @@
 """Use cases for products: CRUD with unique SKUs, optimistic versions and atomic stock changes."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 
 from application.access import require_admin, require_admin_caller
@@ -10,8 +10,6 @@ from application.lists import MovementFilter, Page, ProductFilter, Window
 from application.patch import UNSET, Unset, sent
 from application.ports import Clock, DuplicateKey, StaleVersion, UnitOfWork
 from domain.catalog import Product, normalize_sku
-from domain.events import DomainEvent, EventType, stock_events
-from domain.money import money
 from domain.stock import StockDrift, StockMovement
 from domain.users import User
 
@@ -39,9 +37,6 @@ class ProductPatch:
     low_stock_threshold: int | None | Unset = UNSET
     is_active: bool | Unset = UNSET
 
-    def is_empty(self) -> bool:
-        return not any(sent(getattr(self, f.name)) for f in fields(self))
-
 
 def create_product(cmd: CreateProduct, *, uow: UnitOfWork, actor: User, clock: Clock) -> Product:
     require_admin(actor, "create products")
@@ -60,7 +55,6 @@ def create_product(cmd: CreateProduct, *, uow: UnitOfWork, actor: User, clock: C
         _ensure_sku_free(uow, product.sku)
         _ensure_category(uow, product.category_id)
         _store(product, uow.products.add)
-        uow.events.add([DomainEvent(EventType.PRODUCT_CREATED, product, product.created_at, actor.id)])
         uow.commit()
     return product
 
@@ -94,20 +88,26 @@ def update_product(
     with uow:
         product = _load(uow, product_id, for_update=True)
         _check_version(product, expected_version)
-        if patch.is_empty():
-            return product
         if sent(patch.sku) and normalize_sku(patch.sku) != product.sku:
             _ensure_sku_free(uow, normalize_sku(patch.sku))
         if sent(patch.category_id):
             _ensure_category(uow, patch.category_id)
-        now = clock.now()
-        _apply(product, patch)
-        if sent(patch.stock_quantity):
-            reason = patch.stock_reason if sent(patch.stock_reason) else None
-            product.correct_stock(patch.stock_quantity, at=now, actor_id=actor.id, reason=reason)
-        product.touch(now)
-        _save_raising(uow, product, EventType.PRODUCT_UPDATED, actor)
-        uow.commit()
+        changed = product.update(
+            at=clock.now(),
+            actor_id=actor.id,
+            name=patch.name,
+            sku=patch.sku,
+            description=patch.description,
+            price=patch.price,
+            stock_quantity=patch.stock_quantity,
+            stock_reason=patch.stock_reason,
+            category_id=patch.category_id,
+            low_stock_threshold=patch.low_stock_threshold,
+            is_active=patch.is_active,
+        )
+        if changed:  # an empty patch changes nothing, not even the version
+            _save(uow, product)
+            uow.commit()
     return product
 
 
@@ -116,10 +116,8 @@ def delete_product(product_id: int, *, uow: UnitOfWork, actor: User, clock: Cloc
     require_admin(actor, "delete products")
     with uow:
         product = _load(uow, product_id, for_update=True)
-        if product.is_active:
-            product.deactivate()
-            product.touch(clock.now())
-            _save_raising(uow, product, EventType.PRODUCT_DELETED, actor)
+        if product.withdraw(at=clock.now(), actor_id=actor.id):
+            _save(uow, product)
             uow.commit()
 
 
@@ -131,7 +129,7 @@ def adjust_stock(
     with uow:
         product = _load(uow, product_id, for_update=True)
         product.adjust_stock(delta, at=clock.now(), actor_id=actor.id, reason=reason)
-        _save_raising(uow, product, None, actor)
+        _save(uow, product)
         uow.commit()
     return product
 
@@ -149,25 +147,6 @@ def check_stock(*, uow: UnitOfWork) -> list[StockDrift]:
     """Products whose stock, ledger and orders disagree (none, while every change goes through here)."""
     with uow:
         return uow.products.stock_drift()
-
-
-def _apply(product: Product, patch: ProductPatch) -> None:
-    if sent(patch.name):
-        product.rename(patch.name)
-    if sent(patch.sku):
-        product.sku = normalize_sku(patch.sku)
-    if sent(patch.description):
-        product.description = patch.description
-    if sent(patch.price):
-        product.price = money(patch.price)
-    if sent(patch.category_id):
-        product.category_id = patch.category_id
-    if sent(patch.low_stock_threshold):
-        product.set_low_stock_threshold(patch.low_stock_threshold)
-    if patch.is_active is True:
-        product.activate()
-    elif patch.is_active is False:
-        product.deactivate()
 
 
 def _check_version(product: Product, expected_version: int | None) -> None:
@@ -197,19 +176,6 @@ def _store(product: Product, write: Callable[[Product], None]) -> None:
         write(product)
     except DuplicateKey:
         raise Conflict(f"a product with SKU {product.sku} already exists") from None
-
-
-def _save_raising(uow: UnitOfWork, product: Product, kind: EventType | None, actor: User) -> None:
-    """Save the product with its events: `kind` (if any), then stock.adjusted for a stock changed by hand,
-    and product.out_of_stock / back_in_stock if that emptied or refilled it."""
-    moved = list(product.new_movements)  # the save stores and clears them
-    _save(uow, product)
-    at = product.updated_at
-    raised = [DomainEvent(kind, product, at, actor.id)] if kind is not None else []
-    if moved:
-        raised.append(DomainEvent(EventType.STOCK_ADJUSTED, product, at, actor.id))
-    raised += stock_events(moved, {m.product_id: product for m in moved}, at=at, actor_id=actor.id)
-    uow.events.add(raised)
 
 
 def _save(uow: UnitOfWork, product: Product) -> None:

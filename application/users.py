@@ -153,20 +153,14 @@ def _plan_update(uow: UnitOfWork, actor: User, user_id: int, patch: UserPatch) -
 
 
 def _apply(user: User, patch: UserPatch, password_hash: str | None, clock: Clock) -> None:
-    now = clock.now()
-    user.updated_at = now
-    if sent(patch.email):
-        user.change_email(patch.email)
-    if sent(patch.name):
-        user.name = patch.name
-    if sent(patch.is_admin):
-        user.is_admin = patch.is_admin
-    if patch.is_active is True:
-        user.reactivate(now)
-    elif patch.is_active is False:
-        user.deactivate(now)
-    if password_hash is not None:
-        user.change_password(password_hash, now)
+    user.update(
+        at=clock.now(),
+        email=patch.email,
+        name=patch.name,
+        is_admin=patch.is_admin,
+        is_active=patch.is_active,
+        password_hash=password_hash,
+    )
 
 
 def deactivate_user(user_id: int, *, uow: UnitOfWork, actor: User, clock: Clock) -> None:
@@ -196,9 +190,7 @@ def _store_admin(uow: UnitOfWork, clock: Clock, email: str, password_hash: str, 
             user = User.create(email=email, name=name, password_hash=password_hash, at=now, is_admin=True)
             _add(uow, user)
         else:
-            user.is_admin = True
-            user.reactivate(now)
-            user.change_password(password_hash, now)
+            user.update(at=now, is_admin=True, is_active=True, password_hash=password_hash)
             uow.users.save(user)
         uow.commit()
     return user

@@ -7,7 +7,7 @@ import random
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.access import require_admin
@@ -36,9 +36,6 @@ class WebhookPatch:
     url: str | Unset = UNSET
     event_types: frozenset[EventType] | Unset = UNSET
     enabled: bool | Unset = UNSET
-
-    def is_empty(self) -> bool:
-        return not any(sent(getattr(self, f.name)) for f in fields(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,19 +94,11 @@ def update_webhook(
         sender.check_target(patch.url)
     with uow:
         webhook = _load(uow, webhook_id, for_update=True)
-        if patch.is_empty():
-            return webhook
-        if sent(patch.url):
-            webhook.url = patch.url
-        if sent(patch.event_types):
-            webhook.event_types = patch.event_types
-        if patch.enabled is True and not webhook.enabled:
-            webhook.enable()
-        elif patch.enabled is False:
-            webhook.disable()
-        webhook.touch(clock.now())
-        _save(uow, webhook)
-        uow.commit()
+        if webhook.update(
+            at=clock.now(), url=patch.url, event_types=patch.event_types, enabled=patch.enabled
+        ):
+            _save(uow, webhook)
+            uow.commit()
     return webhook
 
 
@@ -215,17 +204,12 @@ def _record(
         # The deliveries of a webhook deleted meanwhile went with it.
         recorded = [(d, a) for d, a in outcomes if webhooks[d.webhook_id] is not None]
         for delivery, attempt in recorded:
-            webhook = webhooks[delivery.webhook_id]
-            assert webhook is not None
             delivery.record(attempt, policy, jitter())
-            if attempt.succeeded:
-                webhook.delivered()
-            else:
-                webhook.failed(attempt.describe(), policy)
         uow.webhooks.save_deliveries([d for d, _ in recorded], [a for _, a in recorded])
         for webhook in webhooks.values():
             if webhook is not None:
-                webhook.touch(outcomes[-1][1].attempted_at)
+                attempts = [a for d, a in recorded if d.webhook_id == webhook.id]
+                webhook.record_attempts(attempts, policy, at=outcomes[-1][1].attempted_at)
                 uow.webhooks.save(webhook)
         uow.commit()
 

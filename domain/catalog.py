@@ -2,10 +2,12 @@
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from domain.aggregate import Aggregate
 from domain.entity import Entity
 from domain.errors import (
     CategoryCycle,
@@ -13,8 +15,10 @@ from domain.errors import (
     InvalidStockChange,
     ProductUnavailable,
 )
+from domain.events import DomainEvent, EventType
 from domain.money import money
-from domain.stock import MovementKind, StockMovement
+from domain.patch import UNSET, Unset, sent
+from domain.stock import NEEDS_REASON, MovementKind, StockMovement, check_reason
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 MAX_STOCK = 2_147_483_647  # the stock column is a 32-bit integer
@@ -49,6 +53,12 @@ def check_stock_figure(quantity: int) -> None:
         raise InvalidStockChange(f"stock must be between 0 and {MAX_STOCK}")
 
 
+def check_threshold(threshold: int | None) -> None:
+    """At or below it, a product is listed as low on stock (None: never)."""
+    if threshold is not None:
+        check_stock_figure(threshold)
+
+
 def returned_stock(stock: int, units: int) -> int:
     """Stock after `units` come back from a cancelled order: never above MAX_STOCK (what does not fit is
     dropped, so a cancel always succeeds)."""
@@ -80,19 +90,31 @@ class Category(Entity):
     def name_key(self) -> str:
         return name_key(self.name)
 
-    def rename(self, name: str) -> None:
-        self.name = name
-        self.slug = slugify(name)
-
-    def move_under(self, parent_id: int | None, parent_ancestry: list[int]) -> None:
-        """`parent_ancestry` is the new parent and its ancestors; we may not be among them."""
-        if parent_id is not None and self.id is not None and self.id in parent_ancestry:
+    def update(
+        self,
+        *,
+        at: datetime,
+        name: str | Unset = UNSET,
+        description: str | None | Unset = UNSET,
+        parent_id: int | None | Unset = UNSET,
+        parent_ancestry: Sequence[int] = (),
+    ) -> None:
+        """An admin's change; `parent_ancestry` is the new parent and its ancestors, which this category
+        may not be among (a cycle)."""
+        if sent(parent_id) and parent_id is not None and self.id is not None and self.id in parent_ancestry:
             raise CategoryCycle(self.id, parent_id)
-        self.parent_id = parent_id
+        if sent(name):
+            self.name = name
+            self.slug = slugify(name)
+        if sent(description):
+            self.description = description
+        if sent(parent_id):
+            self.parent_id = parent_id
+        self.updated_at = at
 
 
 @dataclass(eq=False, slots=True)
-class Product(Entity):
+class Product(Aggregate):
     name: str
     slug: str
     sku: str
@@ -109,6 +131,7 @@ class Product(Entity):
     # Movements of its own stock since it was loaded (created with, corrected, adjusted), for the repository
     # to store with it. Those of orders travel with the order instead.
     new_movements: list[StockMovement] = field(default_factory=list)
+    domain_events: list[DomainEvent] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.sku = normalize_sku(self.sku)
@@ -131,6 +154,7 @@ class Product(Entity):
         actor_id: int | None = None,
     ) -> "Product":
         check_stock_figure(stock_quantity)
+        check_threshold(low_stock_threshold)
         product = cls(
             name=name,
             slug=slugify(name),
@@ -138,19 +162,85 @@ class Product(Entity):
             price=price,
             description=description,
             category_id=category_id,
+            low_stock_threshold=low_stock_threshold,
             created_at=at,
             updated_at=at,
         )
-        product.set_low_stock_threshold(low_stock_threshold)
         product.new_movements.append(
             StockMovement(0, stock_quantity, stock_quantity, MovementKind.INITIAL, at, actor_id)
         )
         product.stock_quantity = stock_quantity
+        product._record(EventType.PRODUCT_CREATED, at, actor_id)
         return product
 
-    def rename(self, name: str) -> None:
-        self.name = name
-        self.slug = slugify(name)
+    def update(
+        self,
+        *,
+        at: datetime,
+        actor_id: int | None,
+        name: str | Unset = UNSET,
+        sku: str | Unset = UNSET,
+        description: str | None | Unset = UNSET,
+        price: Decimal | Unset = UNSET,
+        stock_quantity: int | Unset = UNSET,
+        stock_reason: str | None | Unset = UNSET,
+        category_id: int | None | Unset = UNSET,
+        low_stock_threshold: int | None | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+    ) -> bool:
+        """An admin's change of any of its fields, as one new version: product.updated, and a new stock
+        figure (a count of what is on the shelf) is a movement of the difference, which needs a reason.
+        Checked before anything changes; return whether anything did (nothing sent: nothing changes)."""
+        given = (
+            name,
+            sku,
+            description,
+            price,
+            stock_quantity,
+            stock_reason,
+            category_id,
+            low_stock_threshold,
+        )
+        if not any(sent(value) for value in (*given, is_active)):
+            return False
+        if sent(stock_quantity):
+            check_stock_figure(stock_quantity)
+        if sent(low_stock_threshold):
+            check_threshold(low_stock_threshold)
+        correction = stock_quantity - self.stock_quantity if sent(stock_quantity) else 0
+        reason = stock_reason if sent(stock_reason) else None
+        if correction:
+            check_reason(MovementKind.CORRECTION, reason)
+        self._record(EventType.PRODUCT_UPDATED, at, actor_id)
+        if sent(name):
+            self.name = name
+            self.slug = slugify(name)
+        if sent(sku):
+            self.sku = normalize_sku(sku)
+        if sent(description):
+            self.description = description
+        if sent(price):
+            self.price = money(price)
+        if sent(category_id):
+            self.category_id = category_id
+        if sent(low_stock_threshold):
+            self.low_stock_threshold = low_stock_threshold
+        if sent(is_active):
+            self.is_active = is_active
+        if correction:
+            self.new_movements.append(self._move(correction, MovementKind.CORRECTION, at, actor_id, reason))
+        self._touch(at)
+        return True
+
+    def withdraw(self, *, at: datetime, actor_id: int | None) -> bool:
+        """Soft deletion: off sale and out of the catalog (orders keep referring to it); return whether it
+        was on sale (withdrawing twice changes nothing)."""
+        if not self.is_active:
+            return False
+        self.is_active = False
+        self._record(EventType.PRODUCT_DELETED, at, actor_id)
+        self._touch(at)
+        return True
 
     def supply(self, quantity: int, *, at: datetime, actor_id: int | None) -> StockMovement:
         """Take `quantity` units for an order: only while on sale, and only units that are there."""
@@ -158,7 +248,7 @@ class Product(Entity):
             raise ProductUnavailable(self._id())
         if quantity > self.stock_quantity:
             raise InsufficientStock(self._id(), quantity, self.stock_quantity)
-        self.touch(at)
+        self._touch(at)
         return self._move(-quantity, MovementKind.ORDER, at, actor_id)
 
     def restock(
@@ -166,7 +256,7 @@ class Product(Entity):
     ) -> StockMovement:
         """Units back from a cancelled or expired order, capped as `returned_stock` says."""
         delta = returned_stock(self.stock_quantity, units) - self.stock_quantity
-        self.touch(at)
+        self._touch(at)
         return self._move(delta, kind, at, actor_id, reason)
 
     def adjust_stock(self, delta: int, *, at: datetime, actor_id: int | None, reason: str | None) -> None:
@@ -177,40 +267,30 @@ class Product(Entity):
         if self.stock_quantity + delta > MAX_STOCK:
             raise InvalidStockChange(f"stock cannot exceed {MAX_STOCK} units")
         self.new_movements.append(self._move(delta, MovementKind.ADJUSTMENT, at, actor_id, reason))
-        self.touch(at)
-
-    def correct_stock(self, quantity: int, *, at: datetime, actor_id: int | None, reason: str | None) -> None:
-        """An admin's new figure (a count of what is on the shelf): a movement of the difference. Part of
-        a larger change of the product, which touches it once."""
-        check_stock_figure(quantity)
-        if quantity != self.stock_quantity:
-            delta = quantity - self.stock_quantity
-            self.new_movements.append(self._move(delta, MovementKind.CORRECTION, at, actor_id, reason))
-
-    def set_low_stock_threshold(self, threshold: int | None) -> None:
-        """At or below it, the product is listed as low on stock (None: never)."""
-        if threshold is not None:
-            check_stock_figure(threshold)
-        self.low_stock_threshold = threshold
+        self._touch(at)
 
     def _move(
         self, delta: int, kind: MovementKind, at: datetime, actor_id: int | None, reason: str | None = None
     ) -> StockMovement:
-        """Every change of stock is a movement of the ledger (and, by its callers, a touch)."""
+        """Every change of stock is a movement of the ledger (and, by its callers, a new version). One by
+        hand raises stock.adjusted; one that empties the shelf or refills it, out of / back in stock."""
         movement = StockMovement(self._id(), delta, self.stock_quantity + delta, kind, at, actor_id, reason)
+        if kind in NEEDS_REASON:
+            self._record(EventType.STOCK_ADJUSTED, at, actor_id)
+        if delta < 0 and movement.quantity == 0:
+            self._record(EventType.PRODUCT_OUT_OF_STOCK, at, actor_id)
+        elif delta > 0 and movement.quantity == delta:
+            self._record(EventType.PRODUCT_BACK_IN_STOCK, at, actor_id)
         self.stock_quantity += delta
         return movement
 
-    def deactivate(self) -> None:
-        self.is_active = False
-
-    def activate(self) -> None:
-        self.is_active = True
-
-    def touch(self, at: datetime) -> None:
+    def _touch(self, at: datetime) -> None:
         """Every change bumps the version (the ETag) and the update time."""
         self.version += 1
         self.updated_at = at
+
+    def _record(self, event: EventType, at: datetime, actor_id: int | None) -> None:
+        self.domain_events.append(DomainEvent(event, self, at, actor_id))
 
     def _id(self) -> int:
         return self.id if self.id is not None else 0

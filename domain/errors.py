@@ -32,17 +32,13 @@ class InvalidOrder(DomainError):
 
 
 class IllegalStatusChange(DomainError):
-    def __init__(self, from_status: str, to_status: str) -> None:
+    """Also the one refusal of a cancel, whichever route asked (`why` says what the caller may do)."""
+
+    def __init__(self, from_status: str, to_status: str, why: str | None = None) -> None:
         self.from_status = from_status
         self.to_status = to_status
-        super().__init__(f"cannot change order status from '{from_status}' to '{to_status}'")
-
-
-class OrderNotCancellable(DomainError):
-    def __init__(self, order_id: int | None, status: str) -> None:
-        self.order_id = order_id
-        self.status = status
-        super().__init__(f"order {order_id} can no longer be cancelled: it is '{status}'")
+        said = f"cannot change order status from '{from_status}' to '{to_status}'"
+        super().__init__(f"{said}: {why}" if why else said)
 
 
 class CategoryCycle(DomainError):

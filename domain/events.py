@@ -1,15 +1,26 @@
 """Domain events: what happened to an order or a product, for other systems to learn (the outbox, the
-event feed, webhooks). The use cases raise them; the Unit of Work stores them with the change itself."""
+event feed, webhooks). The aggregates record them as they change (domain.aggregate); the Unit of Work
+collects them and stores them with the change itself.
 
-from collections.abc import Sequence
+Not to be mixed up with an order's status history (domain.orders.StatusChange): that is part of the order,
+served at /orders/{id}/events; these are the outbox's, served at /events."""
+
+from __future__ import annotations
+
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from domain.catalog import Product
-from domain.orders import Order
-from domain.stock import StockMovement
+if TYPE_CHECKING:  # the aggregates import this module to record their events
+    from domain.catalog import Product
+    from domain.orders import Order
+
+
+class ResourceType(StrEnum):
+    ORDER = "order"
+    PRODUCT = "product"
 
 
 class EventType(StrEnum):
@@ -23,28 +34,35 @@ class EventType(StrEnum):
     PRODUCT_BACK_IN_STOCK = "product.back_in_stock"
     STOCK_ADJUSTED = "stock.adjusted"  # an admin's adjustment or correction
 
+    @property
+    def resource_type(self) -> ResourceType:
+        return ResourceType.ORDER if self in _ORDER_EVENTS else ResourceType.PRODUCT
 
-class ResourceType(StrEnum):
-    ORDER = "order"
-    PRODUCT = "product"
+
+_ORDER_EVENTS = frozenset({EventType.ORDER_PLACED, EventType.ORDER_STATUS_CHANGED, EventType.ORDER_CANCELLED})
+# Numbers every domain event in the order it was raised: a unit of work that collects the events of several
+# aggregates (an order and the products it emptied) stores them in that order.
+_RAISED = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
-    """Raised in a use case; `subject` is the order or product as the change left it."""
+    """Recorded by an aggregate as it changes; `subject` is the order or product, presented (as the API
+    shows it) when the Unit of Work collects the event, once the change is stored."""
 
     type: EventType
     subject: Order | Product
     at: datetime
     actor_id: int | None = None
+    raised: int = field(default_factory=_RAISED.__next__, compare=False, repr=False)
 
     @property
     def resource_type(self) -> ResourceType:
-        return ResourceType.ORDER if isinstance(self.subject, Order) else ResourceType.PRODUCT
+        return self.type.resource_type
 
     @property
     def resource_id(self) -> int:
-        assert self.subject.id is not None, "events are raised once the resource is stored"
+        assert self.subject.id is not None, "events are collected once the resource is stored"
         return self.subject.id
 
 
@@ -61,16 +79,3 @@ class Event:
     created_at: datetime
     actor_id: int | None
     payload: dict[str, Any] = field(default_factory=dict)
-
-
-def stock_events(
-    movements: Sequence[StockMovement], products: dict[int, Product], *, at: datetime, actor_id: int | None
-) -> list[DomainEvent]:
-    """A product ran out (a movement left it at 0) or came back (a movement lifted it from 0)."""
-    raised = []
-    for m in movements:
-        if m.delta < 0 and m.quantity == 0:
-            raised.append(DomainEvent(EventType.PRODUCT_OUT_OF_STOCK, products[m.product_id], at, actor_id))
-        elif m.delta > 0 and m.quantity == m.delta:
-            raised.append(DomainEvent(EventType.PRODUCT_BACK_IN_STOCK, products[m.product_id], at, actor_id))
-    return raised

@@ -1,4 +1,5 @@
-"""Orders: lines priced from the catalog at placement, and a status workflow with its history."""
+"""Orders: lines priced from the catalog at placement, and a status workflow with its history (the order's
+status changes, served at /orders/{id}/events; not the outbox's domain events, which it also records)."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -6,16 +7,18 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from domain.aggregate import Aggregate
 from domain.catalog import Product
 from domain.entity import Entity
 from domain.errors import IllegalStatusChange, InactiveUser, InvalidOrder
+from domain.events import DomainEvent, EventType
 from domain.money import money
 from domain.stock import MovementKind, StockMovement
 from domain.users import User
 
 MAX_LINES = 50
 MAX_QUANTITY = 1000
-EXPIRED = "expired"  # the reason of an expiry's status event and stock movements
+EXPIRED = "expired"  # the reason of an expiry's status change and stock movements
 
 
 class OrderStatus(StrEnum):
@@ -36,6 +39,10 @@ ALLOWED_CHANGES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.DELIVERED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
 }
+
+
+# Its owner may cancel an order until it is being processed; an admin wherever ALLOWED_CHANGES allows it.
+OWNER_MAY_CANCEL = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 
 
 def can_change(from_status: OrderStatus, to_status: OrderStatus) -> bool:
@@ -70,7 +77,9 @@ class OrderLine(Entity):
 
 
 @dataclass(eq=False, slots=True)
-class StatusEvent(Entity):
+class StatusChange(Entity):
+    """One entry of an order's status history; its creation is None -> pending."""
+
     from_status: OrderStatus | None
     to_status: OrderStatus
     at: datetime
@@ -80,7 +89,7 @@ class StatusEvent(Entity):
 
 
 @dataclass(eq=False, slots=True)
-class Order(Entity):
+class Order(Aggregate):
     order_number: str
     user_id: int
     status: OrderStatus
@@ -90,10 +99,11 @@ class Order(Entity):
     lines: list[OrderLine] = field(default_factory=list)
     version: int = 1
     id: int | None = None
-    # Raised since the order was loaded, for the repositories to store: status events, and the stock the
-    # order took (placing) or gave back (cancelling, expiring).
-    new_events: list[StatusEvent] = field(default_factory=list)
+    # Since the order was loaded, for the repositories to store: its status changes, and the stock it took
+    # (placing) or gave back (cancelling, expiring).
+    new_status_changes: list[StatusChange] = field(default_factory=list)
     stock_movements: list[StockMovement] = field(default_factory=list)
+    domain_events: list[DomainEvent] = field(default_factory=list)
 
     @classmethod
     def place(
@@ -110,7 +120,6 @@ class Order(Entity):
         if not buyer.is_active:
             raise InactiveUser(buyer.id)
         check_lines([(product.id, quantity) for product, quantity in items])
-        taken = [product.supply(quantity, at=at, actor_id=actor_id) for product, quantity in items]
         lines = [OrderLine.for_product(product, quantity) for product, quantity in items]
         order = cls(
             order_number=number,
@@ -120,9 +129,13 @@ class Order(Entity):
             created_at=at,
             updated_at=at,
             lines=lines,
-            stock_movements=taken,
         )
-        order.new_events.append(StatusEvent(None, OrderStatus.PENDING, at, actor_id))
+        order.new_status_changes.append(StatusChange(None, OrderStatus.PENDING, at, actor_id))
+        # Raised before the products' own (out of stock) that taking the units raises.
+        order.domain_events.append(DomainEvent(EventType.ORDER_PLACED, order, at, actor_id))
+        order.stock_movements = [
+            product.supply(quantity, at=at, actor_id=actor_id) for product, quantity in items
+        ]
         return order
 
     def product_ids(self) -> list[int]:
@@ -134,20 +147,27 @@ class Order(Entity):
         assert self.id is not None
         return [replace(m, order_id=self.id) for m in self.stock_movements]
 
-    def change_status(
-        self, to_status: OrderStatus, *, actor_id: int | None, at: datetime, reason: str | None = None
-    ) -> None:
+    def change_status(self, to_status: OrderStatus, *, actor_id: int | None, at: datetime) -> None:
+        """Any legal move but to cancelled, which gives stock back (`cancel`)."""
+        assert to_status is not OrderStatus.CANCELLED, "cancel() gives the units back"
         if not can_change(self.status, to_status):
             raise IllegalStatusChange(self.status.value, OrderStatus(to_status).value)
-        self.new_events.append(StatusEvent(self.status, to_status, at, actor_id, reason))
-        self.status = to_status
-        self.version += 1
-        self.updated_at = at
+        self._move_to(to_status, EventType.ORDER_STATUS_CHANGED, actor_id=actor_id, at=at)
 
-    def cancel(self, products: Mapping[int, Product], *, actor_id: int | None, at: datetime) -> None:
-        """Move to cancelled (where the status rules allow it) and give every line's units back to its
-        product (`products`: by id, loaded for update)."""
-        self._give_back(products, MovementKind.CANCELLATION, actor_id=actor_id, at=at)
+    def may_be_cancelled_by(self, actor: User) -> bool:
+        """An admin wherever the status rules allow it; its owner only until it is being processed."""
+        if actor.is_admin:
+            return can_change(self.status, OrderStatus.CANCELLED)
+        return actor.id == self.user_id and self.status in OWNER_MAY_CANCEL
+
+    def cancel(self, products: Mapping[int, Product], *, by: User, at: datetime) -> None:
+        """Move to cancelled, if `by` may (`may_be_cancelled_by`: one refusal, IllegalStatusChange, whichever
+        route asked), and give every line's units back to its product (`products`: by id, loaded for
+        update)."""
+        if not self.may_be_cancelled_by(by):
+            why = None if by.is_admin else "its owner may cancel it only while it is pending or confirmed"
+            raise IllegalStatusChange(self.status.value, OrderStatus.CANCELLED.value, why)
+        self._give_back(products, MovementKind.CANCELLATION, actor_id=by.id, at=at)
 
     def expire(self, products: Mapping[int, Product], *, at: datetime) -> None:
         """A pending order nobody confirmed in time: cancelled by nobody, its units back on the shelf."""
@@ -164,11 +184,30 @@ class Order(Entity):
         at: datetime,
         reason: str | None = None,
     ) -> None:
-        self.change_status(OrderStatus.CANCELLED, actor_id=actor_id, at=at, reason=reason)
+        """Cancelled first, so its event comes before the products' back in stock."""
+        self._move_to(
+            OrderStatus.CANCELLED, EventType.ORDER_CANCELLED, actor_id=actor_id, at=at, reason=reason
+        )
         self.stock_movements = [
             products[line.product_id].restock(line.quantity, kind, at=at, actor_id=actor_id, reason=reason)
             for line in self.lines
         ]
+
+    def _move_to(
+        self,
+        to_status: OrderStatus,
+        event: EventType,
+        *,
+        actor_id: int | None,
+        at: datetime,
+        reason: str | None = None,
+    ) -> None:
+        """A checked move: its history entry, a new version and the event for the outbox."""
+        self.new_status_changes.append(StatusChange(self.status, to_status, at, actor_id, reason))
+        self.status = to_status
+        self.version += 1
+        self.updated_at = at
+        self.domain_events.append(DomainEvent(event, self, at, actor_id))
 
 
 def check_lines(lines: Sequence[tuple[int | None, int]]) -> None:

@@ -25,6 +25,13 @@ NEEDS_REASON = frozenset({MovementKind.ADJUSTMENT, MovementKind.CORRECTION})
 OF_ORDERS = frozenset({MovementKind.ORDER, MovementKind.CANCELLATION, MovementKind.EXPIRY})
 
 
+def check_reason(kind: MovementKind, reason: str | None) -> None:
+    if kind in NEEDS_REASON and not (reason or "").strip():
+        raise InvalidStockChange(f"a stock {kind.value} needs a reason")
+    if reason is not None and len(reason) > MAX_REASON:
+        raise InvalidStockChange(f"a reason has at most {MAX_REASON} characters")
+
+
 @dataclass(frozen=True, slots=True)
 class StockMovement:
     """`delta` units into (positive) or out of (negative) a product, leaving `quantity` in stock."""
@@ -40,10 +47,7 @@ class StockMovement:
     id: int | None = None
 
     def __post_init__(self) -> None:
-        if self.kind in NEEDS_REASON and not (self.reason or "").strip():
-            raise InvalidStockChange(f"a stock {self.kind.value} needs a reason")
-        if self.reason is not None and len(self.reason) > MAX_REASON:
-            raise InvalidStockChange(f"a reason has at most {MAX_REASON} characters")
+        check_reason(self.kind, self.reason)
 
 
 @dataclass(frozen=True, slots=True)

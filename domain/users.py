@@ -6,6 +6,7 @@ from datetime import datetime
 
 from domain.entity import Entity
 from domain.errors import InvalidEmail
+from domain.patch import UNSET, Unset, sent
 
 # Control, format (zero-width and bidi marks), surrogate, private-use and unassigned code points, and every
 # kind of space or line break: none belongs in an e-mail address, and each can make look-alike accounts.
@@ -49,8 +50,32 @@ class User(Entity):
             is_admin=is_admin,
         )
 
-    def change_email(self, email: str) -> None:
-        self.email = normalize_email(email)
+    def update(
+        self,
+        *,
+        at: datetime,
+        email: str | Unset = UNSET,
+        name: str | Unset = UNSET,
+        is_admin: bool | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        password_hash: str | None = None,
+    ) -> None:
+        """A change of the account (who may make which is the use cases' to check): a new password or a
+        deactivation revokes every earlier token. The e-mail is normalized (and refused if invalid) before
+        anything changes."""
+        normalized = normalize_email(email) if sent(email) else self.email
+        self.updated_at = at
+        self.email = normalized
+        if sent(name):
+            self.name = name
+        if sent(is_admin):
+            self.is_admin = is_admin
+        if is_active is True:
+            self.reactivate(at)
+        elif is_active is False:
+            self.deactivate(at)
+        if password_hash is not None:
+            self.change_password(password_hash, at)
 
     def change_password(self, password_hash: str, at: datetime) -> None:
         self.password_hash = password_hash

@@ -1,12 +1,16 @@
 """Webhooks: subscriptions to event types, what each is owed (deliveries), and how failures are retried
 and, when they persist, switch the subscription off."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.entity import Entity
 from domain.events import EventType
+from domain.patch import UNSET, Unset, sent
 
 
 class DeliveryState(StrEnum):
@@ -48,27 +52,49 @@ class Webhook(Entity):
     def wants(self, event_type: EventType) -> bool:
         return event_type in self.event_types
 
-    def enable(self) -> None:
-        """Back on, by its owner: the failures that switched it off are forgotten."""
-        self.enabled = True
-        self.disabled_reason = None
-        self.consecutive_failures = 0
+    def update(
+        self,
+        *,
+        at: datetime,
+        url: str | Unset = UNSET,
+        event_types: frozenset[EventType] | Unset = UNSET,
+        enabled: bool | Unset = UNSET,
+    ) -> bool:
+        """Its owner's change, as one new version; enabling a switched-off webhook forgets its failures.
+        Return whether anything changed (nothing sent: nothing does)."""
+        if not any(sent(value) for value in (url, event_types, enabled)):
+            return False
+        if sent(url):
+            self.url = url
+        if sent(event_types):
+            self.event_types = event_types
+        if enabled is True and not self.enabled:
+            self.enabled = True
+            self.disabled_reason = None
+            self.consecutive_failures = 0
+        elif enabled is False:
+            self.enabled = False
+            self.disabled_reason = None
+        self._touch(at)
+        return True
 
-    def disable(self, reason: str | None = None) -> None:
-        self.enabled = False
-        self.disabled_reason = reason
+    def record_attempts(self, attempts: Sequence[Attempt], policy: RetryPolicy, *, at: datetime) -> None:
+        """The attempts of one pass of the worker, in order, as one new version: a success ends its run of
+        failures; `policy.disable_after` failures in a row switch it off."""
+        for attempt in attempts:
+            if attempt.succeeded:
+                self.consecutive_failures = 0
+                continue
+            self.consecutive_failures += 1
+            if self.enabled and self.consecutive_failures >= policy.disable_after:
+                self.enabled = False
+                self.disabled_reason = (
+                    f"switched off after {self.consecutive_failures} failed attempts in a row; "
+                    f"last: {attempt.describe()}"
+                )
+        self._touch(at)
 
-    def delivered(self) -> None:
-        self.consecutive_failures = 0
-
-    def failed(self, why: str, policy: RetryPolicy) -> None:
-        self.consecutive_failures += 1
-        if self.enabled and self.consecutive_failures >= policy.disable_after:
-            self.disable(
-                f"switched off after {self.consecutive_failures} failed attempts in a row; last: {why}"
-            )
-
-    def touch(self, at: datetime) -> None:
+    def _touch(self, at: datetime) -> None:
         self.version += 1
         self.updated_at = at
 

@@ -35,6 +35,7 @@ from adapters.sql.tables import events
 from adapters.sql.transaction import OnDemandTransaction
 from application.event_ports import Presenter
 from application.lists import EventFilter
+from application.seen import SeenAggregates
 from domain.events import DomainEvent, Event, EventType, ResourceType
 
 _WRITTEN = ("type", "resource_type", "resource_id", "actor_id", "created_at", "payload")
@@ -76,18 +77,38 @@ def feed_order(dialect: str) -> list[Any]:
 
 
 class Outbox:
-    """Event rows raised in a unit of work and not written yet. On PostgreSQL the next stock statement
-    carries them (SqlProductRepository.move_stock: the order path's events cost no round trip of their
-    own); whatever is left is written before COMMIT, and nothing if the unit rolls back."""
+    """Event rows of a unit of work not written yet: the events the aggregates it saw (`seen`) recorded,
+    presented when collected, and any added by hand. On PostgreSQL the next stock statement carries them
+    (SqlProductRepository.move_stock: the order path's events cost no round trip of their own); whatever
+    is left is written before COMMIT, and nothing if the unit rolls back."""
 
-    def __init__(self) -> None:
+    def __init__(self, present: Presenter) -> None:
+        self._present = present
         self._rows: list[dict[str, Any]] = []
+        self.seen = SeenAggregates()
 
-    def append(self, row: dict[str, Any]) -> None:
-        self._rows.append(row)
+    def add(self, raised: Sequence[DomainEvent]) -> None:
+        """Presented now: the resource as it is at this moment."""
+        for event in raised:
+            self._rows.append(
+                {
+                    "type": event.type.value,
+                    "resource_type": event.resource_type.value,
+                    "resource_id": event.resource_id,
+                    "actor_id": event.actor_id,
+                    "created_at": event.at,
+                    "payload": self._present(event.subject),
+                }
+            )
+
+    def collect(self) -> None:
+        """The events the aggregates seen so far recorded since the last collection."""
+        self.add(self.seen.take_events())
 
     def take(self) -> tuple[int, dict[str, Any]]:
-        """How many rows, and their parameters for `insert_events_statement`; the outbox is empty after."""
+        """Collect, then how many rows, and their parameters for `insert_events_statement`; the outbox is
+        empty after."""
+        self.collect()
         rows, self._rows = self._rows, []
         ordinals: dict[tuple[str, int], int] = {}
         parameters: dict[str, Any] = {}
@@ -98,27 +119,20 @@ class Outbox:
             parameters[f"e{i}_ordinal"] = ordinals[key]
         return len(rows), parameters
 
+    def discard(self) -> None:
+        """The unit did not commit: nothing it raised is written, and it forgets what it saw."""
+        self._rows = []
+        self.seen.clear()
+
 
 class SqlEventRepository(SqlRepository):
-    def __init__(self, tx: OnDemandTransaction, outbox: Outbox, present: Presenter) -> None:
+    def __init__(self, tx: OnDemandTransaction, outbox: Outbox) -> None:
         super().__init__(tx)
         self._outbox = outbox
-        self._present = present
 
     def add(self, raised: Sequence[DomainEvent]) -> None:
-        """Presented now (the resource as it is at this moment), written with the next stock statement or
-        before COMMIT (see Outbox)."""
-        for event in raised:
-            self._outbox.append(
-                {
-                    "type": event.type.value,
-                    "resource_type": event.resource_type.value,
-                    "resource_id": event.resource_id,
-                    "actor_id": event.actor_id,
-                    "created_at": event.at,
-                    "payload": self._present(event.subject),
-                }
-            )
+        """Written with the next stock statement or before COMMIT (see Outbox)."""
+        self._outbox.add(raised)
 
     def flush(self) -> None:
         count, parameters = self._outbox.take()

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table
 
 from domain.money import money
-from domain.orders import Order, OrderLine, OrderStatus, StatusEvent
+from domain.orders import Order, OrderLine, OrderStatus, StatusChange
 
 E = TypeVar("E")
 
@@ -58,8 +58,8 @@ def order_from_row(row: Any, lines: list[OrderLine]) -> Order:
     return order
 
 
-def event_from_row(row: Any) -> StatusEvent:
-    event = from_row(StatusEvent, row)
-    event.to_status = OrderStatus(event.to_status)
-    event.from_status = OrderStatus(event.from_status) if event.from_status else None
-    return event
+def status_change_from_row(row: Any) -> StatusChange:
+    change = from_row(StatusChange, row)
+    change.to_status = OrderStatus(change.to_status)
+    change.from_status = OrderStatus(change.from_status) if change.from_status else None
+    return change

@@ -1,10 +1,11 @@
-"""Storing a new order: on PostgreSQL its row, its lines and its first status event in one statement
+"""Storing a new order: on PostgreSQL its row, its lines and its first status change in one statement
 (INSERTs in WITH), one round trip instead of three; where the database cannot (SQLite), the same three
 inserts one after the other.
 
 Parameters of the one statement, as `insert_order_parameters` names them: `o_<column>` for the order's
-columns, `l<i>_<column>` for line i's and `e<i>_<column>` for event i's (i from 0; no id, no order_id:
-the database gives those). Built once per number of lines and events."""
+columns, `l<i>_<column>` for line i's and `s<i>_<column>` for status change i's (i from 0; no id, no
+order_id: the database gives those; status changes go to the `order_events` table). Built once per number
+of lines and status changes."""
 
 from functools import cache
 from typing import Any
@@ -17,7 +18,7 @@ from domain.orders import Order
 
 INSERT_ORDER = insert(orders).returning(orders.c.id)
 INSERT_LINES = insert(order_lines).returning(order_lines.c.id, sort_by_parameter_order=True)
-INSERT_EVENTS = insert(order_events)
+INSERT_STATUS_CHANGES = insert(order_events)
 
 
 def _columns(table: Any, *skip: str) -> list[Any]:
@@ -25,7 +26,7 @@ def _columns(table: Any, *skip: str) -> list[Any]:
 
 
 @cache
-def insert_order_statement(lines: int, events: int) -> Select[Any]:
+def insert_order_statement(lines: int, status_changes: int) -> Select[Any]:
     new_order = (
         insert(orders)
         .values({c.name: bindparam(f"o_{c.name}", type_=c.type) for c in _columns(orders)})
@@ -50,12 +51,17 @@ def insert_order_statement(lines: int, events: int) -> Select[Any]:
         .cte("new_lines")
     )
     statement = select(new_lines)
-    return statement.add_cte(children(order_events, "e", events).cte("new_events")) if events else statement
+    if not status_changes:
+        return statement
+    return statement.add_cte(children(order_events, "s", status_changes).cte("new_status_changes"))
 
 
 def insert_order_parameters(order: Order) -> dict[str, Any]:
     parameters = {f"o_{name}": value for name, value in mapping.values(orders, order).items()}
-    for prefix, table, children in (("l", order_lines, order.lines), ("e", order_events, order.new_events)):
+    for prefix, table, children in (
+        ("l", order_lines, order.lines),
+        ("s", order_events, order.new_status_changes),
+    ):
         names = [c.name for c in _columns(table, "order_id")]
         for i, child in enumerate(children):
             row = mapping.values(table, child)

@@ -1,4 +1,4 @@
-"""Orders, their lines and status events in SQL."""
+"""Orders, their lines and their status history (the `order_events` table) in SQL."""
 
 from __future__ import annotations
 
@@ -12,19 +12,21 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
 
 from adapters.sql import mapping
 from adapters.sql.base import SqlRepository, within
+from adapters.sql.events import Outbox
 from adapters.sql.order_insert import (
-    INSERT_EVENTS,
     INSERT_LINES,
+    INSERT_STATUS_CHANGES,
     INSERT_ORDER,
     insert_order_parameters,
     insert_order_statement,
 )
 from adapters.sql.tables import order_events, order_lines, order_totals, orders
+from adapters.sql.transaction import OnDemandTransaction
 from application import paging
 from application.lists import OrderFilter, Page, Window
 from application.ports import OrderStats, StaleVersion
 from domain.money import money
-from domain.orders import Order, OrderLine, OrderStatus, StatusEvent
+from domain.orders import Order, OrderLine, OrderStatus, StatusChange
 
 # Totals kept by triggers (migration 0004), spread over slots so concurrent orders do not queue on one row.
 _TOTALS_BY_STATUS = select(
@@ -49,7 +51,12 @@ _LINES_OF_ORDERS = (
 
 
 class SqlOrderRepository(SqlRepository):
+    def __init__(self, tx: OnDemandTransaction, outbox: Outbox) -> None:
+        super().__init__(tx)
+        self._seen = outbox.seen  # the orders this unit adds, loads and saves, whose events it collects
+
     def add(self, order: Order) -> None:
+        self._seen.add(order)
         if self.tx.dialect_name == "postgresql":
             self._add_in_one_statement(order)
             return
@@ -59,23 +66,25 @@ class SqlOrderRepository(SqlRepository):
         ).scalars()
         for line, line_id in zip(order.lines, line_ids, strict=True):
             line.id = line_id
-        self._store_events(order)
+        self._store_status_changes(order)
 
     def _add_in_one_statement(self, order: Order) -> None:
-        statement = insert_order_statement(len(order.lines), len(order.new_events))
+        statement = insert_order_statement(len(order.lines), len(order.new_status_changes))
         rows = self.tx.execute(statement, insert_order_parameters(order)).all()
         line_ids = {product_id: line_id for _, line_id, product_id in rows}  # one line per product
         order.id = rows[0].order_id
         for line in order.lines:
             line.id = line_ids[line.product_id]
-        order.new_events.clear()
+        order.new_status_changes.clear()
 
     def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
         query = _ORDER_BY_ID.with_for_update() if for_update else _ORDER_BY_ID
         row = self.tx.execute(query, {"id": order_id}, locks=for_update).first()
         if row is None:
             return None
-        return mapping.order_from_row(row, self._lines([order_id]).get(order_id, []))
+        order = mapping.order_from_row(row, self._lines([order_id]).get(order_id, []))
+        self._seen.add(order)
+        return order
 
     def list(self, filters: OrderFilter, window: Window) -> Page[Order]:
         query = select(orders).where(*self._conditions(filters))
@@ -89,11 +98,11 @@ class SqlOrderRepository(SqlRepository):
             order.lines = lines.get(order.id or 0, [])
         return page
 
-    def events(self, order_id: int) -> builtins.list[StatusEvent]:
+    def status_history(self, order_id: int) -> builtins.list[StatusChange]:
         rows = self.tx.execute(
             select(order_events).where(order_events.c.order_id == order_id).order_by(order_events.c.id)
         )
-        return [mapping.event_from_row(r) for r in rows]
+        return [mapping.status_change_from_row(r) for r in rows]
 
     def save(self, order: Order) -> None:
         updated = self.tx.execute(
@@ -103,7 +112,8 @@ class SqlOrderRepository(SqlRepository):
         )
         if updated.rowcount == 0:
             raise StaleVersion(self._version(orders, order.id))
-        self._store_events(order)
+        self._seen.add(order)
+        self._store_status_changes(order)
 
     def stats(self) -> OrderStats:
         by_status = {status: 0 for status in OrderStatus}
@@ -117,7 +127,9 @@ class SqlOrderRepository(SqlRepository):
     def pending_before(self, cutoff: datetime, limit: int) -> builtins.list[Order]:
         rows = self.tx.execute(_EXPIRING, {"cutoff": cutoff, "limit": limit}, locks=True).all()
         lines = self._lines([r.id for r in rows])
-        return [mapping.order_from_row(r, lines.get(r.id, [])) for r in rows]
+        expiring = [mapping.order_from_row(r, lines.get(r.id, [])) for r in rows]
+        self._seen.add(*expiring)
+        return expiring
 
     def _total(self, filters: OrderFilter, query: Select[Any]) -> int:
         """Every order, or one status: from the kept totals. A customer's orders or a time range: counted
@@ -138,13 +150,12 @@ class SqlOrderRepository(SqlRepository):
             grouped.setdefault(r.order_id, []).append(mapping.from_row(OrderLine, r))
         return grouped
 
-    def _store_events(self, order: Order) -> None:
+    def _store_status_changes(self, order: Order) -> None:
         assert order.id is not None
-        if order.new_events:
-            self.tx.execute(
-                INSERT_EVENTS, [mapping.values(order_events, e, order_id=order.id) for e in order.new_events]
-            )
-            order.new_events.clear()
+        if order.new_status_changes:
+            rows = [mapping.values(order_events, c, order_id=order.id) for c in order.new_status_changes]
+            self.tx.execute(INSERT_STATUS_CHANGES, rows)
+            order.new_status_changes.clear()
 
     @staticmethod
     def _conditions(f: OrderFilter) -> builtins.list[ColumnElement[bool]]:

@@ -41,9 +41,12 @@ _PRODUCTS_TO_LOCK = _PRODUCTS_BY_IDS.order_by(products.c.id).with_for_update()
 class SqlProductRepository(SqlRepository):
     def __init__(self, tx: OnDemandTransaction, outbox: Outbox) -> None:
         super().__init__(tx)
-        self._outbox = outbox  # its rows ride along with the stock statement on PostgreSQL
+        # Sees the products this unit adds, loads and saves, whose events it collects; on PostgreSQL its
+        # rows ride along with the stock statement.
+        self._outbox = outbox
 
     def add(self, product: Product) -> None:
+        self._outbox.seen.add(product)
         statement = insert(products).values(mapping.values(products, product)).returning(products.c.id)
         product.id = self._write(statement, "products.sku").scalar_one()
         self._record(product)
@@ -51,18 +54,18 @@ class SqlProductRepository(SqlRepository):
     def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
         query = _PRODUCT_BY_ID.with_for_update() if for_update else _PRODUCT_BY_ID
         row = self.tx.execute(query, {"id": product_id}, locks=for_update).first()
-        return mapping.from_row(Product, row) if row else None
+        return self._seen(mapping.from_row(Product, row)) if row else None
 
     def get_many(self, product_ids: Sequence[int], *, for_update: bool = False) -> dict[int, Product]:
         query = _PRODUCTS_TO_LOCK if for_update else _PRODUCTS_BY_IDS
         return {
-            r.id: mapping.from_row(Product, r)
+            r.id: self._seen(mapping.from_row(Product, r))
             for r in self.tx.execute(query, {"ids": list(product_ids)}, locks=for_update)
         }
 
     def get_by_sku(self, sku: str) -> Product | None:
         row = self.tx.execute(select(products).where(products.c.sku == sku.upper())).first()
-        return mapping.from_row(Product, row) if row else None
+        return self._seen(mapping.from_row(Product, row)) if row else None
 
     def list(self, filters: ProductFilter, window: Window) -> Page[Product]:
         parameters = product_list_parameters(filters, window)
@@ -81,9 +84,13 @@ class SqlProductRepository(SqlRepository):
         )
         if self._write(statement, "products.sku").rowcount == 0:
             raise StaleVersion(self._version(products, product.id))
+        self._outbox.seen.add(product)
         self._record(product)
 
     def move_stock(self, movements: Sequence[StockMovement]) -> None:
+        """The events raised so far are collected here, on every database, so they show what this stock
+        move (of one order among several, say) left."""
+        self._outbox.collect()
         if not movements:
             return
         parameters = move_parameters(list(movements))
@@ -107,6 +114,10 @@ class SqlProductRepository(SqlRepository):
 
     def stock_drift(self) -> builtins.list[StockDrift]:
         return [StockDrift(*row) for row in self.tx.execute(STOCK_DRIFT)]
+
+    def _seen(self, product: Product) -> Product:
+        self._outbox.seen.add(product)
+        return product
 
     def _record(self, product: Product) -> None:
         """The product's own movements (created with, corrected, adjusted), now that its id is known."""

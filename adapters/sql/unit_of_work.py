@@ -55,12 +55,12 @@ class SqlUnitOfWork:
         self.tx = OnDemandTransaction()
         self.users = SqlUserRepository(self.tx)
         self.categories = SqlCategoryRepository(self.tx)
-        self.outbox = Outbox()
+        self.outbox = Outbox(present)
         self.products = SqlProductRepository(self.tx, self.outbox)
-        self.orders = SqlOrderRepository(self.tx)
+        self.orders = SqlOrderRepository(self.tx, self.outbox)
         self.idempotency = SqlIdempotencyRepository(self.tx)
         self.throttle = SqlThrottleRepository(self.tx)
-        self.events = SqlEventRepository(self.tx, self.outbox, present)
+        self.events = SqlEventRepository(self.tx, self.outbox)
         self.webhooks = SqlWebhookRepository(self.tx)
 
     @classmethod
@@ -85,7 +85,7 @@ class SqlUnitOfWork:
         if self._depth > 0:
             return
         assert self._opened is not None
-        self.outbox.take()  # events of a unit that did not commit are never written
+        self.outbox.discard()  # events of a unit that did not commit are never written
         try:
             self.tx.end(commit=False)  # whatever was not committed
         finally:
@@ -93,11 +93,11 @@ class SqlUnitOfWork:
             self._opened.__exit__(exc_type, exc, tb)
 
     def commit(self) -> None:
-        self.events.flush()
+        self.events.flush()  # with the events the aggregates it saw raised (Outbox.take)
         self.tx.end(commit=True)
 
     def rollback(self) -> None:
-        self.outbox.take()
+        self.outbox.discard()
         self.tx.end(commit=False)
 
 

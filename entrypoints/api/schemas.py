@@ -28,7 +28,8 @@ from application.ports import OrderStats
 from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Product, check_adjustment
 from domain.errors import DomainError
 from domain.money import MAX_AMOUNT
-from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, StatusEvent, check_lines
+from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, check_lines
+from domain.orders import StatusChange as HistoryEntry  # StatusChange here is the PATCH body
 from domain.stock import MAX_REASON, MovementKind, StockMovement
 from domain.users import User, normalize_email
 
@@ -314,7 +315,7 @@ class OrderEventRead(BaseModel):
     reason: str | None = Field(description="Why, where the service knows: `expired` for an expired order.")
 
     @classmethod
-    def of(cls, e: StatusEvent) -> "OrderEventRead":
+    def of(cls, e: HistoryEntry) -> "OrderEventRead":
         return cls.model_validate(e, from_attributes=True)
 
 

@@ -28,10 +28,12 @@ from application.lists import (
 )
 from application.paging import Ordering, page_of
 from application.ports import Attempts, DuplicateKey, IdempotencyRecord, OrderStats, StaleVersion
+from application.seen import SeenAggregates
+from domain.aggregate import Aggregate
 from domain.catalog import Category, Product, name_key
 from domain.errors import InsufficientStock
 from domain.events import DomainEvent, Event
-from domain.orders import Order, OrderStatus, StatusEvent
+from domain.orders import Order, OrderStatus, StatusChange
 from domain.stock import OF_ORDERS, StockDrift, StockMovement
 from domain.users import User
 from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
@@ -39,6 +41,7 @@ from entrypoints.api.event_schemas import present
 
 T = TypeVar("T")
 E = TypeVar("E")
+A = TypeVar("A", bound=Aggregate)
 
 
 @dataclass
@@ -49,7 +52,7 @@ class Tables:
     categories: dict[int, Category] = field(default_factory=dict)
     products: dict[int, Product] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
-    events: dict[int, list[StatusEvent]] = field(default_factory=dict)
+    status_history: dict[int, list[StatusChange]] = field(default_factory=dict)
     movements: list[StockMovement] = field(default_factory=list)
     idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
     throttle: dict[str, Attempts] = field(default_factory=dict)
@@ -95,6 +98,14 @@ def _page(items: list[E], window: Window, ordering: Ordering[E]) -> Page[E]:
         ordered = [i for i in ordered if ordering.after(i, window.after)]
     rows = ordered[window.offset : window.offset + window.limit + 1]
     return page_of([copy.deepcopy(i) for i in rows], len(items), window, ordering)
+
+
+def _kept(aggregate: A) -> A:
+    """A copy as the database keeps it: without pending events (the unit of work collects those from the
+    aggregate it saw, and a later unit must not collect them again)."""
+    kept = copy.deepcopy(aggregate)
+    kept.domain_events.clear()
+    return kept
 
 
 def _low_on_stock(p: Product) -> bool:
@@ -196,23 +207,36 @@ class InMemoryCategoryRepository(_Repository):
 
 
 class InMemoryProductRepository(_Repository):
+    def __init__(
+        self,
+        tables: Callable[[], Tables],
+        locks: list[tuple[str, int]],
+        seen: SeenAggregates,
+        collect: Callable[[], None],
+    ) -> None:
+        super().__init__(tables, locks)
+        self._seen = seen  # the products the unit added, loaded or saved, whose events it collects
+        self._collect = collect  # into the outbox, presented now (as the SQL adapter does at a stock move)
+
     def add(self, product: Product) -> None:
         self._ensure_unique(product)
+        self._seen.add(product)
         product.id = self.t.new_id()
         self._record(product)
-        self.t.products[product.id] = copy.deepcopy(product)
+        self.t.products[product.id] = _kept(product)
 
     def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
         self._lock("product", [product_id], for_update)
-        return copy.deepcopy(self.t.products.get(product_id))
+        return self._loaded(self.t.products.get(product_id))
 
     def get_many(self, product_ids: Sequence[int], *, for_update: bool = False) -> dict[int, Product]:
         self._lock("product", sorted(product_ids), for_update)
-        return {i: copy.deepcopy(self.t.products[i]) for i in product_ids if i in self.t.products}
+        loaded = {i: copy.deepcopy(self.t.products[i]) for i in product_ids if i in self.t.products}
+        self._seen.add(*loaded.values())
+        return loaded
 
     def get_by_sku(self, sku: str) -> Product | None:
-        found = next((p for p in self.t.products.values() if p.sku == sku.upper()), None)
-        return copy.deepcopy(found)
+        return self._loaded(next((p for p in self.t.products.values() if p.sku == sku.upper()), None))
 
     def list(self, filters: ProductFilter, window: Window) -> Page[Product]:
         f = filters
@@ -235,10 +259,12 @@ class InMemoryProductRepository(_Repository):
         if stored.version != product.version - 1:
             raise StaleVersion(stored.version)
         self._ensure_unique(product)
+        self._seen.add(product)
         self._record(product)
-        self.t.products[product.id] = copy.deepcopy(product)
+        self.t.products[product.id] = _kept(product)
 
     def move_stock(self, movements: Sequence[StockMovement]) -> None:
+        self._collect()
         for m in movements:  # check every movement before applying any, as the one SQL statement does
             stored = self.t.products[m.product_id]
             if stored.stock_quantity + m.delta < 0:
@@ -282,6 +308,13 @@ class InMemoryProductRepository(_Repository):
                 )
         return drifted
 
+    def _loaded(self, stored: Product | None) -> Product | None:
+        if stored is None:
+            return None
+        product = copy.deepcopy(stored)
+        self._seen.add(product)
+        return product
+
     def _record(self, product: Product) -> None:
         for m in product.new_movements:
             self.t.movements.append(replace(m, product_id=product.id, id=self.t.new_id()))
@@ -293,16 +326,27 @@ class InMemoryProductRepository(_Repository):
 
 
 class InMemoryOrderRepository(_Repository):
+    def __init__(
+        self, tables: Callable[[], Tables], locks: list[tuple[str, int]], seen: SeenAggregates
+    ) -> None:
+        super().__init__(tables, locks)
+        self._seen = seen  # the orders the unit added, loaded or saved, whose events it collects
+
     def add(self, order: Order) -> None:
         order.id = self.t.new_id()
         for line in order.lines:
             line.id = self.t.new_id()
-        self.t.events[order.id] = []
+        self.t.status_history[order.id] = []
         self._store(order)
 
     def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
         self._lock("order", [order_id], for_update)
-        return copy.deepcopy(self.t.orders.get(order_id))
+        stored = self.t.orders.get(order_id)
+        if stored is None:
+            return None
+        order = copy.deepcopy(stored)
+        self._seen.add(order)
+        return order
 
     def list(self, filters: OrderFilter, window: Window) -> Page[Order]:
         f = filters
@@ -316,8 +360,8 @@ class InMemoryOrderRepository(_Repository):
         ]
         return _page(found, window, paging.ORDERS)
 
-    def events(self, order_id: int) -> list[StatusEvent]:
-        return copy.deepcopy(self.t.events.get(order_id, []))
+    def status_history(self, order_id: int) -> list[StatusChange]:
+        return copy.deepcopy(self.t.status_history.get(order_id, []))
 
     def save(self, order: Order) -> None:
         assert order.id is not None
@@ -340,15 +384,18 @@ class InMemoryOrderRepository(_Repository):
             o for o in self.t.orders.values() if o.status is OrderStatus.PENDING and o.created_at < cutoff
         ]
         pending.sort(key=lambda o: (o.created_at, o.id or 0))
-        return copy.deepcopy(pending[:limit])
+        expiring = copy.deepcopy(pending[:limit])
+        self._seen.add(*expiring)
+        return expiring
 
     def _store(self, order: Order) -> None:
         assert order.id is not None
-        for event in order.new_events:
-            event.id = self.t.new_id()
-            self.t.events[order.id].append(copy.deepcopy(event))
-        order.new_events.clear()
-        self.t.orders[order.id] = copy.deepcopy(order)
+        self._seen.add(order)
+        for change in order.new_status_changes:
+            change.id = self.t.new_id()
+            self.t.status_history[order.id].append(copy.deepcopy(change))
+        order.new_status_changes.clear()
+        self.t.orders[order.id] = _kept(order)
 
 
 class InMemoryIdempotencyRepository(_Repository):
@@ -567,10 +614,11 @@ class InMemoryUnitOfWork:
         self._working: _WorkingTables | None = None
         self._depth = 0
         self.commits = 0
+        self.seen = SeenAggregates()
         self.users = InMemoryUserRepository(self._tables, self.store.locks)
         self.categories = InMemoryCategoryRepository(self._tables, self.store.locks)
-        self.products = InMemoryProductRepository(self._tables, self.store.locks)
-        self.orders = InMemoryOrderRepository(self._tables, self.store.locks)
+        self.products = InMemoryProductRepository(self._tables, self.store.locks, self.seen, self._collect)
+        self.orders = InMemoryOrderRepository(self._tables, self.store.locks, self.seen)
         self.idempotency = InMemoryIdempotencyRepository(self._tables, self.store.locks)
         self.throttle = InMemoryThrottleRepository(self._tables, self.store.locks)
         self.events = InMemoryEventRepository(self._tables, self.store.locks, present)
@@ -598,7 +646,12 @@ class InMemoryUnitOfWork:
         if self._depth == 0:
             self.rollback()
 
+    def _collect(self) -> None:
+        """The events the aggregates it saw raised, into the outbox (presented as they are now)."""
+        self.events.add(self.seen.take_events())
+
     def commit(self) -> None:
+        self._collect()
         # The copies are handed over: repositories store and return copies, so nothing else refers into them.
         working = self._tables()
         with self.store.lock:
@@ -608,6 +661,7 @@ class InMemoryUnitOfWork:
 
     def rollback(self) -> None:
         self._working = None
+        self.seen.clear()
 
 
 class InMemoryUnitOfWorkRunner:

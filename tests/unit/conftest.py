@@ -61,7 +61,7 @@ def dump(store: InMemoryStore) -> dict:
         "categories": {k: asdict(v) for k, v in t.categories.items()},
         "products": {k: asdict(v) for k, v in t.products.items()},
         "orders": {k: asdict(v) for k, v in t.orders.items()},
-        "events": {k: [asdict(e) for e in v] for k, v in t.events.items()},
+        "status_history": {k: [asdict(c) for c in v] for k, v in t.status_history.items()},
         "movements": [asdict(m) for m in t.movements],
         "idempotency": {k: asdict(v) for k, v in t.idempotency.items()},
         # The outbox too: a refused change raises no event.

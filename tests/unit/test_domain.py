@@ -39,6 +39,10 @@ def buyer(active: bool = True) -> User:
     return User("Ann@Shop.test", "Ann", "h", AT, AT, is_active=active, id=1)
 
 
+def admin(uid: int = 7) -> User:
+    return User("boss@shop.test", "Boss", "h", AT, AT, is_admin=True, id=uid)
+
+
 def place(*items: tuple[Product, int], who: User | None = None) -> Order:
     return Order.place(number="ORD-X", buyer=who or buyer(), items=list(items), actor_id=1, at=AT)
 
@@ -58,7 +62,7 @@ def test_placing_prices_lines_and_total_from_current_prices() -> None:
     ]
     assert order.total_amount == Decimal("150.07")
     assert order.status is OrderStatus.PENDING
-    assert [(e.from_status, e.to_status) for e in order.new_events] == [(None, OrderStatus.PENDING)]
+    assert [(c.from_status, c.to_status) for c in order.new_status_changes] == [(None, OrderStatus.PENDING)]
 
 
 def test_placing_takes_each_lines_units_from_its_product_and_bumps_its_version() -> None:
@@ -106,14 +110,14 @@ def test_structurally_invalid_orders(items: list[tuple[int, int]]) -> None:
 def test_cancelling_gives_every_lines_units_back() -> None:
     first, second = product(1, stock=5), product(2, stock=5)
     order = place((first, 3), (second, 1))
-    order.cancel({1: first, 2: second}, actor_id=7, at=AT)
+    order.cancel({1: first, 2: second}, by=admin(7), at=AT)
     assert order.status is OrderStatus.CANCELLED
     assert moves(order.stock_movements) == [
         (1, 3, 5, MovementKind.CANCELLATION, 7, None),
         (2, 1, 5, MovementKind.CANCELLATION, 7, None),
     ]
     assert [(p.stock_quantity, p.version) for p in (first, second)] == [(5, 3), (5, 3)]
-    assert [(e.from_status, e.to_status, e.actor_id) for e in order.new_events][-1] == (
+    assert [(c.from_status, c.to_status, c.actor_id) for c in order.new_status_changes][-1] == (
         OrderStatus.PENDING,
         OrderStatus.CANCELLED,
         7,
@@ -123,8 +127,8 @@ def test_cancelling_gives_every_lines_units_back() -> None:
 def test_returned_units_never_push_stock_past_the_maximum() -> None:
     full = product(1, stock=10)
     order = place((full, 4))
-    full.correct_stock(MAX_STOCK - 1, at=AT, actor_id=1, reason="count")
-    order.cancel({1: full}, actor_id=1, at=AT)
+    full.update(at=AT, actor_id=1, stock_quantity=MAX_STOCK - 1, stock_reason="count")
+    order.cancel({1: full}, by=buyer(), at=AT)
     assert full.stock_quantity == MAX_STOCK
     assert moves(order.stock_movements) == [(1, 1, MAX_STOCK, MovementKind.CANCELLATION, 1, None)]
 
@@ -135,7 +139,7 @@ def test_an_order_past_processing_cannot_be_cancelled(status: str) -> None:
     order = place((item, 1))
     order.status = OrderStatus(status)
     with pytest.raises(IllegalStatusChange):
-        order.cancel({1: item}, actor_id=1, at=AT)
+        order.cancel({1: item}, by=admin(), at=AT)
     assert (order.status, item.stock_quantity) == (OrderStatus(status), 4)
 
 
@@ -154,12 +158,12 @@ def test_stock_adjustment_rules() -> None:
     ]:
         with pytest.raises(error):
             p.adjust_stock(bad, at=AT, actor_id=5, reason=reason)
-    p.correct_stock(MAX_STOCK - 1, at=AT, actor_id=5, reason="recount")
+    p.update(at=AT, actor_id=5, stock_quantity=MAX_STOCK - 1, stock_reason="recount")
     with pytest.raises(InvalidStockChange):
         p.adjust_stock(2, at=AT, actor_id=5, reason="r")
     with pytest.raises(InvalidStockChange):
-        p.correct_stock(-1, at=AT, actor_id=5, reason="r")
-    assert (p.stock_quantity, p.version, len(p.new_movements)) == (MAX_STOCK - 1, 2, 3)
+        p.update(at=AT, actor_id=5, stock_quantity=-1, stock_reason="r")
+    assert (p.stock_quantity, p.version, len(p.new_movements)) == (MAX_STOCK - 1, 3, 3)
 
 
 def test_a_new_product_opens_its_ledger_with_its_initial_stock() -> None:
@@ -171,11 +175,11 @@ def test_a_new_product_opens_its_ledger_with_its_initial_stock() -> None:
 
 def test_a_correction_moves_the_difference_and_needs_a_reason() -> None:
     p = product(1, stock=10)
-    p.correct_stock(4, at=LATER, actor_id=2, reason="shelf count")
-    p.correct_stock(4, at=LATER, actor_id=2, reason="same again")  # no change, no movement
+    p.update(at=LATER, actor_id=2, stock_quantity=4, stock_reason="shelf count")
+    p.update(at=LATER, actor_id=2, stock_quantity=4, stock_reason="same again")  # no change, no movement
     assert moves(p.new_movements[1:]) == [(1, -6, 4, MovementKind.CORRECTION, 2, "shelf count")]
     with pytest.raises(InvalidStockChange):
-        p.correct_stock(5, at=LATER, actor_id=2, reason=None)
+        p.update(at=LATER, actor_id=2, stock_quantity=5)
     assert p.stock_quantity == 4
 
 
@@ -185,7 +189,7 @@ def test_an_expired_order_gives_its_units_back_by_nobody() -> None:
     order.expire({1: item}, at=LATER)
     assert order.status is OrderStatus.CANCELLED and item.stock_quantity == 5
     assert moves(order.stock_movements) == [(1, 2, 5, MovementKind.EXPIRY, None, EXPIRED)]
-    last = order.new_events[-1]
+    last = order.new_status_changes[-1]
     assert (last.to_status, last.actor_id, last.reason, last.at) == (
         OrderStatus.CANCELLED,
         None,
@@ -215,18 +219,18 @@ def test_an_order_names_itself_in_its_movements_once_stored() -> None:
 def test_product_normalizes_sku_and_price_and_bumps_version() -> None:
     p = product(1, price="5")
     assert (p.sku, p.price, p.version) == ("SKU-1", Decimal("5.00"), 1)
-    p.touch(AT)
-    assert p.version == 2
+    p.update(at=LATER, actor_id=1, sku=" new-1 ", price=Decimal("2.5"))
+    assert (p.sku, p.price, p.version, p.updated_at) == ("NEW-1", Decimal("2.50"), 2, LATER)
 
 
 def test_category_cannot_become_its_own_ancestor() -> None:
     c = Category.create(name="Books", description=None, parent_id=None, at=AT)
     c.id = 1
     with pytest.raises(CategoryCycle):
-        c.move_under(3, [3, 2, 1])
+        c.update(at=LATER, parent_id=3, parent_ancestry=[3, 2, 1])
     with pytest.raises(CategoryCycle):
-        c.move_under(1, [1])
-    c.move_under(2, [2])
+        c.update(at=LATER, parent_id=1, parent_ancestry=[1])
+    c.update(at=LATER, parent_id=2, parent_ancestry=[2])
     assert c.parent_id == 2
 
 

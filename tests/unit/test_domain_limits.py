@@ -23,10 +23,9 @@ from domain.errors import (
     InvalidEmail,
     InvalidOrder,
     InvalidStockChange,
-    OrderNotCancellable,
     ProductUnavailable,
 )
-from domain.events import EventType, stock_events
+from domain.events import EventType
 from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, check_lines
 from domain.stock import MAX_REASON, MovementKind, StockMovement
 from domain.users import User, normalize_email
@@ -112,11 +111,11 @@ def test_placing_names_the_product_or_buyer_that_stops_it() -> None:
     buyer = User.create(email="b@shop.test", name="B", password_hash="x", at=AT)
     buyer.id = 4
     off = product()
-    off.deactivate()
+    off.update(at=AT, actor_id=1, is_active=False)
     with pytest.raises(ProductUnavailable, match="^product 7 is not available for sale$") as unavailable:
         Order.place(number="ORD-1", buyer=buyer, items=[(off, 1)], actor_id=4, at=AT)
     assert unavailable.value.product_id == 7
-    off.activate()
+    off.update(at=AT, actor_id=1, is_active=True)
     assert off.is_active is True
     buyer.deactivate(LATER)
     with pytest.raises(InactiveUser, match="^user 4 is deactivated and cannot place orders$") as inactive:
@@ -156,9 +155,9 @@ def test_refusals_carry_what_they_name() -> None:
     cycle = CategoryCycle(3, 5)
     assert (cycle.category_id, cycle.parent_id) == (3, 5)
     assert str(cycle) == "category 5 cannot be the parent of category 3: that would make a cycle"
-    stuck = OrderNotCancellable(9, "shipped")
-    assert (stuck.order_id, stuck.status) == (9, "shipped")
-    assert str(stuck) == "order 9 can no longer be cancelled: it is 'shipped'"
+    stuck = IllegalStatusChange("shipped", "cancelled", "why not")
+    assert (stuck.from_status, stuck.to_status) == ("shipped", "cancelled")
+    assert str(stuck) == "cannot change order status from 'shipped' to 'cancelled': why not"
 
 
 def test_a_category_cannot_move_under_itself_or_its_descendants() -> None:
@@ -166,10 +165,11 @@ def test_a_category_cannot_move_under_itself_or_its_descendants() -> None:
     books.id = 3
     assert (books.description, books.created_at, books.updated_at) == ("Paper", AT, AT)
     with pytest.raises(CategoryCycle) as refused:
-        books.move_under(5, [5, 3])
+        books.update(at=LATER, parent_id=5, parent_ancestry=[5, 3])
     assert (refused.value.category_id, refused.value.parent_id) == (3, 5)
-    books.move_under(6, [6, 1])
-    assert books.parent_id == 6
+    assert (books.parent_id, books.updated_at) == (None, AT)
+    books.update(at=LATER, parent_id=6, parent_ancestry=[6, 1])
+    assert (books.parent_id, books.updated_at) == (6, LATER)
 
 
 def test_a_product_keeps_what_it_was_created_with() -> None:
@@ -182,7 +182,7 @@ def test_a_product_keeps_what_it_was_created_with() -> None:
         AT,
         AT,
     )
-    p.rename("Black Tea")
+    p.update(at=LATER, actor_id=1, name="Black Tea")
     assert (p.name, p.slug) == ("Black Tea", "black-tea")
 
 
@@ -211,18 +211,17 @@ def test_an_email_with_invisible_characters_is_refused_with_a_reason() -> None:
 
 
 def test_stock_events_fire_when_a_product_runs_out_or_comes_back() -> None:
-    tea = product(stock=0)
-    moves = [
-        StockMovement(7, -2, 0, MovementKind.ORDER, AT),  # out
-        StockMovement(7, 2, 2, MovementKind.CANCELLATION, AT),  # back
-        StockMovement(7, -1, 1, MovementKind.ORDER, AT),  # still some
-        StockMovement(7, 1, 3, MovementKind.ADJUSTMENT, AT, 1, "r"),  # was not out
-        StockMovement(7, 0, 0, MovementKind.CORRECTION, AT, 1, "r"),  # no change
-    ]
-    raised = stock_events(moves, {7: tea}, at=LATER, actor_id=5)
-    assert [(e.type, e.subject, e.at, e.actor_id) for e in raised] == [
+    tea = product(stock=2)
+    tea.take_events()
+    tea.supply(2, at=LATER, actor_id=5)  # out
+    tea.restock(2, MovementKind.CANCELLATION, at=LATER, actor_id=5)  # back
+    tea.supply(1, at=LATER, actor_id=5)  # still some
+    tea.adjust_stock(1, at=LATER, actor_id=6, reason="r")  # by hand; it was not out
+    tea.restock(0, MovementKind.EXPIRY, at=LATER, actor_id=None)  # no change
+    assert [(e.type, e.subject, e.at, e.actor_id) for e in tea.take_events()] == [
         (EventType.PRODUCT_OUT_OF_STOCK, tea, LATER, 5),
         (EventType.PRODUCT_BACK_IN_STOCK, tea, LATER, 5),
+        (EventType.STOCK_ADJUSTED, tea, LATER, 6),
     ]
 
 

@@ -73,18 +73,19 @@ def test_a_2xx_answer_delivers_and_anything_else_fails(clock) -> None:
 
 def test_a_webhook_is_switched_off_after_failures_in_a_row_and_says_why(clock) -> None:
     w = Webhook("https://example.com/h", frozenset({EventType.ORDER_PLACED}), "s", clock.now(), clock.now())
-    w.failed("the receiver answered 500", POLICY)
-    w.delivered()
-    w.failed("x", POLICY)
-    w.failed("y", POLICY)
-    assert w.enabled and w.consecutive_failures == 2
-    w.failed("the receiver answered 503", POLICY)
+
+    def attempt(status: int | None, error: str | None = None) -> Attempt:
+        return Attempt(5, clock.now(), 1, status_code=status, error=error)
+
+    w.record_attempts([attempt(500), attempt(200), attempt(None, "x"), attempt(502)], POLICY, at=clock.now())
+    assert w.enabled and w.consecutive_failures == 2 and w.version == 2
+    w.record_attempts([attempt(503)], POLICY, at=clock.now())
     assert not w.enabled
     assert (
         w.disabled_reason == "switched off after 3 failed attempts in a row; last: the receiver answered 503"
     )
-    w.enable()
-    assert (w.enabled, w.disabled_reason, w.consecutive_failures) == (True, None, 0)
+    w.update(at=clock.now(), enabled=True)
+    assert (w.enabled, w.disabled_reason, w.consecutive_failures, w.version) == (True, None, 0, 4)
 
 
 def test_a_webhook_gets_the_events_it_wants_from_its_creation_on_signed(world: World, store, clock) -> None:
