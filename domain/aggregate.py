@@ -1,5 +1,6 @@
 """Aggregates: entities whose changes raise domain events. Each change records its own events on the
-aggregate; the Unit of Work collects them from the aggregates it saw (Cosmic Python's `collect_new_events`)."""
+aggregate; the Unit of Work collects them from the aggregates it saw (Cosmic Python's
+`collect_new_events`)."""
 
 from domain.entity import Entity
 from domain.events import DomainEvent

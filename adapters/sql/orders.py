@@ -15,8 +15,8 @@ from adapters.sql.base import SqlRepository, within
 from adapters.sql.events import Outbox
 from adapters.sql.order_insert import (
     INSERT_LINES,
-    INSERT_STATUS_CHANGES,
     INSERT_ORDER,
+    INSERT_STATUS_CHANGES,
     insert_order_parameters,
     insert_order_statement,
 )

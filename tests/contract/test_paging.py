@@ -160,7 +160,7 @@ def test_kept_totals_follow_every_placement_status_change_and_cancellation(make_
             with make_uow() as uow:
                 loaded = uow.orders.get(order.id, for_update=True)
                 if status is OrderStatus.CANCELLED:
-                    loaded.cancel(uow.products.get_many(loaded.product_ids()), actor_id=buyer.id, at=T0)
+                    loaded.cancel(uow.products.get_many(loaded.product_ids()), by=buyer, at=T0)
                 else:
                     loaded.change_status(status, actor_id=buyer.id, at=T0)
                 uow.orders.save(loaded)

@@ -13,6 +13,7 @@ from application.products import adjust_stock
 from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product
 from domain.errors import InsufficientStock
 from domain.orders import OrderStatus
+from domain.patch import UNSET, Unset
 from domain.stock import MovementKind, StockMovement
 from domain.users import User, normalize_email
 from tests.contract.conftest import MakeUow
@@ -189,12 +190,11 @@ def test_product_list_filters_and_sorts(make_uow: MakeUow) -> None:
 
 def test_product_save_checks_the_version(make_uow: MakeUow) -> None:
     product = add_product(make_uow, "P-1")
-    product.rename("New name")
-    product.touch(T0)
+    product.update(at=T0, actor_id=None, name="New name")
     with make_uow() as uow:
         uow.products.save(product)
         uow.commit()
-    product.touch(T0)
+    product.update(at=T0, actor_id=None, name="Newer name")
     product.version = 2  # pretend we loaded version 1 again
     with pytest.raises(StaleVersion) as raised, make_uow() as uow:
         uow.products.save(product)
@@ -262,11 +262,13 @@ def test_order_round_trip_with_lines_and_events(make_uow: MakeUow) -> None:
     a, b = add_product(make_uow, "A", "49.99"), add_product(make_uow, "B", "0.10")
     order = add_order(make_uow, buyer, (a, 3), (b, 1))
     assert (
-        order.id is not None and all(line.id is not None for line in order.lines) and order.new_events == []
+        order.id is not None
+        and all(line.id is not None for line in order.lines)
+        and order.new_status_changes == []
     )
     with make_uow() as uow:
         loaded = uow.orders.get(order.id)
-        events = uow.orders.events(order.id)
+        history = uow.orders.status_history(order.id)
         assert uow.orders.get(99999) is None
     assert (loaded.order_number, loaded.user_id, loaded.status, loaded.total_amount, loaded.version) == (
         order.order_number,
@@ -282,12 +284,12 @@ def test_order_round_trip_with_lines_and_events(make_uow: MakeUow) -> None:
         (a.id, "Item A", 3, Decimal("49.99"), Decimal("149.97")),
         (b.id, "Item B", 1, Decimal("0.10"), Decimal("0.10")),
     ]
-    assert [(e.from_status, e.to_status, e.actor_id, e.at) for e in events] == [
+    assert [(c.from_status, c.to_status, c.actor_id, c.at) for c in history] == [
         (None, OrderStatus.PENDING, buyer.id, T0)
     ]
 
 
-def test_order_save_records_events_and_checks_the_version(make_uow: MakeUow) -> None:
+def test_order_save_records_status_changes_and_checks_the_version(make_uow: MakeUow) -> None:
     buyer = add_user(make_uow)
     order = add_order(make_uow, buyer, (add_product(make_uow, "A"), 1))
     with make_uow() as uow:
@@ -295,12 +297,12 @@ def test_order_save_records_events_and_checks_the_version(make_uow: MakeUow) -> 
         loaded.change_status(OrderStatus.CONFIRMED, actor_id=buyer.id, at=T0 + timedelta(minutes=1))
         uow.orders.save(loaded)
         uow.commit()
-    order.change_status(OrderStatus.CANCELLED, actor_id=buyer.id, at=T0)  # from the stale copy
+    order.change_status(OrderStatus.CONFIRMED, actor_id=buyer.id, at=T0)  # from the stale copy
     with pytest.raises(StaleVersion), make_uow() as uow:
         uow.orders.save(order)
     with make_uow() as uow:
         assert uow.orders.get(order.id).status is OrderStatus.CONFIRMED
-        assert [e.to_status for e in uow.orders.events(order.id)] == [
+        assert [c.to_status for c in uow.orders.status_history(order.id)] == [
             OrderStatus.PENDING,
             OrderStatus.CONFIRMED,
         ]
@@ -338,7 +340,7 @@ def test_order_stats(make_uow: MakeUow) -> None:
     cancelled = add_order(make_uow, buyer, (product, 2), at=T0 + timedelta(seconds=1))
     with make_uow() as uow:
         loaded = uow.orders.get(cancelled.id)
-        loaded.cancel(uow.products.get_many([product.id]), actor_id=buyer.id, at=T0)
+        loaded.cancel(uow.products.get_many([product.id]), by=buyer, at=T0)
         uow.orders.save(loaded)
         stats = uow.orders.stats()
     assert (stats.total_orders, stats.total_revenue) == (2, Decimal("10.00"))
@@ -399,12 +401,12 @@ def test_the_list_total_follows_every_change_of_activity_and_category(make_uow: 
                 for c in (a.id, b.id, None)
             )
 
-    def change(product: Product, **fields: object) -> None:
+    def change(
+        product: Product, is_active: bool | Unset = UNSET, category_id: int | None | Unset = UNSET
+    ) -> None:
         with make_uow() as uow:
             stored = uow.products.get(product.id)
-            for name, value in fields.items():
-                setattr(stored, name, value)
-            stored.touch(T0)
+            stored.update(at=T0, actor_id=None, is_active=is_active, category_id=category_id)
             uow.products.save(stored)
             uow.commit()
 

@@ -98,9 +98,9 @@ def test_every_kind_of_movement_is_written_with_its_actor_and_reason(shop: Shop)
     assert check_stock(uow=shop.make_uow()) == []
     with shop.make_uow() as uow:
         product = uow.products.get(item.id)
-        events = uow.orders.events(kept.id)
+        history = uow.orders.status_history(kept.id)
     assert product.updated_at == shop.clock.now()  # stock moves move the update time too
-    assert [(e.to_status, e.actor_id, e.reason) for e in events] == [
+    assert [(c.to_status, c.actor_id, c.reason) for c in history] == [
         (OrderStatus.PENDING, buyer, None),
         (OrderStatus.CANCELLED, None, EXPIRED),
     ]
@@ -190,7 +190,7 @@ def test_drift_is_reported_per_product(shop: Shop) -> None:
     sneaky = shop.order((b, 1))
     with shop.make_uow() as uow:  # cancelled without giving stock back
         stored = uow.orders.get(sneaky.id)
-        stored.change_status(OrderStatus.CANCELLED, actor_id=shop.admin.id, at=T0)
+        stored.status, stored.version = OrderStatus.CANCELLED, stored.version + 1  # past the order's rules
         uow.orders.save(stored)
         uow.commit()
     drift = [(d.product_id, d.stock, d.ledger, d.ordered, d.live) for d in check_stock(uow=shop.make_uow())]

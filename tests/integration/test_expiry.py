@@ -143,7 +143,7 @@ def test_the_expiry_skips_an_order_a_cancel_holds(pg: Engine, pending) -> None: 
             expire_pending_orders(TTL, uow=sync_unit_of_work(pg, present), clock=clock) == 0
         )  # skipped, not waited
         products = holder.products.get_many(held.product_ids(), for_update=True)
-        held.cancel(products, actor_id=ann.id, at=clock.now())
+        held.cancel(products, by=ann, at=clock.now())
         holder.products.move_stock(held.movements())
         holder.orders.save(held)
         holder.commit()
