@@ -195,6 +195,37 @@ def test_cancel_depends_on_role_and_status(api: Api, admin, shop) -> None:
     assert api.stock(a) == 5
 
 
+@pytest.mark.parametrize("status", ["shipped", "delivered"])
+def test_a_refused_cancel_is_the_same_problem_whichever_route_asked(api: Api, admin, shop, status) -> None:
+    """DELETE /orders/{id} and PATCH .../status to cancelled ask the order the same question."""
+    order = api.order(shop.ann, (shop.a, 2))
+    for step in ("confirmed", "processing", "shipped", "delivered")[: 3 if status == "shipped" else 4]:
+        api.client.patch(f"/orders/{order['id']}/status", json={"status": step}, headers=admin)
+    before = dump(api.store)
+    deleted = api.client.delete(f"/orders/{order['id']}", headers=admin)
+    patched = api.client.patch(f"/orders/{order['id']}/status", json={"status": "cancelled"}, headers=admin)
+    for refused in (deleted, patched):
+        assert (refused.status_code, refused.headers["content-type"]) == (400, "application/problem+json")
+        assert refused.json()["type"] == "/problems/illegal-status-change"
+        assert refused.json()["detail"] == f"cannot change order status from '{status}' to 'cancelled'."
+    assert dump(api.store) == before
+    assert api.stock(shop.a) == 3
+
+
+def test_an_owner_is_refused_a_late_cancel_with_the_same_problem_and_told_why(api: Api, admin, shop) -> None:
+    order = api.order(shop.ann, (shop.a, 2))
+    for step in ("confirmed", "processing"):
+        api.client.patch(f"/orders/{order['id']}/status", json={"status": step}, headers=admin)
+    before = dump(api.store)
+    refused = api.client.delete(f"/orders/{order['id']}", headers=shop.ann)
+    assert (refused.status_code, refused.json()["type"]) == (400, "/problems/illegal-status-change")
+    assert refused.json()["detail"] == (
+        "cannot change order status from 'processing' to 'cancelled': its owner may cancel it only while it "
+        "is pending or confirmed."
+    )
+    assert dump(api.store) == before
+
+
 def test_stats(api: Api, admin, shop) -> None:
     ann, a, b = shop.ann, shop.a, shop.b
     api.order(ann, (a, 1))
