@@ -11,7 +11,7 @@ import pytest
 from application.errors import PreconditionFailed
 from application.events import purge_events, read_events
 from application.lists import EventFilter, Window
-from application.orders import OrderItem, PlaceOrder, cancel_order, place_order
+from application.orders import OrderItem, PlaceOrder, cancel_order, expire_pending_orders, place_order
 from application.products import CreateProduct, ProductPatch, create_product, update_product
 from domain.errors import InsufficientStock
 from domain.events import DomainEvent, EventType, ResourceType
@@ -88,6 +88,45 @@ def test_a_rolled_back_change_leaves_no_event(make_uow: MakeUow) -> None:
     with pytest.raises(PreconditionFailed):
         update_product(item.id, ProductPatch(name="x"), 7, uow=make_uow(), actor=shop.admin, clock=shop.clock)
     assert shop.feed() == before
+
+
+def test_the_unit_of_work_collects_the_events_of_the_aggregates_it_saw_once(make_uow: MakeUow) -> None:
+    shop = Shop(make_uow)
+    item = shop.product("E-1", stock=1)
+    before = shop.feed()
+    with make_uow() as uow:  # not committed: nothing is said
+        uow.products.get(item.id, for_update=True).update(at=T0, actor_id=shop.admin.id, name="Lost")
+    with make_uow() as uow:
+        loaded = uow.products.get(item.id, for_update=True)
+        loaded.update(at=T0, actor_id=shop.admin.id, name="Kept")
+        uow.products.save(loaded)
+        uow.commit()
+    with make_uow() as uow:  # the stored product carries no event of the last unit's
+        assert uow.products.get(item.id, for_update=True).domain_events == []
+        uow.commit()
+    [updated] = shop.feed(before[-1].id)
+    assert (updated.type, updated.resource_id, updated.actor_id) == (
+        EventType.PRODUCT_UPDATED,
+        item.id,
+        shop.admin.id,
+    )
+    assert (updated.payload["name"], updated.payload["version"]) == ("Kept", 2)
+
+
+def test_each_order_of_an_expiry_says_what_its_own_stock_move_left(make_uow: MakeUow) -> None:
+    shop = Shop(make_uow)
+    item = shop.product("E-1", stock=2)
+    first, second = shop.order((item, 1)), shop.order((item, 1))
+    shop.clock.advance(timedelta(hours=1))
+    before = shop.feed()
+    assert expire_pending_orders(timedelta(minutes=30), uow=make_uow(), clock=shop.clock) == 2
+    after = shop.feed(before[-1].id)
+    assert [(e.type, e.resource_id) for e in after] == [
+        (EventType.ORDER_CANCELLED, first.id),
+        (EventType.PRODUCT_BACK_IN_STOCK, item.id),
+        (EventType.ORDER_CANCELLED, second.id),
+    ]
+    assert after[1].payload["stock_quantity"] == 1  # the first order's units, not both orders'
 
 
 def test_several_events_of_one_resource_in_one_change_get_consecutive_numbers(make_uow: MakeUow) -> None:
