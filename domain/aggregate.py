@@ -11,5 +11,6 @@ class Aggregate(Entity):
     domain_events: list[DomainEvent]  # recorded and not collected yet
 
     def take_events(self) -> list[DomainEvent]:
-        taken, self.domain_events = self.domain_events, []
+        taken = list(self.domain_events)
+        self.domain_events.clear()
         return taken
