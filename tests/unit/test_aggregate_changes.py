@@ -153,7 +153,7 @@ class TestOrder:
         order = order_in(OrderStatus.PENDING, (product(), 1))
         order.change_status(OrderStatus.CONFIRMED, actor_id=9, at=LATER)
         assert (order.version, raised(order)) == (2, [(EventType.ORDER_STATUS_CHANGED, order, LATER, 9)])
-        with pytest.raises(AssertionError):
+        with pytest.raises(AssertionError, match=r"^cancel\(\) gives the units back$"):
             order.change_status(OrderStatus.CANCELLED, actor_id=9, at=LATER)
         assert (order.status, order.version, raised(order)) == (OrderStatus.CONFIRMED, 2, [])
 
@@ -292,6 +292,9 @@ class TestProduct:
         with pytest.raises(InsufficientStock):
             p.supply(3, at=LATER, actor_id=9)
         assert (p.stock_quantity, p.version, raised(p)) == (2, 5, [])
+        empty = product(stock=0)
+        empty.restock(0, MovementKind.EXPIRY, at=LATER, actor_id=None)  # nothing came back: still out
+        assert (empty.stock_quantity, raised(empty)) == (0, [])
 
 
 class TestOthers:
@@ -383,7 +386,7 @@ class TestCollection:
             expected = ResourceType.ORDER if subject is order else ResourceType.PRODUCT
             event = DomainEvent(kind, subject, AT)
             assert (event.resource_type, event.resource_id) == (expected, subject.id)
-        with pytest.raises(AssertionError):
+        with pytest.raises(AssertionError, match="^events are collected once the resource is stored$"):
             _ = DomainEvent(
                 EventType.PRODUCT_CREATED, Product.create(name="N", sku="n", price=Decimal(1), at=AT), AT
             ).resource_id
