@@ -46,7 +46,7 @@ from application.users import RegisterUser, UserPatch
 from application.webhooks import CreateWebhook, DeliveryOptions, WebhookPatch
 from domain.catalog import Product
 from domain.events import Event
-from domain.orders import Order, OrderStatus, StatusEvent
+from domain.orders import Order, OrderStatus, StatusChange
 from domain.stock import StockDrift, StockMovement
 from domain.users import User
 from domain.webhooks import Delivery, Webhook
@@ -128,7 +128,7 @@ class UseCases:
     def get_order(self, uow: UnitOfWork, actor: User, order_id: int) -> Order:
         return orders.get_order(order_id, uow=uow, actor=actor)
 
-    def order_events(self, uow: UnitOfWork, actor: User, order_id: int) -> list[StatusEvent]:
+    def order_events(self, uow: UnitOfWork, actor: User, order_id: int) -> list[StatusChange]:
         return orders.order_events(order_id, uow=uow, actor=actor)
 
     def change_order_status(
