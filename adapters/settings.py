@@ -37,6 +37,12 @@ def parse_rate(value: object) -> Rate | None:
 
 
 RateSetting = Annotated[Rate | None, BeforeValidator(parse_rate)]
+
+
+def _per_hour(rate: Rate) -> float:
+    return rate.attempts * 3600 / rate.window.total_seconds()
+
+
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 
 
@@ -159,6 +165,19 @@ class Settings(BaseSettings):
         )
         self.secret_key = SecretStr(secrets.token_urlsafe(48))
         return self
+
+    @model_validator(mode="after")
+    def _keep_one_client_from_filling_the_account_limit(self) -> "Settings":
+        """SHOP_LOGIN_LIMIT_PER_ACCOUNT used to be the tight 5/15m limit; kept that low now, one client alone
+        could fill it and keep the owner's new clients out."""
+        client, account = self.login_limit_per_account_and_address, self.login_limit_per_account
+        if client is None or account is None or _per_hour(account) > _per_hour(client):
+            return self
+        raise ValueError(
+            "SHOP_LOGIN_LIMIT_PER_ACCOUNT (any client, one account) must allow more attempts an hour than "
+            "SHOP_LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS (one client, one account), or one client alone could "
+            "fill it; e.g. 30/1h with 5/15m"
+        )
 
     @model_validator(mode="after")
     def _require_private_metrics_in_production(self) -> "Settings":

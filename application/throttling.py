@@ -35,7 +35,7 @@ class Limits:
     login_per_account_and_address: Rate | None = None
     login_per_address: Rate | None = None
     login_per_account: Rate | None = None  # waived for known clients
-    registration_per_address: Rate | None = None
+    registration_per_address: Rate | None = None  # also one's own e-mail changes: both tell if one is taken
     known_client_for: timedelta = timedelta(days=90)  # after a successful log-in from a client address
 
 
@@ -85,16 +85,24 @@ def registration_buckets(limits: Limits, address: str | None) -> list[Bucket]:
     )
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def _subscriber(address: str) -> str:
     """An IPv6 client by its /64, the block one subscriber usually holds whole (it could otherwise take a
-    fresh address per guess); IPv4 and anything unparsable as it is."""
+    fresh address per guess); an IPv4 client, also one seen through IPv4-mapping or NAT64, by its address;
+    anything unparsable as it is."""
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
         return address
-    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None:
-        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
-    return address
+    if isinstance(parsed, ipaddress.IPv4Address):
+        return address
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    if parsed in _NAT64:
+        return str(ipaddress.IPv4Address(int(parsed) & 0xFFFFFFFF))
+    return str(ipaddress.IPv6Network((parsed, 64), strict=False))
 
 
 def count_attempt(uow: UnitOfWork, buckets: list[Bucket], now: datetime) -> None:

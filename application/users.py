@@ -111,8 +111,9 @@ async def update_user(
 
     Changing one's own e-mail or password needs the current password, whose wrong guesses count against
     the account's log-in limits (from the client's `address`); admins changing another user's do not. The
-    password is checked before anything else about the change: only a caller who proved it learns whether
-    the new e-mail is taken."""
+    password is checked before anything else about the change, and a new e-mail of one's own then counts
+    against the client's registration limit: whether an address is taken is told to nobody who has not
+    proved a password, and no more often than `POST /users` tells it."""
 
     def plan(uow: UnitOfWork, actor: User | None) -> User:
         assert actor is not None
@@ -125,20 +126,30 @@ async def update_user(
         if not await hasher.verify(patch.current_password, target.password_hash):
             raise IncorrectPassword()
         await runner.run(forgive_attempt, buckets, clock.now())
+        if _new_email(patch, target) is not None:
+            await runner.run(count_attempt, registration_buckets(limits, address), clock.now())
     password_hash = await hasher.hash(patch.password) if sent(patch.password) else None
 
     def apply(uow: UnitOfWork, actor: User | None) -> User:
         user = plan(uow, actor)
         if user.credentials_version != target.credentials_version:
             raise Conflict("the account's credentials changed meanwhile; reload and retry")
-        if sent(patch.email) and normalize_email(patch.email) != user.email:
-            _ensure_email_free(uow, normalize_email(patch.email))
+        new_email = _new_email(patch, user)
+        if new_email is not None:
+            _ensure_email_free(uow, new_email)
         _apply(user, patch, password_hash, clock)
         _save(uow, user)
         uow.commit()
         return user
 
     return await runner.run(as_caller, claims, apply)
+
+
+def _new_email(patch: UserPatch, user: User) -> str | None:
+    """The e-mail the patch gives the user, normalised, if it is another one."""
+    if not sent(patch.email) or normalize_email(patch.email) == user.email:
+        return None
+    return normalize_email(patch.email)
 
 
 def _plan_update(uow: UnitOfWork, actor: User, user_id: int, patch: UserPatch) -> User:

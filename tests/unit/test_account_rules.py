@@ -132,6 +132,27 @@ def test_only_a_caller_who_proved_the_password_learns_the_email_is_taken(world: 
     assert key("login-client", f"ann@shop.test\n{ADDRESS}") not in world.uow.store.tables.throttle
 
 
+def test_probing_addresses_with_ones_own_password_is_bounded_like_registering(world: World) -> None:
+    ann, _ = world.customer("ann@shop.test"), world.customer("bob@shop.test")
+    before = dump(world.uow.store)["users"]
+    outcomes = []
+    for email in ("bob@shop.test", "bob@shop.test", "free@shop.test"):  # LIMITS: 2 an hour a client
+        try:
+            done(_update(world, ann, address=ADDRESS, email=email, current_password="password1"))
+        except (Conflict, TooManyAttempts) as refused:
+            outcomes.append(type(refused))
+    assert outcomes == [Conflict, Conflict, TooManyAttempts]
+    assert dump(world.uow.store)["users"] == before
+    assert world.uow.store.tables.throttle[key("registration-address", ADDRESS)].count == 3
+    done(_update(world, ann, address=ADDRESS, name="Ann B", current_password="password1"))  # not an e-mail
+
+
+def test_resending_ones_own_email_asks_nothing(world: World) -> None:
+    ann = world.customer("ann@shop.test")
+    done(_update(world, ann, address=ADDRESS, email="ANN@shop.test", current_password="password1"))
+    assert key("registration-address", ADDRESS) not in world.uow.store.tables.throttle
+
+
 def _update(world: World, actor: User, address: str | None = None, **changes: object):  # type: ignore[no-untyped-def]
     claims = TokenClaims(actor.id, read_back(world.uow, actor.id).credentials_version)  # type: ignore[arg-type]
     return update_user(

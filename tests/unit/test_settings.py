@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from adapters.settings import Settings
+from adapters.settings import Settings, parse_rate
 from application.throttling import Rate
 
 
@@ -65,8 +65,24 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_throttle_limits_are_read_as_rates(
     monkeypatch: pytest.MonkeyPatch, text: str, limit: Rate | None
 ) -> None:
-    monkeypatch.setenv("SHOP_LOGIN_LIMIT_PER_ACCOUNT", text)
-    assert Settings(_env_file=None).limits.login_per_account == limit
+    monkeypatch.setenv("SHOP_LOGIN_LIMIT_PER_ADDRESS", text)
+    assert Settings(_env_file=None).limits.login_per_address == limit
+
+
+@pytest.mark.parametrize("account", ["5/15m", "20/1h", "1/3m", "1/1h"])  # an hour: 20, 20, 20, 1
+def test_an_account_limit_one_client_could_fill_is_refused_at_start(account: str) -> None:
+    with pytest.raises(ValidationError, match="SHOP_LOGIN_LIMIT_PER_ACCOUNT .* must allow more attempts"):
+        Settings(_env_file=None, login_limit_per_account=account)  # the client's own: 5/15m, 20 an hour
+
+
+@pytest.mark.parametrize(
+    ("account", "client"), [("21/1h", "5/15m"), ("5/15m", "off"), ("off", "5/15m"), ("2/1m", "1/1m")]
+)
+def test_an_account_limit_above_the_clients_or_off_is_accepted(account: str, client: str) -> None:
+    settings = Settings(
+        _env_file=None, login_limit_per_account=account, login_limit_per_account_and_address=client
+    )
+    assert settings.limits.login_per_account == parse_rate(account)
 
 
 @pytest.mark.parametrize("text", ["5", "5/", "5/0m", "five/1m", "5/15d", "-1/1m"])

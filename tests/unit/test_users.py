@@ -469,6 +469,18 @@ class TestThrottling:
             log_in(run, hasher, tokens, clock, address="2001:db8:1:2:ffff::3", limits=LIMITS)
         assert log_in(run, hasher, tokens, clock, address="2001:db8:1:3::1", limits=LIMITS)
 
+    @pytest.mark.parametrize("seen_as", ["::ffff:192.0.2.7", "64:ff9b::c000:207"])
+    def test_an_ipv4_client_seen_through_ipv6_is_counted_by_its_ipv4_address(
+        self, world: World, run, hasher, tokens, clock, seen_as: str
+    ) -> None:
+        world.customer()
+        for _ in range(2):
+            with pytest.raises(AuthenticationFailed):
+                log_in(run, hasher, tokens, clock, password="wrong-pass", address="192.0.2.7", limits=LIMITS)
+        with pytest.raises(TooManyAttempts):
+            log_in(run, hasher, tokens, clock, address=seen_as, limits=LIMITS)
+        assert log_in(run, hasher, tokens, clock, address="64:ff9b::c000:208", limits=LIMITS)  # 192.0.2.8
+
     def test_unknown_accounts_are_throttled_like_known_ones(
         self, world: World, run, hasher, tokens, clock
     ) -> None:

@@ -189,3 +189,25 @@ def test_registrations_per_address_are_throttled() -> None:
         refused_login = client.post("/auth/token", data={"username": "u2@shop.test", "password": "password1"})
     assert codes == [201, 201, 429]
     assert refused_login.status_code == 401  # the refused registration made no account
+
+
+def test_ones_own_email_changes_share_the_registration_budget_of_the_client() -> None:
+    """A caller who proved their own password still asks "is this address taken?" no more often than
+    POST /users lets them."""
+    with app_with(registration_limit_per_address="3/1h") as client:
+        for email in ("ann@shop.test", "bob@shop.test"):  # two of the client's three
+            body = {"email": email, "name": "N", "password": "password1"}
+            assert client.post("/users", content=json.dumps(body), headers=JSON).status_code == 201
+        token = client.post("/auth/token", data={"username": "ann@shop.test", "password": "password1"})
+        ann = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        me = client.get("/users/me", headers=ann).json()
+        probes = [
+            client.patch(
+                f"/users/{me['id']}", json={"email": email, "current_password": "password1"}, headers=ann
+            )
+            for email in ("bob@shop.test", "free@shop.test")
+        ]
+        after = client.get("/users/me", headers=ann).json()
+    assert [p.status_code for p in probes] == [409, 429]
+    assert probes[1].json()["type"] == "/problems/too-many-attempts"
+    assert after == me  # neither probe changed the account
