@@ -120,7 +120,8 @@ async def update_user(
         return _plan_update(uow, actor, user_id, patch)
 
     target = await runner.run(as_caller, claims, plan)
-    if claims.user_id == user_id and patch.changes_credentials() and sent(patch.current_password):
+    # The plan refused one's own credentials change without a current password.
+    if claims.user_id == user_id and patch.changes_credentials() and isinstance(patch.current_password, str):
         buckets = login_buckets(limits, target.email, address)
         await runner.run(count_attempt, buckets, clock.now())
         if not await hasher.verify(patch.current_password, target.password_hash):

@@ -51,6 +51,13 @@ def test_the_throttle_table_keeps_hashes_never_addresses(world: World, tokens, c
     }
 
 
+def test_without_a_client_address_only_the_account_is_counted(world: World, tokens, clock) -> None:
+    world.customer()
+    with pytest.raises(AuthenticationFailed):
+        log_in(world.run, world.hasher, tokens, clock, password="wrong-pass", limits=LIMITS)
+    assert set(world.uow.store.tables.throttle) == {key("login-account", "ann@shop.test")}
+
+
 def test_every_form_of_an_address_counts_against_one_account(world: World, tokens, clock) -> None:
     world.customer()
     for typed in ("ANN@shop.test", " ａｎｎ@shop.test", "ann@SHOP.test"):  # full-width folds to ASCII
