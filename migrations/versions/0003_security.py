@@ -46,7 +46,7 @@ def upgrade() -> None:
 # PostgreSQL 18's casefold() under its builtin Unicode collation is domain.catalog.name_key's full case
 # folding (Straße = STRASSE); before 18, lower() under the database's collation, which folds the same but
 # for the few letters whose fold is not their lower case (ß, ſ, final sigma...). SQLite's lower() folds
-# ASCII only. The service keeps every key it writes from then on.
+# ASCII only. The service rewrites a category's key whenever it saves the category.
 _POSTGRES_KEYS = """
 DO $$
 BEGIN
