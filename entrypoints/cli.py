@@ -72,7 +72,9 @@ def migrate(
         return
     url = Container().settings().database_url
     run_migrations(url, end)
-    typer.echo(f"database at {_safe(url)} is at the {'latest revision' if end == 'head' else end}")
+    typer.echo(
+        f"database at {_safe(url)} is at {'the latest revision' if end == 'head' else 'revision ' + end}"
+    )
 
 
 def _known_revision(revision: str, option: str) -> None:
