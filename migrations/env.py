@@ -1,7 +1,7 @@
 """Alembic environment: the URL comes from the service's settings unless the caller passed a connection.
 
 Offline mode (`shop migrate --sql`, adapters.sql.migrate.migration_sql) connects to nothing: it writes the
-SQL for the dialect the caller names (PostgreSQL) with every value rendered inline. So the revisions decide
+SQL for PostgreSQL with every value rendered inline. So the revisions decide
 what to emit from `op.get_context().dialect.name`, never from reads through `op.get_bind()`."""
 
 from logging.config import fileConfig
@@ -41,13 +41,11 @@ def write_sql() -> None:
     """Offline: the SQL goes to the config's output buffer, in one transaction (PostgreSQL's DDL is
     transactional: a script that fails half-way changes nothing). `paramstyle: named` keeps a `%` in a
     statement (`id % 16`) as written instead of doubled for psycopg's format style."""
-    dialect = config.attributes.get("sql_dialect", "postgresql")
     context.configure(
-        dialect_name=dialect,
+        dialect_name="postgresql",  # SQLite databases are migrated online, by `shop migrate`
         dialect_opts={"paramstyle": "named"},
         literal_binds=True,
         target_metadata=metadata,
-        render_as_batch=dialect == "sqlite",
     )
     with context.begin_transaction():
         context.run_migrations()
