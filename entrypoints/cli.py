@@ -11,6 +11,7 @@ from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from adapters.sql.migrate import RevisionError, check_revision, migration_sql
 from adapters.sql.migrate import migrate as run_migrations
 from adapters.sql.seed import CATEGORIES, DEMO_PASSWORD, seed_demo
 from adapters.sql.seed_orders import seed_demo_orders
@@ -39,11 +40,48 @@ def serve(
 
 
 @app.command()
-def migrate() -> None:
-    """Upgrade the database (SHOP_DATABASE_URL) to the latest schema."""
+def migrate(
+    sql: Annotated[
+        bool,
+        typer.Option(
+            "--sql",
+            help="Print the SQL (PostgreSQL, one transaction) for a DBA to review and apply, instead of"
+            " running it; connects to nothing.",
+        ),
+    ] = False,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="With --sql: the revision the database is at (default: an empty database)."
+        ),
+    ] = None,
+    end: Annotated[str, typer.Option("--to", help="The revision to upgrade to.")] = "head",
+) -> None:
+    """Upgrade the database (SHOP_DATABASE_URL) to the latest schema (or --to), or print the SQL that
+    would (--sql). Revisions may be abbreviated to a unique prefix (0005)."""
+    if start is not None and not sql:
+        raise typer.BadParameter("needs --sql (a database knows the revision it is at)", param_hint="--from")
+    for option, revision in (("--from", start), ("--to", end)):
+        if revision is not None:
+            _known_revision(revision, option)
+    if sql:
+        try:
+            typer.echo(migration_sql(start, end), nl=False)
+        except RevisionError as error:
+            raise typer.BadParameter(str(error), param_hint="--from/--to") from None
+        return
     url = Container().settings().database_url
-    run_migrations(url)
-    typer.echo(f"database at {_safe(url)} is at the latest revision")
+    run_migrations(url, end)
+    typer.echo(
+        f"database at {_safe(url)} is at {'the latest revision' if end == 'head' else 'revision ' + end}"
+    )
+
+
+def _known_revision(revision: str, option: str) -> None:
+    try:
+        check_revision(revision)
+    except RevisionError as error:
+        raise typer.BadParameter(str(error), param_hint=option) from None
 
 
 @app.command("create-admin")

@@ -1,4 +1,8 @@
-"""Alembic environment: the URL comes from the service's settings unless the caller passed a connection."""
+"""Alembic environment: the URL comes from the service's settings unless the caller passed a connection.
+
+Offline mode (`shop migrate --sql`, adapters.sql.migrate.migration_sql) connects to nothing: it writes the
+SQL for PostgreSQL with every value rendered inline. So the revisions decide
+what to emit from `op.get_context().dialect.name`, never from reads through `op.get_bind()`."""
 
 from logging.config import fileConfig
 from typing import Any
@@ -33,7 +37,24 @@ def _configure(connection: Any) -> None:
     )
 
 
+def write_sql() -> None:
+    """Offline: the SQL goes to the config's output buffer, in one transaction (PostgreSQL's DDL is
+    transactional: a script that fails half-way changes nothing). `paramstyle: named` keeps a `%` in a
+    statement (`id % 16`) as written instead of doubled for psycopg's format style."""
+    context.configure(
+        dialect_name="postgresql",  # SQLite databases are migrated online, by `shop migrate`
+        dialect_opts={"paramstyle": "named"},
+        literal_binds=True,
+        target_metadata=metadata,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def run_migrations() -> None:
+    if context.is_offline_mode():
+        write_sql()
+        return
     connection = config.attributes.get("connection")
     if connection is not None:
         _configure(connection)

@@ -125,12 +125,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("category_id", name=op.f("pk_category_product_counts")),
     )
     op.execute(_BACKFILL)
-    for statement in _POSTGRES if op.get_bind().dialect.name == "postgresql" else _SQLITE:
+    for statement in _POSTGRES if op.get_context().dialect.name == "postgresql" else _SQLITE:
         op.execute(statement)
 
 
 def downgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
+    postgres = op.get_context().dialect.name == "postgresql"
     for table, triggers in _TRIGGERS.items():
         for trigger in triggers:
             op.execute(f"DROP TRIGGER {trigger} ON {table}" if postgres else f"DROP TRIGGER {trigger}")

@@ -16,8 +16,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from domain.catalog import name_key
-
 revision: str = "0003_security"
 down_revision: str | None = "0002_counts"
 branch_labels: str | Sequence[str] | None = None
@@ -44,21 +42,34 @@ def upgrade() -> None:
     op.create_index(op.f("ix_throttle_windows_window_ends"), "throttle_windows", ["window_ends"])
 
 
+# The keys of the categories already there, in SQL (the migration also runs offline, as `shop migrate --sql`).
+# PostgreSQL 18's casefold() under its builtin Unicode collation is domain.catalog.name_key's full case
+# folding (Straße = STRASSE); before 18, lower() under the database's collation, which folds the same but
+# for the few letters whose fold is not their lower case (ß, ſ, final sigma...). SQLite's lower() folds
+# ASCII only. The service rewrites a category's key whenever it saves the category.
+_POSTGRES_KEYS = """
+DO $$
+BEGIN
+    IF current_setting('server_version_num')::int >= 180000 THEN
+        EXECUTE 'UPDATE categories
+                 SET name_key = normalize(casefold(normalize(name, NFKC) COLLATE pg_unicode_fast), NFKC)';
+    ELSE
+        UPDATE categories SET name_key = normalize(lower(normalize(name, NFKC)), NFKC);
+    END IF;
+END $$
+"""
+_SQLITE_KEYS = "UPDATE categories SET name_key = lower(name)"
+
+
 def _add_name_keys() -> None:
     """SQLite adds a NOT NULL column only with a default, so there it starts as '' until filled."""
-    connection = op.get_bind()
-    postgres = connection.dialect.name == "postgresql"
+    postgres = op.get_context().dialect.name == "postgresql"
     default = None if postgres else ""
     op.add_column(
         "categories",
         sa.Column("name_key", sa.String(length=400), nullable=postgres, server_default=default),
     )
-    categories = sa.table("categories", sa.column("id", sa.Integer), sa.column("name", sa.String))
-    for category_id, name in connection.execute(sa.select(categories.c.id, categories.c.name)).all():
-        connection.execute(
-            sa.text("UPDATE categories SET name_key = :key WHERE id = :id"),
-            {"key": name_key(name), "id": category_id},
-        )
+    op.execute(_POSTGRES_KEYS if postgres else _SQLITE_KEYS)
     if postgres:
         op.alter_column("categories", "name_key", existing_type=sa.String(length=400), nullable=False)
 

@@ -130,7 +130,7 @@ _OLD_COLUMNS = {
 
 
 def upgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
+    postgres = op.get_context().dialect.name == "postgresql"
     for table, replaced, created in _INDEXES:
         for name, columns in created.items():
             op.create_index(name, table, columns)
@@ -160,7 +160,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
+    postgres = op.get_context().dialect.name == "postgresql"
     for trigger in _TRIGGERS:
         op.execute(f"DROP TRIGGER {trigger} ON orders" if postgres else f"DROP TRIGGER {trigger}")
     if postgres:

@@ -61,7 +61,7 @@ def upgrade() -> None:
         "uq_events_resource_sequence", "events", ["resource_type", "resource_id", "sequence"], unique=True
     )
     op.create_index("ix_events_created_at", "events", ["created_at"])
-    if op.get_bind().dialect.name == "postgresql":
+    if op.get_context().dialect.name == "postgresql":
         op.execute("ALTER TABLE events ADD COLUMN txid xid8 NOT NULL DEFAULT pg_current_xact_id()")
         op.execute("CREATE INDEX ix_events_txid_id ON events (txid, id)")
 

@@ -7,6 +7,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from adapters.sql.engine import make_sync_engine
+from adapters.sql.migrate import head_revisions
 from entrypoints.cli import app
 
 
@@ -103,3 +104,18 @@ def test_serve_refuses_to_start_in_production_with_public_metrics(
         result = CliRunner().invoke(app, ["serve", "--port", str(taken.getsockname()[1])])
     assert result.exit_code != 0
     assert "/metrics must not be public in production" in str(result.exception)
+
+
+def test_migrate_to_a_revision_then_to_head(env: str) -> None:
+    runner = CliRunner()
+    partway = runner.invoke(app, ["migrate", "--to", "0003"])
+    assert partway.exit_code == 0 and "is at revision 0003" in partway.output
+    engine = make_sync_engine(env)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003_security"
+    result = runner.invoke(app, ["migrate"])
+    assert result.exit_code == 0 and "is at the latest revision" in result.output
+    with engine.connect() as c:
+        versions = set(c.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    engine.dispose()
+    assert versions == set(head_revisions())

@@ -3,11 +3,12 @@
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from adapters.sql.engine import make_sync_engine
-from adapters.sql.migrate import alembic_config
+from adapters.sql.migrate import alembic_config, migrate
 from adapters.sql.tables import compared, metadata
+from domain.catalog import name_key
 from tests.support.postgres import ThrowawayPostgres
 
 
@@ -40,3 +41,45 @@ def test_sqlite_round_trip(tmp_path) -> None:
 def test_postgres_round_trip(postgres_server: ThrowawayPostgres | None, postgres_url: str) -> None:
     url = postgres_server.create_database("shop_migrations") if postgres_server else postgres_url
     check_round_trip(url)
+
+
+def keys_after_upgrade(url: str, names: list[str]) -> dict[str, str]:
+    """Categories made before migration 0003, then the upgrade to head: their name keys."""
+    migrate(url, "0002_counts")
+    engine = make_sync_engine(url)
+    with engine.begin() as connection:
+        for i, name in enumerate(names):
+            connection.execute(
+                text(
+                    "INSERT INTO categories (name, slug, created_at, updated_at)"
+                    " VALUES (:name, :slug, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"name": name, "slug": f"c{i}"},
+            )
+    migrate(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT name, name_key FROM categories")).all()
+    engine.dispose()
+    return {name: key for name, key in rows}
+
+
+def test_sqlite_name_keys_of_existing_categories_fold_ascii(tmp_path) -> None:
+    keys = keys_after_upgrade(f"sqlite:///{tmp_path / 'keys.db'}", ["Books", "HOME & Garden", "ÄRGER"])
+    assert keys == {"Books": "books", "HOME & Garden": "home & garden", "ÄRGER": "Ärger"}
+
+
+def test_postgres_name_keys_of_existing_categories_are_the_services(
+    postgres_server: ThrowawayPostgres | None, postgres_url: str
+) -> None:
+    """From PostgreSQL 18 on, casefold() folds as domain.catalog.name_key does (ß = ss, ſ = s)."""
+    url = postgres_server.create_database("shop_name_keys") if postgres_server else postgres_url
+    names = ["Books", "ÄRGER", "Straße", "ﬁsh ΣΟΦΟΣ", "ſpice"]
+    keys = keys_after_upgrade(url, names)
+    engine = make_sync_engine(url)
+    with engine.connect() as connection:
+        version = int(connection.execute(text("SHOW server_version_num")).scalar_one())
+    engine.dispose()
+    assert keys["Books"] == "books"
+    if version >= 180000:
+        assert keys == {name: name_key(name) for name in names}
+        assert keys["Straße"] == "strasse" and keys["ſpice"] == "spice"
