@@ -14,7 +14,9 @@ Create Date: 2026-11-22 12:00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
+
+from domain.catalog import name_key
 
 revision: str = "0003_security"
 down_revision: str | None = "0002_counts"
@@ -46,7 +48,8 @@ def upgrade() -> None:
 # PostgreSQL 18's casefold() under its builtin Unicode collation is domain.catalog.name_key's full case
 # folding (Straße = STRASSE); before 18, lower() under the database's collation, which folds the same but
 # for the few letters whose fold is not their lower case (ß, ſ, final sigma...). SQLite's lower() folds
-# ASCII only. The service rewrites a category's key whenever it saves the category.
+# ASCII only. Online, `_service_keys` then writes the service's own keys; offline, the service rewrites a
+# category's key whenever it saves the category.
 _POSTGRES_KEYS = """
 DO $$
 BEGIN
@@ -70,8 +73,22 @@ def _add_name_keys() -> None:
         sa.Column("name_key", sa.String(length=400), nullable=postgres, server_default=default),
     )
     op.execute(_POSTGRES_KEYS if postgres else _SQLITE_KEYS)
+    if not context.is_offline_mode():
+        _service_keys()
     if postgres:
         op.alter_column("categories", "name_key", existing_type=sa.String(length=400), nullable=False)
+
+
+def _service_keys() -> None:
+    """Migrating a live database, the service's own folding replaces the SQL's approximation; only the
+    printed SQL (`shop migrate --sql`) keeps it."""
+    connection = op.get_bind()
+    categories = sa.table("categories", sa.column("id", sa.Integer), sa.column("name", sa.String))
+    for category_id, name in connection.execute(sa.select(categories.c.id, categories.c.name)).all():
+        connection.execute(
+            sa.text("UPDATE categories SET name_key = :key WHERE id = :id"),
+            {"key": name_key(name), "id": category_id},
+        )
 
 
 def downgrade() -> None:
