@@ -229,6 +229,56 @@ class OrderTotalRow(SQLModel, table=True):
     revenue_cents: int = Field(default=0, sa_type=BigInteger)
 
 
+class OrderSalesRow(SQLModel, table=True):
+    """Orders per status and revenue (cents, cancelled excluded) per UTC time bucket, kept by triggers on
+    orders (migration 0007) for the sales report by period. Buckets of three spans, each order counting in
+    one of each: 15 minutes (every UTC offset in use is a multiple of it, so a local midnight in any zone is
+    a boundary), hours and UTC days, so a period reads its whole days, then hours, then quarters."""
+
+    __tablename__ = "order_sales"
+
+    span: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # 900, 3600 or 86400 s
+    start: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    pending: int = Field(default=0, sa_type=BigInteger)
+    confirmed: int = Field(default=0, sa_type=BigInteger)
+    processing: int = Field(default=0, sa_type=BigInteger)
+    shipped: int = Field(default=0, sa_type=BigInteger)
+    delivered: int = Field(default=0, sa_type=BigInteger)
+    cancelled: int = Field(default=0, sa_type=BigInteger)
+    revenue_cents: int = Field(default=0, sa_type=BigInteger)
+
+
+class UserSalesRow(SQLModel, table=True):
+    """A customer's orders per status, revenue (cents, cancelled excluded) and first and last order time,
+    kept by the same triggers: `GET /users/{id}/stats` is one row, the all-time top spenders an index."""
+
+    __tablename__ = "user_sales"
+    __table_args__ = (Index("ix_user_sales_revenue_user", "revenue_cents", "user_id"),)
+
+    user_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    pending: int = Field(default=0, sa_type=BigInteger)
+    confirmed: int = Field(default=0, sa_type=BigInteger)
+    processing: int = Field(default=0, sa_type=BigInteger)
+    shipped: int = Field(default=0, sa_type=BigInteger)
+    delivered: int = Field(default=0, sa_type=BigInteger)
+    cancelled: int = Field(default=0, sa_type=BigInteger)
+    revenue_cents: int = Field(default=0, sa_type=BigInteger)
+    first_order_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_order_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class UserDaySalesRow(SQLModel, table=True):
+    """A customer's non-cancelled orders and their revenue (cents) per UTC day (`day`: its first second since
+    the epoch), kept by the same triggers, for the top spenders of a period."""
+
+    __tablename__ = "user_day_sales"
+
+    day: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    user_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    orders: int = Field(default=0, sa_type=BigInteger)
+    revenue_cents: int = Field(default=0, sa_type=BigInteger)
+
+
 class ThrottleWindowRow(SQLModel, table=True):
     """Attempts (log-ins, registrations) counted under a hashed key in a window of time; see
     application.throttling."""
@@ -341,6 +391,9 @@ stock_movements = _table(StockMovementRow)
 idempotency_keys = _table(IdempotencyKeyRow)
 counts = _table(CategoryProductCountRow)
 order_totals = _table(OrderTotalRow)
+order_sales = _table(OrderSalesRow)
+user_sales = _table(UserSalesRow)
+user_day_sales = _table(UserDaySalesRow)
 throttle_windows = _table(ThrottleWindowRow)
 events = _table(EventRow)
 webhooks = _table(WebhookRow)
