@@ -29,6 +29,36 @@ class OrderStats:
     orders_by_status: dict[OrderStatus, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """[start, end) in UTC; None: unbounded on that side."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerTotals:
+    """A customer's orders per status (every status), revenue of the non-cancelled ones, first and last
+    order time (of any status; None when there is no order)."""
+
+    orders_by_status: dict[OrderStatus, int]
+    revenue: Decimal
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Spender:
+    """A customer with their non-cancelled orders and the revenue of those in a period."""
+
+    user_id: int
+    email: str
+    name: str
+    orders: int
+    revenue: Decimal
+
+
 @dataclass(slots=True)
 class IdempotencyRecord:
     """A claimed key: `order_id` is None while the first request is still running."""
@@ -138,6 +168,21 @@ class OrderRepository(Protocol):
         ...
 
     def stats(self) -> OrderStats: ...
+    def sales(self, ranges: Sequence[TimeRange]) -> builtins.list[OrderStats]:
+        """The orders created in each range (by status) and their revenue (cancelled excluded), in one
+        statement, from totals kept as orders change (the partial 15 minutes at a range's edges read from
+        the orders)."""
+        ...
+
+    def customer_totals(self, user_id: int) -> CustomerTotals:
+        """From totals kept per customer: one row."""
+        ...
+
+    def top_spenders(self, limit: int, period: TimeRange) -> builtins.list[Spender]:
+        """Customers ranked by the revenue of their non-cancelled orders created in `period`, then by id;
+        those without such an order are left out. One statement."""
+        ...
+
     def pending_before(self, cutoff: datetime, limit: int) -> builtins.list[Order]:
         """Up to `limit` pending orders created before `cutoff`, oldest first, locked for update; orders
         another transaction holds are skipped, so several runners share the work."""

@@ -12,9 +12,20 @@ are where each gets them."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from application import auth, categories, events, idempotency, orders, products, throttling, users, webhooks
+from application import (
+    auth,
+    categories,
+    events,
+    idempotency,
+    orders,
+    products,
+    sales,
+    throttling,
+    users,
+    webhooks,
+)
 from application.auth import LogIn
 from application.categories import CategoryDetail, CategoryPatch, CategoryView, CreateCategory
 from application.event_ports import WebhookSender
@@ -35,12 +46,14 @@ from application.ports import (
     Counters,
     OrderStats,
     PasswordHasher,
+    Spender,
     TokenClaims,
     TokenIssuer,
     UnitOfWork,
     UnitOfWorkRunner,
 )
 from application.products import CreateProduct, ProductPatch
+from application.sales import CustomerStats, SalesQuery, SalesReport
 from application.throttling import Limits
 from application.users import RegisterUser, UserPatch
 from application.webhooks import CreateWebhook, DeliveryOptions, WebhookPatch
@@ -124,6 +137,23 @@ class UseCases:
 
     def order_stats(self, uow: UnitOfWork, actor: User) -> OrderStats:
         return orders.order_stats(uow=uow, actor=actor)
+
+    # Sales reports
+    def sales_report(self, uow: UnitOfWork, actor: User, query: SalesQuery) -> SalesReport:
+        return sales.sales_report(query, uow=uow, actor=actor, clock=self.clock)
+
+    def customer_stats(self, uow: UnitOfWork, actor: User, user_id: int) -> CustomerStats:
+        return sales.customer_stats(user_id, uow=uow, actor=actor)
+
+    def top_spenders(
+        self,
+        uow: UnitOfWork,
+        actor: User,
+        limit: int,
+        created_from: datetime | None,
+        created_to: datetime | None,
+    ) -> list[Spender]:
+        return sales.top_spenders(limit, created_from, created_to, uow=uow, actor=actor)
 
     def get_order(self, uow: UnitOfWork, actor: User, order_id: int) -> Order:
         return orders.get_order(order_id, uow=uow, actor=actor)

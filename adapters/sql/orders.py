@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
 
-from adapters.sql import mapping
+from adapters.sql import mapping, sales
 from adapters.sql.base import SqlRepository, within
 from adapters.sql.events import Outbox
 from adapters.sql.order_insert import (
@@ -24,7 +24,7 @@ from adapters.sql.tables import order_events, order_lines, order_totals, orders
 from adapters.sql.transaction import OnDemandTransaction
 from application import paging
 from application.lists import OrderFilter, Page, Window
-from application.ports import OrderStats, StaleVersion
+from application.ports import CustomerTotals, OrderStats, Spender, StaleVersion, TimeRange
 from domain.money import money
 from domain.orders import Order, OrderLine, OrderStatus, StatusChange
 
@@ -123,6 +123,18 @@ class SqlOrderRepository(SqlRepository):
             if status != OrderStatus.CANCELLED:
                 revenue_cents += cents
         return OrderStats(sum(by_status.values()), money(Decimal(revenue_cents) / 100), by_status)
+
+    def sales(self, ranges: Sequence[TimeRange]) -> builtins.list[OrderStats]:
+        rows = self.tx.execute(sales.sales_statement(ranges)).all()
+        return sales.sales_from_rows(len(ranges), rows)
+
+    def customer_totals(self, user_id: int) -> CustomerTotals:
+        return sales.customer_totals_from_row(
+            self.tx.execute(sales.customer_totals_statement(user_id)).first()
+        )
+
+    def top_spenders(self, limit: int, period: TimeRange) -> builtins.list[Spender]:
+        return sales.spenders_from_rows(self.tx.execute(sales.top_spenders_statement(limit, period)).all())
 
     def pending_before(self, cutoff: datetime, limit: int) -> builtins.list[Order]:
         rows = self.tx.execute(_EXPIRING, {"cutoff": cutoff, "limit": limit}, locks=True).all()

@@ -31,6 +31,7 @@ from application.errors import (
     UnsafeTarget,
 )
 from domain.errors import DomainError, InsufficientStock
+from domain.periods import InvalidPeriod
 from entrypoints.api.echo import safe_errors
 from entrypoints.api.schemas import Problem
 
@@ -55,6 +56,7 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (OffsetTooDeep, 400),
     (InvalidCursor, 400),
     (UnsafeTarget, 422),
+    (InvalidPeriod, 422),
     (DomainError, 400),
 ]
 

@@ -24,7 +24,8 @@ from adapters.fields import (
 )
 from application.categories import CategoryDetail, CategoryView
 from application.lists import Page
-from application.ports import OrderStats
+from application.ports import OrderStats, Spender
+from application.sales import CustomerStats, SalesReport
 from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Product, check_adjustment
 from domain.errors import DomainError
 from domain.money import MAX_AMOUNT
@@ -329,6 +330,73 @@ class OrderStatsRead(BaseModel):
         return cls(
             total_orders=s.total_orders, total_revenue=s.total_revenue, orders_by_status=s.orders_by_status
         )
+
+
+# --- sales reports ------------------------------------------------------------------------------------
+
+
+class SalesPeriodRead(BaseModel):
+    start: datetime = Field(description="The period's first instant, in the report's zone.")
+    orders: int
+    revenue: Decimal = Field(description="Of its non-cancelled orders.")
+    by_status: dict[OrderStatus, int]
+
+
+class SalesStatsRead(OrderStatsRead):
+    """`GET /orders/stats`: with a period, the totals cover it; with `group_by`, `periods` too."""
+
+    periods: list[SalesPeriodRead] | None = Field(default=None, description="With group_by only.")
+
+    @classmethod
+    def of_report(cls, r: SalesReport) -> "SalesStatsRead":
+        periods = None
+        if r.periods is not None:
+            periods = [
+                SalesPeriodRead(
+                    start=p.start,
+                    orders=p.stats.total_orders,
+                    revenue=p.stats.total_revenue,
+                    by_status=p.stats.orders_by_status,
+                )
+                for p in r.periods
+            ]
+        t = r.totals
+        return cls(
+            total_orders=t.total_orders,
+            total_revenue=t.total_revenue,
+            orders_by_status=t.orders_by_status,
+            periods=periods,
+        )
+
+
+class CustomerStatsRead(BaseModel):
+    orders: int
+    orders_by_status: dict[OrderStatus, int]
+    total_spent: Decimal = Field(description="Of the non-cancelled orders.")
+    average_order_value: Decimal = Field(description="total_spent over the non-cancelled orders; 0.00: none.")
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+
+    @classmethod
+    def of(cls, s: CustomerStats) -> "CustomerStatsRead":
+        return cls.model_validate(s, from_attributes=True)
+
+
+class SpenderUser(BaseModel):
+    id: int
+    email: str
+    name: str
+
+
+class TopSpenderRead(BaseModel):
+    user: SpenderUser
+    orders: int = Field(description="Non-cancelled orders in the period.")
+    revenue: Decimal
+
+    @classmethod
+    def of(cls, s: Spender) -> "TopSpenderRead":
+        user = SpenderUser(id=s.user_id, email=s.email, name=s.name)
+        return cls(user=user, orders=s.orders, revenue=s.revenue)
 
 
 class Health(BaseModel):

@@ -27,7 +27,16 @@ from application.lists import (
     Window,
 )
 from application.paging import Ordering, page_of
-from application.ports import Attempts, DuplicateKey, IdempotencyRecord, OrderStats, StaleVersion
+from application.ports import (
+    Attempts,
+    CustomerTotals,
+    DuplicateKey,
+    IdempotencyRecord,
+    OrderStats,
+    Spender,
+    StaleVersion,
+    TimeRange,
+)
 from application.seen import SeenAggregates
 from domain.aggregate import Aggregate
 from domain.catalog import Category, Product, name_key
@@ -378,6 +387,47 @@ class InMemoryOrderRepository(_Repository):
             if order.status is not OrderStatus.CANCELLED:
                 revenue += order.total_amount
         return OrderStats(len(self.t.orders), revenue, by_status)
+
+    # The sales reports, counted from the orders themselves: SQL reads totals its triggers keep, and the
+    # contract suite proves the two agree.
+    def _in(self, period: TimeRange) -> list[Order]:
+        return [
+            o
+            for o in self.t.orders.values()
+            if (period.start is None or o.created_at >= period.start)
+            and (period.end is None or o.created_at < period.end)
+        ]
+
+    def sales(self, ranges: Sequence[TimeRange]) -> list[OrderStats]:
+        answer = []
+        for period in ranges:
+            found = self._in(period)
+            by_status = {s: sum(1 for o in found if o.status is s) for s in OrderStatus}
+            revenue = sum((o.total_amount for o in found if o.status is not OrderStatus.CANCELLED), Decimal(0))
+            answer.append(OrderStats(len(found), revenue.quantize(Decimal("0.01")), by_status))
+        return answer
+
+    def customer_totals(self, user_id: int) -> CustomerTotals:
+        mine = [o for o in self.t.orders.values() if o.user_id == user_id]
+        paid = [o.total_amount for o in mine if o.status is not OrderStatus.CANCELLED]
+        return CustomerTotals(
+            {s: sum(1 for o in mine if o.status is s) for s in OrderStatus},
+            sum(paid, Decimal(0)).quantize(Decimal("0.01")),
+            min((o.created_at for o in mine), default=None),
+            max((o.created_at for o in mine), default=None),
+        )
+
+    def top_spenders(self, limit: int, period: TimeRange) -> list[Spender]:
+        spent: dict[int, tuple[int, Decimal]] = {}
+        for o in self._in(period):
+            if o.status is not OrderStatus.CANCELLED:
+                count, revenue = spent.get(o.user_id, (0, Decimal(0)))
+                spent[o.user_id] = (count + 1, revenue + o.total_amount)
+        ranked = sorted(spent.items(), key=lambda kv: (-kv[1][1], kv[0]))[:limit]
+        return [
+            Spender(i, self.t.users[i].email, self.t.users[i].name, n, r.quantize(Decimal("0.01")))
+            for i, (n, r) in ranked
+        ]
 
     def pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
         pending = [

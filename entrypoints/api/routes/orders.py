@@ -9,7 +9,9 @@ from adapters.fields import MAX_ID
 from application import paging
 from application.lists import OrderFilter
 from application.orders import OrderItem, PlaceOrder
+from application.sales import SalesQuery
 from domain.orders import Order, OrderStatus
+from domain.periods import Grouping
 from entrypoints.api.dependencies import ExpectedVersion, SignedIn
 from entrypoints.api.etag import tag
 from entrypoints.api.paging import Paged, ResourceId, utc_or_none
@@ -18,8 +20,8 @@ from entrypoints.api.schemas import (
     OrderCreate,
     OrderEventRead,
     OrderRead,
-    OrderStatsRead,
     PageOf,
+    SalesStatsRead,
     StatusChange,
 )
 
@@ -73,9 +75,26 @@ async def list_orders(
     return pages.answer(page, paging.ORDERS, OrderRead.of)
 
 
-@router.get("/stats", response_model=OrderStatsRead, responses=responses(401, 403))
-async def get_order_stats(caller: SignedIn) -> OrderStatsRead:
-    return OrderStatsRead.of(await caller.as_user(caller.cases.order_stats))
+@router.get(
+    "/stats",
+    response_model=SalesStatsRead,
+    response_model_exclude_none=True,
+    responses=responses(401, 403, 422),
+)
+async def get_order_stats(
+    caller: SignedIn,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    group_by: Annotated[
+        Grouping | None, Query(description="Adds `periods`; needs created_from (created_to: now).")
+    ] = None,
+    tz: Annotated[
+        str, Query(min_length=1, max_length=64, description="IANA zone the periods start in.")
+    ] = "UTC",
+) -> SalesStatsRead:
+    """Without a period, all time. With one, the totals cover [created_from, created_to] (inclusive)."""
+    query = SalesQuery(utc_or_none(created_from), utc_or_none(created_to), group_by, tz)
+    return SalesStatsRead.of_report(await caller.as_user(caller.cases.sales_report, query))
 
 
 @router.get("/{order_id}", response_model=OrderRead, responses=responses(401, 404))

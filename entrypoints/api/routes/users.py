@@ -1,18 +1,28 @@
 """/auth and /users."""
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from application import paging
 from application.auth import LogIn
 from application.lists import UserFilter
+from application.sales import DEFAULT_SPENDERS, MAX_SPENDERS
 from application.users import RegisterUser, UserPatch
 from entrypoints.api.dependencies import ClientAddress, Public, SignedIn
-from entrypoints.api.paging import Paged, ResourceId, SearchText
+from entrypoints.api.paging import Paged, ResourceId, SearchText, utc_or_none
 from entrypoints.api.problems import responses
-from entrypoints.api.schemas import PageOf, Token, UserCreate, UserRead, UserUpdate
+from entrypoints.api.schemas import (
+    CustomerStatsRead,
+    PageOf,
+    Token,
+    TopSpenderRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 
 router = APIRouter()
 
@@ -64,6 +74,35 @@ async def list_users(
 @router.get("/users/me", response_model=UserRead, tags=["users"], responses=responses(401))
 async def get_current_user(caller: SignedIn) -> UserRead:
     return UserRead.of(await caller.as_user(caller.cases.current_user))
+
+
+# Fixed paths under /users/ come before /users/{user_id}, whose integer would refuse them.
+@router.get(
+    "/users/top-spenders",
+    response_model=list[TopSpenderRead],
+    tags=["users"],
+    responses=responses(401, 403, 422),
+)
+async def list_top_spenders(
+    caller: SignedIn,
+    limit: Annotated[int, Query(ge=1, le=MAX_SPENDERS)] = DEFAULT_SPENDERS,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+) -> list[TopSpenderRead]:
+    """Customers ranked by the revenue of their non-cancelled orders created in [created_from, created_to]
+    (inclusive; all time without them), then by id; those without such an order are not listed."""
+    spenders = await caller.as_user(
+        caller.cases.top_spenders, limit, utc_or_none(created_from), utc_or_none(created_to)
+    )
+    return [TopSpenderRead.of(s) for s in spenders]
+
+
+@router.get(
+    "/users/{user_id}/stats", response_model=CustomerStatsRead, tags=["users"], responses=responses(401, 404)
+)
+async def get_user_stats(user_id: ResourceId, caller: SignedIn) -> CustomerStatsRead:
+    """The customer's own, or any as an admin; another customer's is a 404, as the account is."""
+    return CustomerStatsRead.of(await caller.as_user(caller.cases.customer_stats, user_id))
 
 
 @router.get("/users/{user_id}", response_model=UserRead, tags=["users"], responses=responses(401, 404))

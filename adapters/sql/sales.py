@@ -1,0 +1,247 @@
+"""The sales reports' statements, over the totals kept by migration 0007's triggers.
+
+A half-open range of time is cut into the kept buckets it covers whole, coarsest first (UTC days, then
+hours, then quarters of an hour), and the parts at its edges no bucket covers whole (less than 15 minutes
+each), which are counted from `orders` on its `created_at` index. Every range of a report is one row of a
+VALUES list joined against the kept buckets, so a report is one statement whatever its number of periods."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    select,
+    union_all,
+    values,
+)
+
+from adapters.sql.tables import order_sales, orders, user_day_sales, user_sales, users
+from application.ports import CustomerTotals, OrderStats, Spender, TimeRange
+from domain.money import money
+from domain.orders import OrderStatus
+
+QUARTER, HOUR, DAY = 900, 3600, 86400
+SPANS = (QUARTER, HOUR, DAY)  # the kept buckets, finest first (migration 0007)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = 1_000_000
+# Open ends: day-aligned instants before and after any order.
+_LOWEST = -DAY * 100_000 * _US
+_HIGHEST = DAY * 10_000_000 * _US
+
+_CENTS = cast(func.round(orders.c.total_amount * 100), BigInteger)
+_NOT_CANCELLED = orders.c.status != OrderStatus.CANCELLED.value
+_STATUS_COUNTS = [
+    func.sum(case((orders.c.status == s.value, 1), else_=0)).label(s.value) for s in OrderStatus
+]
+_ORDER_REVENUE = func.sum(case((_NOT_CANCELLED, _CENTS), else_=0)).label("revenue_cents")
+
+Part = tuple[int, int, int]  # (span, first bucket start, end) in seconds since the epoch
+Edge = tuple[datetime, datetime]
+
+
+def _micros(moment: datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * DAY + delta.seconds) * _US + delta.microseconds
+
+
+def _moment(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def _ceil(value: int, step: int) -> int:
+    return -(-value // step) * step
+
+
+def _cover(start: int, end: int, spans: Sequence[int]) -> list[Part]:
+    """[start, end), aligned to spans[0], as whole buckets: the coarsest that fit, finer ones at the sides."""
+    finest, coarser = spans[0], spans[1:]
+    if coarser:
+        inner_start, inner_end = _ceil(start, coarser[0]), end // coarser[0] * coarser[0]
+        if inner_start < inner_end:
+            sides = [(finest, a, b) for a, b in ((start, inner_start), (inner_end, end)) if a < b]
+            return sides + _cover(inner_start, inner_end, coarser)
+    return [(finest, start, end)]
+
+
+def split(period: TimeRange, spans: Sequence[int] = SPANS) -> tuple[list[Part], list[Edge]]:
+    """The kept buckets that cover `period` whole, and the edges left to count from the orders."""
+    lo = _LOWEST if period.start is None else _micros(period.start)
+    hi = _HIGHEST if period.end is None else _micros(period.end)
+    step = spans[0] * _US
+    start, end = _ceil(lo, step), hi // step * step
+    if start >= end:
+        return [], [(_moment(lo), _moment(hi))] if lo < hi else []
+    edges = [(_moment(a), _moment(b)) for a, b in ((lo, start), (end, hi)) if a < b]
+    return _cover(start // _US, end // _US, spans), edges
+
+
+def _parts_table(rows: list[tuple[int, int, int, int]]) -> Any:
+    return (
+        values(
+            column("p", Integer),
+            column("span", Integer),
+            column("lo", BigInteger),
+            column("hi", BigInteger),
+            name="parts",
+        )
+        .data(rows)
+        .cte("parts")
+    )
+
+
+def _edges_table(rows: list[tuple[int, datetime, datetime]]) -> Any:
+    return (
+        values(
+            column("p", Integer),
+            column("lo", DateTime(timezone=True)),
+            column("hi", DateTime(timezone=True)),
+            name="edges",
+        )
+        .data(rows)
+        .cte("edges")
+    )
+
+
+def sales_statement(ranges: Sequence[TimeRange]) -> Select[Any]:
+    """Per range (`p`, its index): orders by status and revenue in cents."""
+    kept_rows: list[tuple[int, int, int, int]] = []
+    edge_rows: list[tuple[int, datetime, datetime]] = []
+    for p, period in enumerate(ranges):
+        parts, edges = split(period)
+        kept_rows += [(p, span, lo, hi) for span, lo, hi in parts]
+        edge_rows += [(p, lo, hi) for lo, hi in edges]
+    selects: list[Select[Any]] = []
+    if kept_rows:
+        parts = _parts_table(kept_rows)
+        selects.append(
+            select(
+                parts.c.p,
+                *[func.sum(order_sales.c[s.value]).label(s.value) for s in OrderStatus],
+                func.sum(order_sales.c.revenue_cents).label("revenue_cents"),
+            )
+            .select_from(parts)
+            .join(
+                order_sales,
+                and_(
+                    order_sales.c.span == parts.c.span,
+                    order_sales.c.start >= parts.c.lo,
+                    order_sales.c.start < parts.c.hi,
+                ),
+            )
+            .group_by(parts.c.p)
+        )
+    if edge_rows:
+        edges = _edges_table(edge_rows)
+        selects.append(
+            select(edges.c.p, *_STATUS_COUNTS, _ORDER_REVENUE)
+            .select_from(edges)
+            .join(orders, and_(orders.c.created_at >= edges.c.lo, orders.c.created_at < edges.c.hi))
+            .group_by(edges.c.p)
+        )
+    if len(selects) == 1:
+        return selects[0]
+    both = union_all(*selects).subquery("both")
+    return select(
+        both.c.p,
+        *[func.sum(both.c[s.value]).label(s.value) for s in OrderStatus],
+        func.sum(both.c.revenue_cents).label("revenue_cents"),
+    ).group_by(both.c.p)
+
+
+def sales_from_rows(count: int, rows: Sequence[Any]) -> list[OrderStats]:
+    found = {row.p: row for row in rows}
+    answer = []
+    for p in range(count):
+        row = found.get(p)
+        by_status = {s: int(row._mapping[s.value]) if row is not None else 0 for s in OrderStatus}
+        cents = int(row.revenue_cents) if row is not None else 0
+        answer.append(OrderStats(sum(by_status.values()), money(Decimal(cents) / 100), by_status))
+    return answer
+
+
+_PAID = sum((user_sales.c[s.value] for s in OrderStatus if s is not OrderStatus.CANCELLED), literal(0))
+
+
+def customer_totals_statement(user_id: int) -> Select[Any]:
+    return select(user_sales).where(user_sales.c.user_id == user_id)
+
+
+def customer_totals_from_row(row: Any | None) -> CustomerTotals:
+    if row is None:
+        return CustomerTotals({s: 0 for s in OrderStatus}, money(0), None, None)
+    return CustomerTotals(
+        {s: int(row._mapping[s.value]) for s in OrderStatus},
+        money(Decimal(int(row.revenue_cents)) / 100),
+        row.first_order_at,
+        row.last_order_at,
+    )
+
+
+def top_spenders_statement(limit: int, period: TimeRange) -> Select[Any]:
+    """All time: the kept per-customer totals in revenue order (ix_user_sales_revenue_user). A period: the
+    kept per-customer days it covers whole, and its edges (less than a day each) from the orders."""
+    if period.start is None and period.end is None:
+        ranked = (
+            select(
+                user_sales.c.user_id,
+                _PAID.label("orders"),
+                user_sales.c.revenue_cents,
+            )
+            .where(_PAID > 0)
+            .order_by(user_sales.c.revenue_cents.desc(), user_sales.c.user_id)
+            .limit(limit)
+            .subquery("ranked")
+        )
+    else:
+        parts, edges = split(period, (DAY,))
+        pieces: list[Select[Any]] = [
+            select(
+                user_day_sales.c.user_id,
+                user_day_sales.c.orders,
+                user_day_sales.c.revenue_cents,
+            ).where(user_day_sales.c.day >= lo, user_day_sales.c.day < hi)
+            for _, lo, hi in parts
+        ]
+        pieces += [
+            select(
+                orders.c.user_id,
+                literal(1, Integer).label("orders"),
+                _CENTS.label("revenue_cents"),
+            ).where(_NOT_CANCELLED, orders.c.created_at >= lo, orders.c.created_at < hi)
+            for lo, hi in edges
+        ]
+        every = union_all(*pieces).subquery("every") if len(pieces) > 1 else pieces[0].subquery("every")
+        revenue = func.sum(every.c.revenue_cents)
+        ranked = (
+            select(every.c.user_id, func.sum(every.c.orders).label("orders"), revenue.label("revenue_cents"))
+            .group_by(every.c.user_id)
+            .having(func.sum(every.c.orders) > 0)
+            .order_by(revenue.desc(), every.c.user_id)
+            .limit(limit)
+            .subquery("ranked")
+        )
+    return (
+        select(users.c.id, users.c.email, users.c.name, ranked.c.orders, ranked.c.revenue_cents)
+        .join_from(ranked, users, users.c.id == ranked.c.user_id)
+        .order_by(ranked.c.revenue_cents.desc(), ranked.c.user_id)
+    )
+
+
+def spenders_from_rows(rows: Sequence[Any]) -> list[Spender]:
+    return [
+        Spender(r.id, r.email, r.name, int(r.orders), money(Decimal(int(r.revenue_cents)) / 100))
+        for r in rows
+    ]
