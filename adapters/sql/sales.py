@@ -28,6 +28,7 @@ from sqlalchemy import (
     values,
 )
 
+from adapters.sql.mapping import utc
 from adapters.sql.tables import order_sales, orders, user_day_sales, user_sales, users
 from application.ports import CustomerTotals, OrderStats, Spender, TimeRange
 from domain.money import money
@@ -185,8 +186,8 @@ def customer_totals_from_row(row: Any | None) -> CustomerTotals:
     return CustomerTotals(
         {s: int(row._mapping[s.value]) for s in OrderStatus},
         money(Decimal(int(row.revenue_cents)) / 100),
-        row.first_order_at,
-        row.last_order_at,
+        None if row.first_order_at is None else utc(row.first_order_at),
+        None if row.last_order_at is None else utc(row.last_order_at),
     )
 
 

@@ -71,7 +71,7 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
     routes = {(path, method) for path, item in spec["paths"].items() for method in item}
     assert routes == {
         ("/auth/token", "post"), ("/auth/logout", "post"), ("/users", "post"), ("/users", "get"),
-        ("/users/me", "get"),
+        ("/users/me", "get"), ("/users/top-spenders", "get"), ("/users/{user_id}/stats", "get"),
         ("/users/{user_id}", "get"), ("/users/{user_id}", "patch"), ("/users/{user_id}", "delete"),
         ("/categories", "post"), ("/categories", "get"), ("/categories/{category_id}", "get"),
         ("/categories/{category_id}", "patch"), ("/categories/{category_id}", "delete"),
@@ -91,6 +91,9 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
     assert {"201", "400", "401", "403", "409", "422"} <= set(place)
     assert "application/problem+json" in place["400"]["content"]
     assert "429" in spec["paths"]["/auth/token"]["post"]["responses"]
+    assert {"401", "403", "422"} <= set(spec["paths"]["/orders/stats"]["get"]["responses"])
+    assert {"401", "403", "422"} <= set(spec["paths"]["/users/top-spenders"]["get"]["responses"])
+    assert {"401", "404"} <= set(spec["paths"]["/users/{user_id}/stats"]["get"]["responses"])
 
 
 def test_docs_are_served_without_a_cdn(api: Api) -> None:
