@@ -156,8 +156,8 @@ def test_days_start_at_local_midnight_across_dst(make_uow: MakeUow, zone: str, f
 
 def test_weeks_and_months_zero_filled(make_uow: MakeUow) -> None:
     tz = ZoneInfo("Asia/Kolkata")
-    shop = mixed_shop(make_uow, [datetime(2026, 1, 31, 18, 29, tzinfo=UTC), datetime(2026, 1, 31, 18, 30, tzinfo=UTC),
-                                 datetime(2026, 4, 2, 0, 0, tzinfo=UTC)])  # fmt: skip
+    moments = [datetime(2026, 1, 31, 18, 29), datetime(2026, 1, 31, 18, 30), datetime(2026, 4, 2)]
+    shop = mixed_shop(make_uow, [m.replace(tzinfo=UTC) for m in moments])
     months = shop.report(
         SalesQuery(
             datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 4, 30, tzinfo=UTC), Grouping.MONTH, tz.key

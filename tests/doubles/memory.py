@@ -403,7 +403,8 @@ class InMemoryOrderRepository(_Repository):
         for period in ranges:
             found = self._in(period)
             by_status = {s: sum(1 for o in found if o.status is s) for s in OrderStatus}
-            revenue = sum((o.total_amount for o in found if o.status is not OrderStatus.CANCELLED), Decimal(0))
+            paid = [o.total_amount for o in found if o.status is not OrderStatus.CANCELLED]
+            revenue = sum(paid, Decimal(0))
             answer.append(OrderStats(len(found), revenue.quantize(Decimal("0.01")), by_status))
         return answer
 

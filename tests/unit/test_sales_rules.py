@@ -33,7 +33,7 @@ T = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
 
 def test_limits() -> None:
     assert (MAX_PERIODS, MAX_SPENDERS, DEFAULT_SPENDERS) == (1000, 100, 10)
-    assert ONE_MICROSECOND == timedelta(microseconds=1)
+    assert timedelta(microseconds=1) == ONE_MICROSECOND
 
 
 def test_zone_names_the_unknown() -> None:
@@ -145,8 +145,9 @@ def test_average_order_value_excludes_cancelled_and_rounds() -> None:
     assert (none.orders, str(none.average_order_value), str(none.total_spent)) == (1, "0.00", "0.00")
 
 
-ADMIN = User(id=1, email="a@shop.test", name="A", password_hash="h", is_admin=True, created_at=T, updated_at=T)
-ANN = User(id=2, email="ann@shop.test", name="Ann", password_hash="h", created_at=T, updated_at=T)
+STAMPS = {"password_hash": "h", "created_at": T, "updated_at": T}
+ADMIN = User(id=1, email="a@shop.test", name="A", is_admin=True, **STAMPS)
+ANN = User(id=2, email="ann@shop.test", name="Ann", **STAMPS)
 
 
 def test_reports_are_for_admins_and_self() -> None:

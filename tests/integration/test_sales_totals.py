@@ -1,0 +1,198 @@
+"""The sales totals kept by migration 0007's triggers, on SQLite and PostgreSQL: recounted from the orders
+after a mixed history; each report a fixed number of statements; on PostgreSQL, served by the kept tables'
+indexes, `orders` read only on its created_at index (the partial edges)."""
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, select
+
+from adapters.sql.tables import order_sales, orders, user_day_sales, user_sales
+from adapters.sql.unit_of_work import sync_unit_of_work
+from application.auth import as_caller
+from application.orders import (
+    OrderItem,
+    PlaceOrder,
+    cancel_order,
+    change_order_status,
+    expire_pending_orders,
+    place_order,
+)
+from application.ports import TimeRange, TokenClaims
+from application.sales import SalesQuery, customer_stats, sales_report, top_spenders
+from domain.orders import OrderStatus
+from domain.periods import Grouping
+from entrypoints.api.event_schemas import present
+from tests.doubles.clock import FixedClock
+from tests.integration.helpers import admin, count_statements, customer, product
+
+SPANS = (900, 3600, 86400)
+START = datetime(2026, 3, 28, 22, 50, 0, 250, tzinfo=UTC)
+DAY = timedelta(days=1, seconds=1)
+
+
+def uow(engine: Engine):
+    return sync_unit_of_work(engine, present)
+
+
+@pytest.fixture
+def history(engine: Engine):
+    """Orders every ~7 minutes across a Berlin DST night by two customers; some confirmed, shipped,
+    cancelled by the customer or an admin, expired; one moved in time; two inserted in one statement."""
+    boss = admin(engine)
+    ann, bob = customer(engine, "ann@shop.test"), customer(engine, "bob@shop.test")
+    items = [product(engine, boss, f"P-{i}", stock=1000, price=f"{i + 1}.25") for i in range(3)]
+    clock = FixedClock(START)
+    placed = []
+    for i in range(24):
+        clock.at = START + timedelta(minutes=7 * i, microseconds=i)
+        lines = (OrderItem(items[i % 3].id, 1 + i % 2), OrderItem(items[(i + 1) % 3].id, 1))
+        buyer = ann if i % 3 else bob
+        placed.append(place_order(PlaceOrder(lines), uow=uow(engine), actor=buyer, clock=clock))
+    for i, order in enumerate(placed):
+        buyer = ann if i % 3 else bob
+        if i % 4 == 1:
+            change_order_status(order.id, OrderStatus.CONFIRMED, uow=uow(engine), actor=boss, clock=clock)
+        if i % 8 == 1:
+            change_order_status(order.id, OrderStatus.PROCESSING, uow=uow(engine), actor=boss, clock=clock)
+            change_order_status(order.id, OrderStatus.SHIPPED, uow=uow(engine), actor=boss, clock=clock)
+        if i % 5 == 2 and i % 8 != 1:
+            cancel_order(order.id, uow=uow(engine), actor=buyer, clock=clock)
+        if i % 7 == 3 and i % 8 != 1 and i % 5 != 2:
+            change_order_status(order.id, OrderStatus.CANCELLED, uow=uow(engine), actor=boss, clock=clock)
+    clock.at = START + timedelta(days=1)
+    expired = expire_pending_orders(timedelta(hours=20), uow=uow(engine), clock=clock, batch=5)
+    assert expired == 5
+    with engine.begin() as connection:
+        moved = placed[4].id
+        connection.execute(
+            orders.update().where(orders.c.id == moved).values(created_at=START - timedelta(days=3))
+        )
+        row = {"user_id": ann.id, "status": "delivered", "total_amount": Decimal("3.10"), "version": 1}
+        raw = [
+            row | {"order_number": f"RAW-{n}", "created_at": START + timedelta(hours=n), "updated_at": START}
+            for n in (5, 6)
+        ]
+        connection.execute(orders.insert(), raw)
+        connection.execute(orders.delete().where(orders.c.order_number == "RAW-6"))
+    return boss, ann, bob
+
+
+def epoch(moment: datetime) -> int:
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() // 1)
+
+
+def test_kept_totals_equal_a_recount_of_the_orders(engine: Engine, history) -> None:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(orders.c.user_id, orders.c.status, orders.c.created_at, orders.c.total_amount)
+        ).all()
+        kept_buckets = connection.execute(select(order_sales)).all()
+        kept_users = connection.execute(select(user_sales)).all()
+        kept_days = connection.execute(select(user_day_sales)).all()
+    statuses = [s.value for s in OrderStatus]
+    buckets: dict[tuple[int, int], Counter] = defaultdict(Counter)
+    users: dict[int, Counter] = defaultdict(Counter)
+    times: dict[int, list[int]] = defaultdict(list)
+    days: dict[tuple[int, int], Counter] = defaultdict(Counter)
+    for user_id, status, created_at, total in rows:
+        cents = int(Decimal(total) * 100) if status != "cancelled" else 0
+        for span in SPANS:
+            buckets[span, epoch(created_at) // span * span].update({status: 1, "revenue_cents": cents})
+        users[user_id].update({status: 1, "revenue_cents": cents})
+        times[user_id].append(epoch(created_at))
+        if status != "cancelled":
+            days[epoch(created_at) // 86400 * 86400, user_id].update({"orders": 1, "revenue_cents": cents})
+    fields = [*statuses, "revenue_cents"]
+
+    def figures(source) -> dict[str, int]:
+        return {k: int(source[k]) for k in fields}
+
+    assert {(r.span, r.start): figures(r._mapping) for r in kept_buckets if any(r[2:])} == {
+        k: figures(v) for k, v in buckets.items()
+    }
+    assert {
+        r.user_id: (figures(r._mapping), epoch(r.first_order_at), epoch(r.last_order_at)) for r in kept_users
+    } == {u: (figures(v), min(times[u]), max(times[u])) for u, v in users.items()}
+    assert {(r.day, r.user_id): (r.orders, r.revenue_cents) for r in kept_days if r.orders} == {
+        k: (v["orders"], v["revenue_cents"]) for k, v in days.items()
+    }
+    assert {r.status for r in rows} >= {"pending", "confirmed", "shipped", "cancelled", "delivered"}
+    assert len(rows) == 25  # 24 placed, one of the two inserted left
+
+
+def as_request(engine: Engine, user_id: int, work):
+    return as_caller(uow(engine), TokenClaims(user_id, 1), work)
+
+
+def test_each_report_is_a_fixed_number_of_statements(engine: Engine, history) -> None:
+    boss, ann, _ = history
+    berlin = SalesQuery(
+        START - timedelta(days=5), START + timedelta(days=30, seconds=7), Grouping.DAY, "Europe/Berlin"
+    )
+    reports = [
+        (lambda u, a: sales_report(berlin, uow=u, actor=a, clock=FixedClock()), boss.id),
+        (lambda u, a: sales_report(SalesQuery(START), uow=u, actor=a, clock=FixedClock()), boss.id),
+        (lambda u, a: top_spenders(10, uow=u, actor=a), boss.id),
+        (lambda u, a: top_spenders(10, START - timedelta(hours=7), START + DAY, uow=u, actor=a), boss.id),
+    ]  # fmt: skip
+    for work, user_id in reports:
+        with count_statements(engine) as counter:
+            as_request(engine, user_id, work)
+        assert counter.count == 2, counter.statements  # the caller, the report
+        assert not counter.opened_a_transaction
+    with count_statements(engine) as counter:
+        as_request(engine, ann.id, lambda u, a: customer_stats(ann.id, uow=u, actor=a))
+    assert counter.count == 3, counter.statements  # the caller, the customer, their totals
+
+
+@pytest.mark.postgres
+def test_reports_read_the_kept_tables_by_their_indexes(engine: Engine, history) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("plans are PostgreSQL's")
+    from tests.integration.test_query_plans import plans
+
+    _, ann, _ = history
+    reads = {
+        "berlin days": lambda u: u.orders.sales(
+            [
+                TimeRange(START + timedelta(hours=h, seconds=1), START + timedelta(hours=h + 24))
+                for h in range(0, 72, 24)
+            ]
+        ),
+        "top spenders": lambda u: u.orders.top_spenders(10, TimeRange()),
+        "top spenders of a period": lambda u: u.orders.top_spenders(
+            10, TimeRange(START - timedelta(days=30, seconds=1), START + timedelta(seconds=5))
+        ),
+        "customer": lambda u: u.orders.customer_totals(ann.id),
+    }
+    kept = {"order_sales": "pk_order_sales", "user_day_sales": "pk_user_day_sales"}
+    for name, read in reads.items():
+        for plan in plans(engine, read):
+            scans = [
+                (n["Node Type"], n.get("Relation Name"), n.get("Index Name"))
+                for n in plan
+                if "Relation Name" in n
+            ]
+            assert not any(kind == "Seq Scan" for kind, _, _ in scans), (name, scans)
+            for _, table, index in scans:
+                if table == "orders":
+                    assert index == "ix_orders_created_id", (name, scans)
+                if table in kept:
+                    assert index == kept[table], (name, scans)
+            if name == "top spenders":
+                assert ("user_sales", "ix_user_sales_revenue_user") in {(t, i) for _, t, i in scans}, scans
+
+
+def test_reports_over_sql_match_the_history(engine: Engine, history) -> None:
+    boss, ann, bob = history
+    with uow(engine) as u:
+        everything = u.orders.stats()
+        same = u.orders.sales([TimeRange()])[0]
+        spenders = u.orders.top_spenders(10, TimeRange())
+    assert same == everything
+    assert {s.user_id for s in spenders} == {ann.id, bob.id}
+    assert sum((s.revenue for s in spenders), Decimal(0)) == everything.total_revenue
