@@ -178,11 +178,12 @@ def test_reports_read_the_kept_tables_by_their_indexes(engine: Engine, history) 
                 if "Relation Name" in n
             ]
             assert not any(kind == "Seq Scan" for kind, _, _ in scans), (name, scans)
-            for _, table, index in scans:
+            indexes = {n.get("Index Name") for n in plan}  # a bitmap heap scan's index is its child's
+            for _, table, _ in scans:
                 if table == "orders":
-                    assert index == "ix_orders_created_id", (name, scans)
+                    assert "ix_orders_created_id" in indexes, (name, scans)
                 if table in kept:
-                    assert index == kept[table], (name, scans)
+                    assert kept[table] in indexes, (name, scans)
             if name == "top spenders":
                 assert ("user_sales", "ix_user_sales_revenue_user") in {(t, i) for _, t, i in scans}, scans
 
