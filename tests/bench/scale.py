@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -115,6 +116,7 @@ class ScaleBench(Bench):
                 "status list": [[f"/orders?status={s.value}&limit=20", admin] for s in OrderStatus],
                 "deep page": self.deep_pages(server, admin),
                 "stats": [["/orders/stats", admin]],
+                **self.sales_reports(admin),
                 "order detail": self.owned_orders(CUSTOMERS),
                 "search": [[f"/products?q={random.randrange(10_000):04d}&limit=20", 1] for _ in range(500)],
             }
@@ -132,6 +134,24 @@ class ScaleBench(Bench):
             server.stop()
             self.engine.dispose()
         return results
+
+    @staticmethod
+    def sales_reports(admin: int) -> dict[str, list[list]]:
+        """The sales reports over the kept totals: a year by UTC day and by month in a zone of its own,
+        the top spenders of all time and of the last 30 days (ranges ending now: partial edges too)."""
+        now = datetime.now(UTC)
+
+        def at(moment: datetime) -> str:
+            return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        year = f"created_from={at(now - timedelta(days=365))}&created_to={at(now)}"
+        month = f"created_from={at(now - timedelta(days=30))}"
+        return {
+            "sales by day": [[f"/orders/stats?{year}&group_by=day", admin]],
+            "sales by month": [[f"/orders/stats?{year}&group_by=month&tz=Asia/Kolkata", admin]],
+            "top spenders": [["/users/top-spenders?limit=10", admin]],
+            "spenders 30d": [[f"/users/top-spenders?limit=10&{month}", admin]],
+        }
 
     def token(self, server: LiveServer, email: str) -> str:
         with httpx.Client(base_url=server.url, timeout=30) as http:
