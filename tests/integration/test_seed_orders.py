@@ -67,7 +67,8 @@ def test_order_history_is_consistent_across_chunks(engine: Engine, monkeypatch: 
     assert _one(
         engine,
         "SELECT (SELECT sum(pending + confirmed + processing + shipped + delivered + cancelled)"
-        " FROM order_sales WHERE span = 86400), (SELECT sum(revenue_cents) FROM order_sales WHERE span = 900),"
+        " FROM order_sales WHERE span = 86400),"
+        " (SELECT sum(revenue_cents) FROM order_sales WHERE span = 900),"
         " (SELECT sum(revenue_cents) FROM user_sales), (SELECT sum(orders) FROM user_day_sales),"
         " (SELECT CAST(sum(total_amount) * 100 AS bigint) FROM orders WHERE status <> 'cancelled')",
     ) == (13, 24_000, 24_000, 12, 24_000)
