@@ -320,18 +320,6 @@ class OrderEventRead(BaseModel):
         return cls.model_validate(e, from_attributes=True)
 
 
-class OrderStatsRead(BaseModel):
-    total_orders: int
-    total_revenue: Decimal
-    orders_by_status: dict[OrderStatus, int]
-
-    @classmethod
-    def of(cls, s: OrderStats) -> "OrderStatsRead":
-        return cls(
-            total_orders=s.total_orders, total_revenue=s.total_revenue, orders_by_status=s.orders_by_status
-        )
-
-
 # --- sales reports ------------------------------------------------------------------------------------
 
 
@@ -342,13 +330,23 @@ class SalesPeriodRead(BaseModel):
     by_status: dict[OrderStatus, int]
 
 
-class SalesStatsRead(OrderStatsRead):
-    """`GET /orders/stats`: with a period, the totals cover it; with `group_by`, `periods` too."""
+class OrderStatsRead(BaseModel):
+    """`GET /orders/stats`: all time, or with a period the totals of that period; with `group_by`, `periods`
+    too (left out otherwise, so the all-time answer is what it always was)."""
 
+    total_orders: int
+    total_revenue: Decimal
+    orders_by_status: dict[OrderStatus, int]
     periods: list[SalesPeriodRead] | None = Field(default=None, description="With group_by only.")
 
     @classmethod
-    def of_report(cls, r: SalesReport) -> "SalesStatsRead":
+    def of(cls, s: OrderStats) -> "OrderStatsRead":
+        return cls(
+            total_orders=s.total_orders, total_revenue=s.total_revenue, orders_by_status=s.orders_by_status
+        )
+
+    @classmethod
+    def of_report(cls, r: SalesReport) -> "OrderStatsRead":
         periods = None
         if r.periods is not None:
             periods = [
@@ -360,13 +358,7 @@ class SalesStatsRead(OrderStatsRead):
                 )
                 for p in r.periods
             ]
-        t = r.totals
-        return cls(
-            total_orders=t.total_orders,
-            total_revenue=t.total_revenue,
-            orders_by_status=t.orders_by_status,
-            periods=periods,
-        )
+        return cls.of(r.totals).model_copy(update={"periods": periods})
 
 
 class CustomerStatsRead(BaseModel):

@@ -20,8 +20,8 @@ from entrypoints.api.schemas import (
     OrderCreate,
     OrderEventRead,
     OrderRead,
+    OrderStatsRead,
     PageOf,
-    SalesStatsRead,
     StatusChange,
 )
 
@@ -77,7 +77,7 @@ async def list_orders(
 
 @router.get(
     "/stats",
-    response_model=SalesStatsRead,
+    response_model=OrderStatsRead,
     response_model_exclude_none=True,
     responses=responses(401, 403, 422),
 )
@@ -91,10 +91,10 @@ async def get_order_stats(
     tz: Annotated[
         str, Query(min_length=1, max_length=64, description="IANA zone the periods start in.")
     ] = "UTC",
-) -> SalesStatsRead:
+) -> OrderStatsRead:
     """Without a period, all time. With one, the totals cover [created_from, created_to] (inclusive)."""
     query = SalesQuery(utc_or_none(created_from), utc_or_none(created_to), group_by, tz)
-    return SalesStatsRead.of_report(await caller.as_user(caller.cases.sales_report, query))
+    return OrderStatsRead.of_report(await caller.as_user(caller.cases.sales_report, query))
 
 
 @router.get("/{order_id}", response_model=OrderRead, responses=responses(401, 404))
