@@ -177,7 +177,8 @@ class ScaleBench(Bench):
                 ratio = after.requests_per_s / before.requests_per_s
                 target, met = f"rate >= {PLACEMENT_RATIO} x", ratio >= PLACEMENT_RATIO
             else:
-                ratio = after.p99_ms / before.p99_ms
+                # No request finished in a short phase (`--duration`): no ratio, not met.
+                ratio = after.p99_ms / before.p99_ms if before.p99_ms else float("inf")
                 target, met = f"p99 <= {P99_RATIO} x", ratio <= P99_RATIO
             rows.append((name, before, after, ratio, target, met))
         command = "make bench-scale  # python -m tests.bench.scale " + " ".join(sys.argv[1:])
