@@ -56,7 +56,12 @@ class CustomerStats:
 
 def inclusive(created_from: datetime | None, created_to: datetime | None) -> TimeRange:
     """The lists' inclusive [created_from, created_to] as a half-open range (timestamps are microseconds)."""
-    return TimeRange(created_from, None if created_to is None else created_to + ONE_MICROSECOND)
+    if created_to is None:
+        return TimeRange(created_from, None)
+    try:
+        return TimeRange(created_from, created_to + ONE_MICROSECOND)
+    except OverflowError:  # the last instant there is: nothing lies after it
+        return TimeRange(created_from, None)
 
 
 def sales_report(query: SalesQuery, *, uow: UnitOfWork, actor: User, clock: Clock) -> SalesReport:

@@ -74,6 +74,13 @@ def periods(created_from: datetime, created_to: datetime, grouping: Grouping, tz
     """The periods from the one holding `created_from` to the one holding `created_to` (both inclusive),
     oldest first, each clipped to [created_from, created_to]; InvalidPeriod beyond MAX_PERIODS."""
     check_range(created_from, created_to)
+    try:
+        return _periods(created_from, created_to, grouping, tz)
+    except OverflowError:
+        raise InvalidPeriod(f"the periods reach beyond the years 1 to 9999 in time zone '{tz.key}'") from None
+
+
+def _periods(created_from: datetime, created_to: datetime, grouping: Grouping, tz: ZoneInfo) -> list[Period]:
     end = created_to + ONE_MICROSECOND
     day = _first_day(created_from.astimezone(tz).date(), grouping)
     found: list[Period] = []

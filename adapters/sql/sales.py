@@ -21,6 +21,7 @@ from sqlalchemy import (
     case,
     cast,
     column,
+    false,
     func,
     literal,
     select,
@@ -39,9 +40,9 @@ QUARTER, HOUR, DAY = 900, 3600, 86400
 SPANS = (QUARTER, HOUR, DAY)  # the kept buckets, finest first (migration 0007)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = 1_000_000
-# Open ends: day-aligned instants before and after any order.
-_LOWEST = -DAY * 100_000 * _US
-_HIGHEST = DAY * 10_000_000 * _US
+# Open ends: the first and the last day a timestamp can name (day-aligned).
+_LOWEST = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH).days * DAY * _US
+_HIGHEST = (datetime(9999, 12, 31, tzinfo=UTC) - _EPOCH).days * DAY * _US
 
 _CENTS = cast(func.round(orders.c.total_amount * 100), BigInteger)
 _NOT_CANCELLED = orders.c.status != OrderStatus.CANCELLED.value
@@ -154,12 +155,20 @@ def sales_statement(ranges: Sequence[TimeRange]) -> Select[Any]:
             .join(orders, and_(orders.c.created_at >= edges.c.lo, orders.c.created_at < edges.c.hi))
             .group_by(edges.c.p)
         )
+    if not selects:  # an empty range (before the first timestamp there is): no row, zeros
+        zero = [literal(0).label(name) for name in ["p", *(s.value for s in OrderStatus), "revenue_cents"]]
+        selects.append(cast_select(select(*zero).where(false())))
     both = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("both")
     return select(
         both.c.p,
         *[func.sum(both.c[s.value]).label(s.value) for s in OrderStatus],
         func.sum(both.c.revenue_cents).label("revenue_cents"),
     ).group_by(both.c.p)
+
+
+def cast_select(statement: Any) -> Select[Any]:
+    """A select of constants, typed as the others (mypy reads its columns' literal types)."""
+    return statement  # type: ignore[no-any-return]  # a Select of any row shape
 
 
 def sales_from_rows(count: int, rows: Sequence[Any]) -> list[OrderStats]:
@@ -224,6 +233,11 @@ def top_spenders_statement(limit: int, period: TimeRange) -> Select[Any]:
             ).where(_NOT_CANCELLED, orders.c.created_at >= lo, orders.c.created_at < hi)
             for lo, hi in edges
         ]
+        if not pieces:  # an empty range: nobody
+            none: Select[Any] = select(
+                orders.c.user_id, literal(0).label("orders"), _CENTS.label("revenue_cents")
+            )
+            pieces.append(none.where(false()))
         every = union_all(*pieces).subquery("every") if len(pieces) > 1 else pieces[0].subquery("every")
         revenue = func.sum(every.c.revenue_cents)
         ranked = (

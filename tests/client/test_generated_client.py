@@ -22,6 +22,8 @@ OPERATIONS = {
         "register_user",
         "list_users",
         "get_current_user",
+        "get_user_stats",
+        "list_top_spenders",
         "get_user",
         "update_user",
         "deactivate_user",

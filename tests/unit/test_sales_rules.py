@@ -177,3 +177,14 @@ def test_grouping_needs_a_start_and_ends_now() -> None:
     assert sales_report(SalesQuery(tz="Asia/Kolkata"), uow=uow, actor=ADMIN, clock=clock).periods is None
     assert SalesQuery().is_all_time and not SalesQuery(group_by=Grouping.DAY).is_all_time
     assert not SalesQuery(T).is_all_time and not SalesQuery(None, T).is_all_time
+
+
+def test_the_last_instant_is_an_open_end() -> None:
+    last = datetime.max.replace(tzinfo=UTC)
+    assert inclusive(T, last) == TimeRange(T, None)
+    assert inclusive(T, last - ONE_MICROSECOND) == TimeRange(T, last)
+    with pytest.raises(InvalidPeriod) as refused:
+        periods(last - timedelta(days=1), last, Grouping.MONTH, ZoneInfo("America/New_York"))
+    assert (
+        str(refused.value) == "the periods reach beyond the years 1 to 9999 in time zone 'America/New_York'"
+    )

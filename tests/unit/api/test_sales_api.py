@@ -148,3 +148,21 @@ def test_top_spenders_refuse_bad_input(api: Api, admin, sales, params) -> None:
 def test_top_spenders_are_for_admins(api: Api, sales) -> None:
     assert api.client.get("/users/top-spenders", headers=sales["ann"]).status_code == 403
     assert api.client.get("/users/top-spenders").status_code == 401
+
+
+def test_ranges_at_the_ends_of_time(api: Api, admin, sales) -> None:
+    early = {"created_to": "0059-11-04T13:56:32Z"}
+    assert api.client.get("/orders/stats", params=early, headers=admin).json()["total_orders"] == 0
+    assert api.client.get("/users/top-spenders", params=early, headers=admin).json() == []
+    last = {"created_from": "2026-11-23T00:00:00Z", "created_to": "9999-12-31T23:59:59.999999Z"}
+    assert api.client.get("/orders/stats", params=last, headers=admin).json()["total_orders"] == 2
+    grouped = {
+        "created_from": "0001-01-01T00:00:00Z",
+        "created_to": "0001-01-02T00:00:00Z",
+        "group_by": "day",
+    }
+    refused = api.client.get("/orders/stats", params=grouped | {"tz": "Asia/Kolkata"}, headers=admin)
+    assert (refused.status_code, refused.json()["detail"]) == (
+        422,
+        "the periods reach beyond the years 1 to 9999 in time zone 'Asia/Kolkata'.",
+    )
