@@ -4,7 +4,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Index, Integer, Numeric, Table, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    Table,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -239,6 +250,8 @@ class OrderSalesRow(SQLModel, table=True):
 
     span: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # 900, 3600 or 86400 s
     start: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    # Each order counts in slot id % 16: concurrent orders update 16 rows per bucket, not one.
+    slot: int = Field(primary_key=True, sa_type=SmallInteger, sa_column_kwargs={"autoincrement": False})
     pending: int = Field(default=0, sa_type=BigInteger)
     confirmed: int = Field(default=0, sa_type=BigInteger)
     processing: int = Field(default=0, sa_type=BigInteger)

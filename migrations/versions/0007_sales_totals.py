@@ -5,8 +5,9 @@ Revises: 0006_events
 Create Date: 2026-12-02 00:30:00
 
 - order_sales: orders per status and revenue (cents, cancelled excluded) per UTC bucket of 15 minutes, one
-  hour and one day (`span` seconds, `start` seconds since the epoch): the sales report by period reads a
-  period's whole days, hours and quarters instead of its orders.
+  hour and one day (`span` seconds, `start` seconds since the epoch), in 16 slots (an order counts in slot
+  id % 16, as in order_totals, so that concurrent orders do not queue on one row per bucket): the sales
+  report by period reads a period's whole days, hours and quarters instead of its orders.
 - user_sales: a customer's orders per status, revenue, first and last order time (GET /users/{id}/stats;
   the all-time top spenders on ix_user_sales_revenue_user).
 - user_day_sales: a customer's non-cancelled orders and revenue per UTC day (top spenders of a period).
@@ -28,6 +29,7 @@ depends_on: str | Sequence[str] | None = None
 
 STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled")
 SPANS = (900, 3600, 86400)
+SLOTS = 16
 DAY = 86400
 _COUNTS = ", ".join(STATUSES)
 _SPANS = " UNION ALL ".join(f"SELECT {s} AS span" for s in SPANS)
@@ -41,14 +43,16 @@ def _epoch(postgres: bool, column: str) -> str:
 
 
 def _source(rows: str, sign: int, *, where: str = "") -> str:
-    """The changed orders as (sign, user_id, status, created_at, cents): `rows` is a table or a row alias."""
+    """The changed orders as (sign, slot, user_id, status, created_at, cents): `rows` is a table or a row
+    alias."""
     if rows in ("NEW", "OLD"):  # SQLite's row-level triggers
         return (
-            f"SELECT {sign} AS sign, {rows}.user_id AS user_id, {rows}.status AS status, "
-            f"{rows}.created_at AS created_at, CAST(round({rows}.total_amount * 100) AS BIGINT) AS cents"
+            f"SELECT {sign} AS sign, {rows}.id % {SLOTS} AS slot, {rows}.user_id AS user_id, "
+            f"{rows}.status AS status, {rows}.created_at AS created_at, "
+            f"CAST(round({rows}.total_amount * 100) AS BIGINT) AS cents"
         )
     return (
-        f"SELECT {sign} AS sign, r.user_id, r.status, r.created_at, "
+        f"SELECT {sign} AS sign, r.id % {SLOTS} AS slot, r.user_id, r.status, r.created_at, "
         f"CAST(round(r.total_amount * 100) AS BIGINT) AS cents FROM {rows} AS r {where}"
     )
 
@@ -69,10 +73,10 @@ def _kept(source: str, postgres: bool, *, upsert: bool = True) -> list[str]:
         return f" ON CONFLICT ({keys}) DO UPDATE SET {sets}" if upsert else ""
 
     return [
-        f"INSERT INTO order_sales (span, start, {_COUNTS}, revenue_cents)"
-        f" SELECT s.span, {epoch} / s.span * s.span, {counts}, {revenue}"
-        f" FROM ({source}) AS c CROSS JOIN ({_SPANS}) AS s WHERE true GROUP BY 1, 2"
-        + conflict("span, start", added("order_sales")),
+        f"INSERT INTO order_sales (span, start, slot, {_COUNTS}, revenue_cents)"
+        f" SELECT s.span, {epoch} / s.span * s.span, c.slot, {counts}, {revenue}"
+        f" FROM ({source}) AS c CROSS JOIN ({_SPANS}) AS s WHERE true GROUP BY 1, 2, 3"
+        + conflict("span, start, slot", added("order_sales")),
         f"INSERT INTO user_sales (user_id, {_COUNTS}, revenue_cents, first_order_at, last_order_at)"
         f" SELECT c.user_id, {counts}, {revenue}, min(c.created_at), max(c.created_at)"
         f" FROM ({source}) AS c WHERE true GROUP BY c.user_id"
@@ -119,7 +123,7 @@ def _postgres() -> list[str]:
 
     def moved(row: str, sign: int) -> str:
         return (
-            f"SELECT {sign} AS sign, {row}.user_id, {row}.status, {row}.created_at,"
+            f"SELECT {sign} AS sign, {row}.id % {SLOTS} AS slot, {row}.user_id, {row}.status, {row}.created_at,"
             f" CAST(round({row}.total_amount * 100) AS BIGINT) AS cents FROM {_PAIRS} WHERE {_MOVED}"
         )
 
@@ -192,9 +196,10 @@ def upgrade() -> None:
         "order_sales",
         sa.Column("span", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("start", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("slot", sa.SmallInteger(), autoincrement=False, nullable=False),
         *_counts(),
         sa.Column("revenue_cents", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("span", "start", name=op.f("pk_order_sales")),
+        sa.PrimaryKeyConstraint("span", "start", "slot", name=op.f("pk_order_sales")),
     )
     op.create_table(
         "user_sales",

@@ -95,20 +95,21 @@ def test_kept_totals_equal_a_recount_of_the_orders(engine: Engine, history) -> N
 def assert_kept_totals_are_a_recount(engine: Engine, orders_count: int) -> None:
     with engine.connect() as connection:
         rows = connection.execute(
-            select(orders.c.user_id, orders.c.status, orders.c.created_at, orders.c.total_amount)
+            select(orders.c.id, orders.c.user_id, orders.c.status, orders.c.created_at, orders.c.total_amount)
         ).all()
         kept_buckets = connection.execute(select(order_sales)).all()
         kept_users = connection.execute(select(user_sales)).all()
         kept_days = connection.execute(select(user_day_sales)).all()
     statuses = [s.value for s in OrderStatus]
-    buckets: dict[tuple[int, int], Counter] = defaultdict(Counter)
+    buckets: dict[tuple[int, int, int], Counter] = defaultdict(Counter)
     users: dict[int, Counter] = defaultdict(Counter)
     times: dict[int, list[int]] = defaultdict(list)
     days: dict[tuple[int, int], Counter] = defaultdict(Counter)
-    for user_id, status, created_at, total in rows:
+    for order_id, user_id, status, created_at, total in rows:
         cents = int(Decimal(total) * 100) if status != "cancelled" else 0
         for span in SPANS:
-            buckets[span, epoch(created_at) // span * span].update({status: 1, "revenue_cents": cents})
+            bucket = (span, epoch(created_at) // span * span, order_id % 16)
+            buckets[bucket].update({status: 1, "revenue_cents": cents})
         users[user_id].update({status: 1, "revenue_cents": cents})
         times[user_id].append(epoch(created_at))
         if status != "cancelled":
@@ -118,7 +119,7 @@ def assert_kept_totals_are_a_recount(engine: Engine, orders_count: int) -> None:
     def figures(source) -> dict[str, int]:
         return {k: int(source[k]) for k in fields}
 
-    assert {(r.span, r.start): figures(r._mapping) for r in kept_buckets if any(r[2:])} == {
+    assert {(r.span, r.start, r.slot): figures(r._mapping) for r in kept_buckets if any(r[3:])} == {
         k: figures(v) for k, v in buckets.items()
     }
     assert {
