@@ -291,6 +291,21 @@ class UserDaySalesRow(SQLModel, table=True):
     orders: int = Field(default=0, sa_type=BigInteger)
     revenue_cents: int = Field(default=0, sa_type=BigInteger)
 
+class CategoryStatsRow(SQLModel, table=True):
+    """A category's active products summed (count, prices and stock value in cents, units, how many are low
+    on stock), kept by triggers on products and categories (migration 0008) so its statistics read 16 rows
+    however large the catalog. Each product counts in slot id % 16, as order_totals does."""
+
+    __tablename__ = "category_stats"
+
+    category_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    slot: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # product id % 16
+    active_products: int = Field(default=0)
+    price_cents: int = Field(default=0, sa_type=BigInteger)
+    stock_units: int = Field(default=0, sa_type=BigInteger)
+    stock_value_cents: Decimal = Field(default=Decimal(0), sa_type=Numeric(38, 0))
+    low_stock: int = Field(default=0)
+
 
 class ThrottleWindowRow(SQLModel, table=True):
     """Attempts (log-ins, registrations) counted under a hashed key in a window of time; see
@@ -407,6 +422,7 @@ order_totals = _table(OrderTotalRow)
 order_sales = _table(OrderSalesRow)
 user_sales = _table(UserSalesRow)
 user_day_sales = _table(UserDaySalesRow)
+category_stats = _table(CategoryStatsRow)
 throttle_windows = _table(ThrottleWindowRow)
 events = _table(EventRow)
 webhooks = _table(WebhookRow)
