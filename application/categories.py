@@ -1,14 +1,14 @@
 """Use cases for categories: a tree of uniquely named groups of products."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from application.access import require_admin
 from application.errors import Conflict, NotFound, UnknownReference
-from application.lists import Page, ProductFilter, ProductSort, Window
+from application.lists import ALL_CATEGORIES, CategoryFilter, Page, ProductFilter, ProductSort, Window
 from application.patch import UNSET, Unset, sent
 from application.ports import Clock, DuplicateKey, UnitOfWork
-from domain.catalog import Category, Product, name_key
+from domain.catalog import Category, CategoryStats, Product, name_key
 from domain.users import User
 
 MAX_LISTED_PRODUCTS = 100
@@ -24,6 +24,14 @@ class CategoryView:
 class CategoryDetail:
     view: CategoryView
     products: list[Product]
+    children: list[Category] = field(default_factory=list)  # direct, by name
+    path: list[Category] = field(default_factory=list)  # its ancestors, the root first; not itself
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryStatsView:
+    category: Category
+    stats: CategoryStats
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +62,12 @@ def create_category(cmd: CreateCategory, *, uow: UnitOfWork, actor: User, clock:
     return CategoryView(category, 0)
 
 
-def list_categories(window: Window, *, uow: UnitOfWork) -> Page[CategoryView]:
+def list_categories(
+    window: Window, filters: CategoryFilter = ALL_CATEGORIES, *, uow: UnitOfWork
+) -> Page[CategoryView]:
+    """All categories, or one level of the tree (an unknown parent has no children: an empty page)."""
     with uow:
-        page = uow.categories.list(window)
+        page = uow.categories.list(window, filters)
         counts = uow.categories.count_active_products([c.id for c in page.items if c.id is not None])
     views = [CategoryView(c, counts.get(c.id or 0, 0)) for c in page.items]
     return Page(views, page.total, page.limit, page.offset, page.next)
@@ -68,7 +79,32 @@ def get_category(category_id: int, *, uow: UnitOfWork) -> CategoryDetail:
         products = uow.products.list(
             ProductFilter(category_id=category_id, sort=ProductSort.NAME), Window(MAX_LISTED_PRODUCTS)
         )
-    return CategoryDetail(CategoryView(category, products.total), products.items)
+        children = uow.categories.children(category_id)
+        path = uow.categories.ancestors(category_id)
+    return CategoryDetail(CategoryView(category, products.total), products.items, children, path)
+
+
+def category_stats(
+    category_id: int, include_descendants: bool, *, uow: UnitOfWork, actor: User
+) -> CategoryStatsView:
+    require_admin(actor, "read category statistics")
+    with uow:
+        category = _load(uow, category_id)
+        stats = uow.categories.stats([category_id], include_descendants)
+    return CategoryStatsView(category, stats.get(category_id, CategoryStats()))
+
+
+def list_category_stats(
+    window: Window, include_descendants: bool, *, uow: UnitOfWork, actor: User
+) -> Page[CategoryStatsView]:
+    """Every category's statistics, in the order of the category list (by name)."""
+    require_admin(actor, "read category statistics")
+    with uow:
+        page = uow.categories.list(window)
+        ids = [c.id for c in page.items if c.id is not None]
+        stats = uow.categories.stats(ids, include_descendants)
+    views = [CategoryStatsView(c, stats.get(c.id or 0, CategoryStats())) for c in page.items]
+    return Page(views, page.total, page.limit, page.offset, page.next)
 
 
 def update_category(

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 from application.errors import InvalidCursor, OffsetTooDeep
 from domain.events import EventType, ResourceType
 from domain.orders import OrderStatus
+from domain.patch import UNSET, Unset
 from domain.stock import MovementKind
 
 T = TypeVar("T")
@@ -55,6 +56,16 @@ class UserFilter:
     q: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CategoryFilter:
+    """`parent_id`: one level of the tree, the children of that category (None: the roots); UNSET: all."""
+
+    parent_id: int | None | Unset = UNSET
+
+
+ALL_CATEGORIES = CategoryFilter()
+
+
 class ProductSort(StrEnum):
     ID = "id"
     NAME = "name"
@@ -74,6 +85,7 @@ class ProductFilter:
     q: str | None = None
     include_inactive: bool = False
     low_stock: bool = False  # at or below its low-stock threshold
+    sku: str | None = None  # exactly this SKU, in any case (normalised as domain.catalog.normalize_sku does)
     sort: ProductSort = ProductSort.ID
 
 

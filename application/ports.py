@@ -12,8 +12,17 @@ from types import TracebackType
 from typing import Concatenate, ParamSpec, Protocol, Self, TypeVar
 
 from application.event_ports import EventRepository, WebhookRepository
-from application.lists import MovementFilter, OrderFilter, Page, ProductFilter, UserFilter, Window
-from domain.catalog import Category, Product
+from application.lists import (
+    ALL_CATEGORIES,
+    CategoryFilter,
+    MovementFilter,
+    OrderFilter,
+    Page,
+    ProductFilter,
+    UserFilter,
+    Window,
+)
+from domain.catalog import Category, CategoryStats, Product
 from domain.orders import Order, OrderStatus, StatusChange
 from domain.stock import StockDrift, StockMovement
 from domain.users import User
@@ -98,8 +107,29 @@ class CategoryRepository(Protocol):
         """Case-insensitive."""
         ...
 
-    def list(self, window: Window) -> Page[Category]:
+    # Equivalent mutants: a protocol's default never runs (each adapter has its own).
+    def list(
+        self, window: Window, filters: CategoryFilter = ALL_CATEGORIES
+    ) -> Page[Category]:  # pragma: no mutate
         """Ordered by name (application.paging.CATEGORIES)."""
+        ...
+
+    def get_many(self, category_ids: Sequence[int]) -> dict[int, Category]:
+        """Those that exist, by id, in one read."""
+        ...
+
+    def children(self, category_id: int) -> builtins.list[Category]:
+        """Its direct children, by name (then id)."""
+        ...
+
+    def ancestors(self, category_id: int) -> builtins.list[Category]:
+        """Its parent, the parent's parent and so on, the root first; not the category itself. One read."""
+        ...
+
+    def stats(self, category_ids: Sequence[int], include_descendants: bool) -> dict[int, CategoryStats]:
+        """Of each category that exists, over its active products (and its descendants' with
+        `include_descendants`): the sums kept as products change, the minimum and maximum price read from an
+        index; one read whatever the catalog's size."""
         ...
 
     def count_active_products(self, category_ids: Sequence[int]) -> dict[int, int]: ...

@@ -3,13 +3,14 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from application.access import require_admin, require_admin_caller
 from application.errors import Conflict, NotFound, PreconditionFailed, UnknownReference
 from application.lists import MovementFilter, Page, ProductFilter, Window
 from application.patch import UNSET, Unset, sent
 from application.ports import Clock, DuplicateKey, StaleVersion, UnitOfWork
-from domain.catalog import Product, normalize_sku
+from domain.catalog import Category, Product, normalize_sku
 from domain.stock import StockDrift, StockMovement
 from domain.users import User
 
@@ -23,6 +24,19 @@ class CreateProduct:
     stock_quantity: int = 0
     category_id: int | None = None
     low_stock_threshold: int | None = None
+
+
+class Expand(StrEnum):
+    """What a product answer may embed beside the product (`expand=`)."""
+
+    CATEGORY = "category"
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """What `expand` asked for: the products' categories by id (None when not asked)."""
+
+    categories: dict[int, Category] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +76,46 @@ def create_product(cmd: CreateProduct, *, uow: UnitOfWork, actor: User, clock: C
 def list_products(
     filters: ProductFilter, window: Window, *, uow: UnitOfWork, actor: User | None
 ) -> Page[Product]:
-    if filters.include_inactive:
-        require_admin_caller(actor, "list inactive products")
-    if filters.low_stock:
-        require_admin_caller(actor, "list products low on stock")
+    _check_list_access(filters, actor)
     with uow:
         return uow.products.list(filters, window)
+
+
+def list_products_expanded(
+    filters: ProductFilter, window: Window, expand: frozenset[Expand], *, uow: UnitOfWork, actor: User | None
+) -> tuple[Page[Product], Embedded]:
+    """The list, with what `expand` asks for: one more read per page at most."""
+    _check_list_access(filters, actor)
+    with uow:
+        page = uow.products.list(filters, window)
+        return page, _embed(uow, page.items, expand)
 
 
 def get_product(product_id: int, *, uow: UnitOfWork) -> Product:
     with uow:
         return _load(uow, product_id)
+
+
+def get_product_expanded(
+    product_id: int, expand: frozenset[Expand], *, uow: UnitOfWork
+) -> tuple[Product, Embedded]:
+    with uow:
+        product = _load(uow, product_id)
+        return product, _embed(uow, [product], expand)
+
+
+def _check_list_access(filters: ProductFilter, actor: User | None) -> None:
+    if filters.include_inactive:
+        require_admin_caller(actor, "list inactive products")
+    if filters.low_stock:
+        require_admin_caller(actor, "list products low on stock")
+
+
+def _embed(uow: UnitOfWork, items: list[Product], expand: frozenset[Expand]) -> Embedded:
+    if Expand.CATEGORY not in expand:
+        return Embedded()
+    wanted = sorted({p.category_id for p in items if p.category_id is not None})
+    return Embedded(categories=uow.categories.get_many(wanted) if wanted else {})
 
 
 def update_product(

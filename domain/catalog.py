@@ -5,7 +5,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from domain.aggregate import Aggregate
 from domain.entity import Entity
@@ -16,7 +16,7 @@ from domain.errors import (
     ProductUnavailable,
 )
 from domain.events import DomainEvent, EventType
-from domain.money import money
+from domain.money import CENT, money
 from domain.patch import UNSET, Unset, sent
 from domain.stock import NEEDS_REASON, MovementKind, StockMovement, check_reason
 
@@ -111,6 +111,27 @@ class Category(Entity):
         if sent(parent_id):
             self.parent_id = parent_id
         self.updated_at = at
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryStats:
+    """What a category's active products (with its subcategories' when asked) add up to. The sums are kept
+    as products change; the minimum and maximum price are read. An empty category: zeros and no prices."""
+
+    active_products: int = 0
+    price_total: Decimal = Decimal("0.00")
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    units_in_stock: int = 0
+    stock_value: Decimal = Decimal("0.00")  # Σ price × stock
+    low_stock: int = 0  # at or below their low-stock threshold
+
+    @property
+    def average_price(self) -> Decimal | None:
+        """Σ price / count to the cent, halves rounded up (away from zero), as `money()` does."""
+        if self.active_products == 0:
+            return None
+        return (self.price_total / self.active_products).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(eq=False, slots=True)

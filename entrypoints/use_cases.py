@@ -27,10 +27,18 @@ from application import (
     webhooks,
 )
 from application.auth import LogIn
-from application.categories import CategoryDetail, CategoryPatch, CategoryView, CreateCategory
+from application.categories import (
+    CategoryDetail,
+    CategoryPatch,
+    CategoryStatsView,
+    CategoryView,
+    CreateCategory,
+)
 from application.event_ports import WebhookSender
 from application.events import Feed
 from application.lists import (
+    ALL_CATEGORIES,
+    CategoryFilter,
     EventFilter,
     MovementFilter,
     OrderFilter,
@@ -52,7 +60,7 @@ from application.ports import (
     UnitOfWork,
     UnitOfWorkRunner,
 )
-from application.products import CreateProduct, ProductPatch
+from application.products import CreateProduct, Embedded, Expand, ProductPatch
 from application.sales import CustomerStats, SalesQuery, SalesReport
 from application.throttling import Limits
 from application.users import RegisterUser, UserPatch
@@ -79,8 +87,20 @@ class UseCases:
     def create_category(self, uow: UnitOfWork, actor: User, cmd: CreateCategory) -> CategoryView:
         return categories.create_category(cmd, uow=uow, actor=actor, clock=self.clock)
 
-    def list_categories(self, uow: UnitOfWork, window: Window) -> Page[CategoryView]:
-        return categories.list_categories(window, uow=uow)
+    def list_categories(
+        self, uow: UnitOfWork, window: Window, filters: CategoryFilter = ALL_CATEGORIES
+    ) -> Page[CategoryView]:
+        return categories.list_categories(window, filters, uow=uow)
+
+    def category_stats(
+        self, uow: UnitOfWork, actor: User, category_id: int, include_descendants: bool
+    ) -> CategoryStatsView:
+        return categories.category_stats(category_id, include_descendants, uow=uow, actor=actor)
+
+    def list_category_stats(
+        self, uow: UnitOfWork, actor: User, window: Window, include_descendants: bool
+    ) -> Page[CategoryStatsView]:
+        return categories.list_category_stats(window, include_descendants, uow=uow, actor=actor)
 
     def get_category(self, uow: UnitOfWork, category_id: int) -> CategoryDetail:
         return categories.get_category(category_id, uow=uow)
@@ -104,6 +124,21 @@ class UseCases:
 
     def get_product(self, uow: UnitOfWork, product_id: int) -> Product:
         return products.get_product(product_id, uow=uow)
+
+    def list_products_expanded(
+        self,
+        uow: UnitOfWork,
+        actor: User | None,
+        filters: ProductFilter,
+        window: Window,
+        expand: frozenset[Expand],
+    ) -> tuple[Page[Product], Embedded]:
+        return products.list_products_expanded(filters, window, expand, uow=uow, actor=actor)
+
+    def get_product_expanded(
+        self, uow: UnitOfWork, product_id: int, expand: frozenset[Expand]
+    ) -> tuple[Product, Embedded]:
+        return products.get_product_expanded(product_id, expand, uow=uow)
 
     def update_product(
         self, uow: UnitOfWork, actor: User, product_id: int, patch: ProductPatch, expected_version: int | None

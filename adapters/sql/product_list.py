@@ -1,6 +1,7 @@
 """The product list's statements, built once per shape of filter (which filters are set, the sort), with
 the filters' values bound at execution under the names `product_list_parameters` gives them:
-`category_id`, `min_price`, `max_price`, `q` (an escaped ILIKE pattern), `limit`, `offset`, `after_<i>`.
+`category_id`, `min_price`, `max_price`, `q` (an escaped ILIKE pattern), `sku` (normalised, so the
+unique index on the stored upper-case SKU serves it), `limit`, `offset`, `after_<i>`.
 Building a statement and its cache key cost more CPU than PostgreSQL spends running it."""
 
 from functools import cache
@@ -12,6 +13,7 @@ from adapters.sql.base import after_position, sorted_by, window_parameters
 from adapters.sql.tables import counts, products
 from application.lists import ProductFilter, ProductSort, Window
 from application.paging import PRODUCTS
+from domain.catalog import normalize_sku
 
 # The columns of each ordering in application.paging.PRODUCTS, in its order.
 PRODUCT_COLUMNS: dict[ProductSort, list[Any]] = {
@@ -33,6 +35,7 @@ def product_list_parameters(f: ProductFilter, window: Window) -> dict[str, Any]:
         "max_price": f.max_price,
         # Contains, case-insensitively; the user's own % _ / match literally.
         "q": "%" + f.q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%" if f.q else None,
+        "sku": normalize_sku(f.sku) if f.sku is not None else None,
     }
     return {name: v for name, v in values.items() if v is not None} | window_parameters(window)
 
@@ -48,6 +51,8 @@ def product_list_statements(
         conditions.append(products.c.is_active == true())
     if "category_id" in names:
         conditions.append(products.c.category_id == bindparam("category_id"))
+    if "sku" in names:
+        conditions.append(products.c.sku == bindparam("sku"))
     if "min_price" in names:
         conditions.append(products.c.price >= bindparam("min_price"))
     if "max_price" in names:
@@ -94,4 +99,4 @@ def _counted_by_triggers(
 ) -> bool:
     """The public list by category, or of everything: its total is one row of category_product_counts."""
     plain = not include_inactive and in_stock is None and not low_stock
-    return plain and not names & {"min_price", "max_price", "q"}
+    return plain and not names & {"min_price", "max_price", "q", "sku"}

@@ -22,11 +22,11 @@ from adapters.fields import (
     StorableModel,
     UserFields,
 )
-from application.categories import CategoryDetail, CategoryView
+from application.categories import CategoryDetail, CategoryStatsView, CategoryView
 from application.lists import Page
 from application.ports import OrderStats, Spender
 from application.sales import CustomerStats, SalesReport
-from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Product, check_adjustment
+from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product, check_adjustment
 from domain.errors import DomainError
 from domain.money import MAX_AMOUNT
 from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, check_lines
@@ -215,13 +215,73 @@ class ProductRead(ProductFields):
 _PRODUCT_FIELDS = list(ProductRead.model_fields)
 
 
+class CategoryRef(BaseModel):
+    """A category named where something refers to it: its tree, an expanded product, statistics."""
+
+    id: int
+    name: str
+    slug: str
+
+    @classmethod
+    def of(cls, c: Category) -> "CategoryRef":
+        return cls.model_construct(id=c.id or 0, name=c.name, slug=c.slug)
+
+
 class CategoryDetailRead(CategoryRead):
     products: list[ProductRead]
+    children: list[CategoryRef] = Field(description="Its direct subcategories, by name.")
+    path: list[CategoryRef] = Field(
+        description="Its ancestors, the root first; the category itself is not in it."
+    )
 
     @classmethod
     def of_detail(cls, detail: CategoryDetail) -> "CategoryDetailRead":
         base = CategoryRead.of(detail.view).model_dump()
-        return cls(**base, products=[ProductRead.of(p) for p in detail.products])
+        return cls(
+            **base,
+            products=[ProductRead.of(p) for p in detail.products],
+            children=[CategoryRef.of(c) for c in detail.children],
+            path=[CategoryRef.of(c) for c in detail.path],
+        )
+
+
+class ProductExpandedRead(ProductRead):
+    """A product with what `expand` asked for embedded."""
+
+    category: CategoryRef | None = Field(description="`expand=category`: its category (null: none).")
+
+    @classmethod
+    def expanded(cls, p: Product, categories: dict[int, Category]) -> "ProductExpandedRead":
+        category = categories.get(p.category_id) if p.category_id is not None else None
+        ref = CategoryRef.of(category) if category is not None else None
+        return cls.model_construct(**{name: getattr(p, name) for name in _PRODUCT_FIELDS}, category=ref)
+
+
+class CategoryStatsRead(BaseModel):
+    category: CategoryRef
+    include_descendants: bool
+    active_products: int
+    min_price: Decimal | None
+    average_price: Decimal | None = Field(description="Σ price / count to the cent, halves rounded up.")
+    max_price: Decimal | None
+    units_in_stock: int
+    stock_value: Decimal = Field(description="Σ price × stock.")
+    low_stock_products: int = Field(description="At or below their `low_stock_threshold`.")
+
+    @classmethod
+    def of(cls, view: CategoryStatsView, include_descendants: bool) -> "CategoryStatsRead":
+        s = view.stats
+        return cls(
+            category=CategoryRef.of(view.category),
+            include_descendants=include_descendants,
+            active_products=s.active_products,
+            min_price=s.min_price,
+            average_price=s.average_price,
+            max_price=s.max_price,
+            units_in_stock=s.units_in_stock,
+            stock_value=s.stock_value,
+            low_stock_products=s.low_stock,
+        )
 
 
 class StockAdjustment(StorableModel):

@@ -18,6 +18,8 @@ from typing import Any, Self, TypeVar
 from application import paging
 from application.event_ports import Presenter
 from application.lists import (
+    ALL_CATEGORIES,
+    CategoryFilter,
     EventFilter,
     MovementFilter,
     OrderFilter,
@@ -39,10 +41,12 @@ from application.ports import (
 )
 from application.seen import SeenAggregates
 from domain.aggregate import Aggregate
-from domain.catalog import Category, Product, name_key
+from domain.catalog import Category, CategoryStats, Product, name_key, normalize_sku
 from domain.errors import InsufficientStock
 from domain.events import DomainEvent, Event
+from domain.money import money
 from domain.orders import Order, OrderStatus, StatusChange
+from domain.patch import sent
 from domain.stock import OF_ORDERS, StockDrift, StockMovement
 from domain.users import User
 from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
@@ -185,8 +189,59 @@ class InMemoryCategoryRepository(_Repository):
         found = next((c for c in self.t.categories.values() if c.name_key == name_key(name)), None)
         return copy.deepcopy(found)
 
-    def list(self, window: Window) -> Page[Category]:
-        return _page(list(self.t.categories.values()), window, paging.CATEGORIES)
+    def list(self, window: Window, filters: CategoryFilter = ALL_CATEGORIES) -> Page[Category]:
+        found = [
+            c
+            for c in self.t.categories.values()
+            if not sent(filters.parent_id) or c.parent_id == filters.parent_id
+        ]
+        return _page(found, window, paging.CATEGORIES)
+
+    def get_many(self, category_ids: Sequence[int]) -> dict[int, Category]:
+        return {i: copy.deepcopy(self.t.categories[i]) for i in category_ids if i in self.t.categories}
+
+    def children(self, category_id: int) -> list[Category]:
+        found = [c for c in self.t.categories.values() if c.parent_id == category_id]
+        return [copy.deepcopy(c) for c in sorted(found, key=lambda c: (c.name, c.id or 0))]
+
+    def ancestors(self, category_id: int) -> list[Category]:
+        chain: list[Category] = []
+        current = self.t.categories[category_id].parent_id if category_id in self.t.categories else None
+        while current is not None and current in self.t.categories and len(chain) < 100:
+            chain.append(copy.deepcopy(self.t.categories[current]))
+            current = self.t.categories[current].parent_id
+        return chain[::-1]
+
+    def stats(self, category_ids: Sequence[int], include_descendants: bool) -> dict[int, CategoryStats]:
+        """What the SQL adapters keep by triggers, summed here from the products themselves."""
+        return {
+            i: self._stats(self._subtree(i) if include_descendants else {i})
+            for i in category_ids
+            if i in self.t.categories
+        }
+
+    def _subtree(self, root: int) -> set[int]:
+        found, frontier = {root}, [root]
+        while frontier:
+            parent = frontier.pop()
+            for c in self.t.categories.values():
+                if c.parent_id == parent and c.id is not None and c.id not in found:
+                    found.add(c.id)
+                    frontier.append(c.id)
+        return found
+
+    def _stats(self, category_ids: set[int]) -> CategoryStats:
+        on_sale = [p for p in self.t.products.values() if p.is_active and p.category_id in category_ids]
+        prices = [p.price for p in on_sale]
+        return CategoryStats(
+            active_products=len(on_sale),
+            price_total=money(sum(prices, Decimal(0))),
+            min_price=min(prices, default=None),
+            max_price=max(prices, default=None),
+            units_in_stock=sum(p.stock_quantity for p in on_sale),
+            stock_value=money(sum((p.price * p.stock_quantity for p in on_sale), Decimal(0))),
+            low_stock=sum(1 for p in on_sale if _low_on_stock(p)),
+        )
 
     def count_active_products(self, category_ids: Sequence[int]) -> dict[int, int]:
         counts: dict[int, int] = {}
@@ -258,6 +313,7 @@ class InMemoryProductRepository(_Repository):
             and (f.max_price is None or p.price <= f.max_price)
             and (f.in_stock is None or (p.stock_quantity > 0) == f.in_stock)
             and (not f.low_stock or _low_on_stock(p))
+            and (f.sku is None or p.sku == normalize_sku(f.sku))
             and _contains(f.q, p.name, p.description, p.sku)
         ]
         return _page(found, window, paging.PRODUCTS[f.sort])

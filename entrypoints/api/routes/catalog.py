@@ -2,15 +2,16 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
-from adapters.fields import MAX_ID
+from adapters.fields import MAX_ID, SKU_PATTERN
 from application import paging
 from application.categories import CategoryPatch, CreateCategory
-from application.lists import MovementFilter, ProductFilter, ProductSort
-from application.products import CreateProduct, ProductPatch
+from application.lists import ALL_CATEGORIES, CategoryFilter, MovementFilter, ProductFilter, ProductSort
+from application.products import CreateProduct, Expand, ProductPatch
 from domain.catalog import Product
 from domain.stock import MovementKind
 from entrypoints.api.dependencies import Anyone, ExpectedVersion, Public, SignedIn
@@ -21,10 +22,12 @@ from entrypoints.api.schemas import (
     CategoryCreate,
     CategoryDetailRead,
     CategoryRead,
+    CategoryStatsRead,
     CategoryUpdate,
     Money,
     PageOf,
     ProductCreate,
+    ProductExpandedRead,
     ProductRead,
     ProductUpdate,
     StockAdjustment,
@@ -33,6 +36,20 @@ from entrypoints.api.schemas import (
 
 router = APIRouter()
 ADMIN = (401, 403)
+ParentId = Annotated[
+    Annotated[int, Field(ge=1, le=MAX_ID)] | Literal["none"] | None,
+    Query(
+        description="One level of the tree: the children of this category (an unknown one has none: an "
+        "empty page), or `none` for the roots."
+    ),
+]
+Descendants = Annotated[
+    bool, Query(description="Over the category's subcategories too, at any depth (summed with its own).")
+]
+Expansions = Annotated[
+    list[Expand] | None,
+    Query(description="`category` embeds the product's category as `category: {id, name, slug}` (or null)."),
+]
 
 
 def with_etag(response: Response, product: Product) -> ProductRead:
@@ -55,9 +72,41 @@ async def create_category(body: CategoryCreate, response: Response, caller: Sign
 
 
 @router.get("/categories", response_model=PageOf[CategoryRead], tags=["categories"], responses=responses(400))
-async def list_categories(caller: Public, pages: Paged) -> PageOf[CategoryRead]:
-    page = await caller.anonymous(caller.cases.list_categories, pages.window(paging.CATEGORIES))
+async def list_categories(caller: Public, pages: Paged, parent_id: ParentId = None) -> PageOf[CategoryRead]:
+    filters = (
+        ALL_CATEGORIES if parent_id is None else CategoryFilter(None if parent_id == "none" else parent_id)
+    )
+    page = await caller.anonymous(caller.cases.list_categories, pages.window(paging.CATEGORIES), filters)
     return pages.answer(page, paging.CATEGORIES, CategoryRead.of)
+
+
+@router.get(
+    "/categories/stats",
+    response_model=PageOf[CategoryStatsRead],
+    tags=["categories"],
+    responses=responses(400, *ADMIN),
+)
+async def list_category_stats(
+    caller: SignedIn, pages: Paged, include_descendants: Descendants = False
+) -> PageOf[CategoryStatsRead]:
+    """Admins only: every category's statistics over its active products, by name (as the category list)."""
+    window = pages.window(paging.CATEGORIES)
+    page = await caller.as_user(caller.cases.list_category_stats, window, include_descendants)
+    return pages.answer(page, paging.CATEGORIES, lambda v: CategoryStatsRead.of(v, include_descendants))
+
+
+@router.get(
+    "/categories/{category_id}/stats",
+    response_model=CategoryStatsRead,
+    tags=["categories"],
+    responses=responses(*ADMIN, 404),
+)
+async def category_stats(
+    category_id: ResourceId, caller: SignedIn, include_descendants: Descendants = False
+) -> CategoryStatsRead:
+    """Admins only: the category's active products counted, their prices, units and stock value."""
+    view = await caller.as_user(caller.cases.category_stats, category_id, include_descendants)
+    return CategoryStatsRead.of(view, include_descendants)
 
 
 @router.get(
@@ -115,7 +164,10 @@ async def create_product(body: ProductCreate, response: Response, caller: Signed
 
 
 @router.get(
-    "/products", response_model=PageOf[ProductRead], tags=["products"], responses=responses(400, 401, 403)
+    "/products",
+    response_model=PageOf[ProductExpandedRead | ProductRead],
+    tags=["products"],
+    responses=responses(400, 401, 403),
 )
 async def list_products(
     caller: Anyone,
@@ -130,7 +182,12 @@ async def list_products(
     low_stock: Annotated[
         bool, Query(description="Admins only: products at or below their `low_stock_threshold`.")
     ] = False,
-) -> PageOf[ProductRead]:
+    sku: Annotated[
+        str | None,
+        Query(min_length=1, max_length=50, pattern=SKU_PATTERN, description="Exactly this SKU, in any case."),
+    ] = None,
+    expand: Expansions = None,
+) -> PageOf[ProductExpandedRead | ProductRead]:
     filters = ProductFilter(
         category_id=category_id,
         min_price=Decimal(min_price) if min_price is not None else None,
@@ -140,15 +197,35 @@ async def list_products(
         include_inactive=include_inactive,
         low_stock=low_stock,
         sort=sort,
+        sku=sku,
     )
     ordering = paging.PRODUCTS[sort]
-    page = await caller.as_anyone(caller.cases.list_products, filters, pages.window(ordering))
-    return pages.answer(page, ordering, ProductRead.of)
+    if not expand:
+        page = await caller.as_anyone(caller.cases.list_products, filters, pages.window(ordering))
+        return pages.answer(page, ordering, ProductRead.of)
+    cases = caller.cases
+    page, embedded = await caller.as_anyone(
+        cases.list_products_expanded, filters, pages.window(ordering), frozenset(expand)
+    )
+    return pages.answer(page, ordering, lambda p: ProductExpandedRead.expanded(p, embedded.categories or {}))
 
 
-@router.get("/products/{product_id}", response_model=ProductRead, tags=["products"], responses=responses(404))
-async def get_product(product_id: ResourceId, response: Response, caller: Public) -> ProductRead:
-    return with_etag(response, await caller.anonymous(caller.cases.get_product, product_id))
+@router.get(
+    "/products/{product_id}",
+    response_model=ProductExpandedRead | ProductRead,
+    tags=["products"],
+    responses=responses(404),
+)
+async def get_product(
+    product_id: ResourceId, response: Response, caller: Public, expand: Expansions = None
+) -> ProductExpandedRead | ProductRead:
+    if not expand:
+        return with_etag(response, await caller.anonymous(caller.cases.get_product, product_id))
+    product, embedded = await caller.anonymous(
+        caller.cases.get_product_expanded, product_id, frozenset(expand)
+    )
+    tag(response, product.version)
+    return ProductExpandedRead.expanded(product, embedded.categories or {})
 
 
 @router.patch(

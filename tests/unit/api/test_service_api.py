@@ -75,6 +75,7 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
         ("/users/{user_id}", "get"), ("/users/{user_id}", "patch"), ("/users/{user_id}", "delete"),
         ("/categories", "post"), ("/categories", "get"), ("/categories/{category_id}", "get"),
         ("/categories/{category_id}", "patch"), ("/categories/{category_id}", "delete"),
+        ("/categories/stats", "get"), ("/categories/{category_id}/stats", "get"),
         ("/products", "post"), ("/products", "get"), ("/products/{product_id}", "get"),
         ("/products/{product_id}", "patch"), ("/products/{product_id}", "delete"),
         ("/products/{product_id}/stock", "post"), ("/products/{product_id}/stock-movements", "get"),
