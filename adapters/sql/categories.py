@@ -8,7 +8,19 @@ from decimal import Decimal
 from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, literal, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    type_coerce,
+    update,
+)
 
 from adapters.sql import mapping
 from adapters.sql.base import SqlRepository
@@ -83,7 +95,8 @@ def stats_statement(include_descendants: bool) -> Select[Any]:
             func.min(prices.c.low).label("min_price"),
             func.max(prices.c.high).label("max_price"),
             func.sum(kept.stock_units).label("stock_units"),
-            func.sum(kept.stock_value_cents).label("stock_value_cents"),
+            # As it comes: Numeric's own result processor goes through a float on SQLite.
+            type_coerce(func.sum(kept.stock_value_cents), BigInteger).label("stock_value_cents"),
             func.sum(kept.low_stock).label("low_stock"),
         )
         .join(category_stats, kept.category_id == prices.c.id)
