@@ -43,7 +43,8 @@ _CHILDREN = (
 
 
 def _ancestors_statement() -> Select[Any]:
-    """Walk up from the category's parent, one recursive CTE; the farthest (the root) first."""
+    """Walk up from the category's parent, one recursive CTE, each with its distance (ordered in Python:
+    a path is a handful of rows)."""
     up = (
         select(categories.c.parent_id.label("id"), literal(1).label("depth"))
         .where(categories.c.id == bindparam("id"))
@@ -55,7 +56,7 @@ def _ancestors_statement() -> Select[Any]:
             parent.c.id == up.c.id, parent.c.parent_id.is_not(None), up.c.depth < MAX_DEPTH
         )
     )
-    return select(categories).join(up, categories.c.id == up.c.id).order_by(up.c.depth.desc())
+    return select(categories, up.c.depth).join(up, categories.c.id == up.c.id)
 
 
 _ANCESTORS = _ancestors_statement()
@@ -154,7 +155,8 @@ class SqlCategoryRepository(SqlRepository):
         return [mapping.from_row(Category, r) for r in self.tx.execute(_CHILDREN, {"id": category_id})]
 
     def ancestors(self, category_id: int) -> builtins.list[Category]:
-        return [mapping.from_row(Category, r) for r in self.tx.execute(_ANCESTORS, {"id": category_id})]
+        rows = sorted(self.tx.execute(_ANCESTORS, {"id": category_id}), key=lambda r: -r.depth)
+        return [mapping.from_row(Category, r) for r in rows]  # the root first
 
     def stats(self, category_ids: Sequence[int], include_descendants: bool) -> dict[int, CategoryStats]:
         if not category_ids:

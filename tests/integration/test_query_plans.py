@@ -13,12 +13,21 @@ from sqlalchemy import Engine, event
 
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.unit_of_work import sync_unit_of_work
-from application.lists import MovementFilter, OrderFilter, ProductFilter, ProductSort, UserFilter, Window
+from application.categories import CreateCategory, create_category
+from application.lists import (
+    CategoryFilter,
+    MovementFilter,
+    OrderFilter,
+    ProductFilter,
+    ProductSort,
+    UserFilter,
+    Window,
+)
 from application.paging import PRODUCTS
 from application.ports import UnitOfWork
 from domain.orders import OrderStatus
 from entrypoints.api.event_schemas import present
-from tests.integration.helpers import admin, customer, product
+from tests.integration.helpers import admin, clock, customer, product
 
 pytestmark = pytest.mark.postgres
 
@@ -31,7 +40,7 @@ def engine(clean_postgres: str) -> Iterator[Engine]:
 
 
 # Tables of totals kept by triggers: ~100 rows whatever the history, read whole.
-KEPT_TOTALS = {"order_totals", "category_product_counts"}
+KEPT_TOTALS = {"order_totals", "category_product_counts", "category_stats"}
 
 
 @contextmanager
@@ -157,3 +166,37 @@ def test_the_low_stock_list_and_the_ledger_are_served_by_indexes(engine: Engine,
         lambda uow: uow.products.movements(items[0].id, MovementFilter(created_from=since), Window(20)),
     )
     assert all("ix_stock_movements_product_created_id" in {n.get("Index Name") for n in p} for p in movements)
+
+
+def test_the_sku_lookup_the_tree_and_category_statistics_are_served_by_indexes(engine: Engine, shop) -> None:
+    boss, _, _ = shop
+    home = create_category(
+        CreateCategory("Home"), uow=sync_unit_of_work(engine, present), actor=boss, clock=clock
+    )
+    garden = CreateCategory("Garden", parent_id=home.category.id)
+    child = create_category(garden, uow=sync_unit_of_work(engine, present), actor=boss, clock=clock)
+    for i in range(3):
+        product(engine, boss, f"G-{i}", stock=i, price=f"{i + 1}.00", category_id=child.category.id)
+    with engine.begin() as connection:  # enough rows for the planner to prefer a selective index
+        connection.exec_driver_sql(
+            "INSERT INTO products (name, slug, sku, price, stock_quantity, is_active, version, created_at,"
+            " updated_at) SELECT 'Item ' || i, 'item-' || i, 'S-' || i, 1, 1, true, 1, now(), now()"
+            " FROM generate_series(1, 5000) AS i"
+        )
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE products")
+    count, _ = assert_indexed(engine, lambda uow: uow.products.list(ProductFilter(sku="s-42"), Window(20)))
+    # The count finds the one row by the unique index on the stored (upper-case) SKU. (The page, with
+    # sorts priced out here, walks the primary key in the list's order instead; priced as they are, it
+    # takes the same index and sorts its one row.)
+    used = {n.get("Index Name") for n in count} - {None}
+    assert used and all("sku" in name and "trgm" not in name for name in used), count
+    ids = [home.category.id, child.category.id]
+    assert_indexed(engine, lambda uow: uow.categories.children(ids[0]))
+    assert_indexed(engine, lambda uow: uow.categories.ancestors(ids[1]))
+    assert_indexed(engine, lambda uow: uow.categories.get_many(ids))
+    assert_indexed(engine, lambda uow: uow.categories.list(Window(20), CategoryFilter(ids[0])))
+    for include_descendants in (False, True):
+        (plan,) = assert_indexed(engine, lambda uow, d=include_descendants: uow.categories.stats(ids, d))
+        # min and max price: index probes, not a read of the category's products
+        assert "ix_products_category_active_price" in {n.get("Index Name") for n in plan}, plan

@@ -8,10 +8,17 @@ from sqlalchemy import Engine
 
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.auth import as_caller
+from application.categories import (
+    CreateCategory,
+    category_stats,
+    create_category,
+    get_category,
+    list_category_stats,
+)
 from application.lists import OrderFilter, ProductFilter, ProductSort, Window
 from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
 from application.ports import TokenClaims
-from application.products import list_products
+from application.products import Expand, get_product_expanded, list_products, list_products_expanded
 from entrypoints.api.event_schemas import present
 from tests.integration.helpers import admin, clock, count_statements, customer, product
 
@@ -115,3 +122,69 @@ def test_the_hot_paths_are_compiled_once_then_served_from_the_cache(seeded) -> N
                 as_request(engine, user_id, work)
             runs.append([c for c in counter.compiled if c is not None])
         assert len(runs[1]) >= 2 and all(a is b for a, b in zip(*runs, strict=True)), counter.statements
+
+
+@pytest.fixture
+def catalog(seeded):
+    engine, ann, items, _ = seeded
+    boss = as_request(engine, None, lambda uow, actor: uow.users.get_by_email("admin@shop.test"))
+    uow = lambda: sync_unit_of_work(engine, present)  # noqa: E731
+    home = create_category(CreateCategory("Home"), uow=uow(), actor=boss, clock=clock).category
+    made = [
+        create_category(CreateCategory(f"C-{i}", parent_id=home.id), uow=uow(), actor=boss, clock=clock)
+        for i in range(3)
+    ]
+    for i, view in enumerate(made):
+        product(engine, boss, f"Q-{i}", stock=5, category_id=view.category.id)
+    return engine, boss, home, [v.category for v in made]
+
+
+def test_a_category_with_its_children_and_path_is_five_statements(catalog) -> None:
+    engine, _, home, children = catalog
+    with count_statements(engine) as counter:
+        detail = as_request(engine, None, lambda uow, actor: get_category(children[0].id, uow=uow))
+    assert [c.id for c in detail.path] == [home.id] and len(detail.products) == 1
+    assert counter.count == 5, counter.statements  # category, product count, products, children, path
+    with count_statements(engine) as counter:
+        as_request(engine, None, lambda uow, actor: get_category(home.id, uow=uow))
+    assert counter.count == 5, counter.statements  # as many with three children
+
+
+@pytest.mark.parametrize("page_size", [1, 3])
+def test_expanded_products_take_one_more_statement_per_page(catalog, page_size: int) -> None:
+    engine, _, _, _ = catalog
+    expand = frozenset({Expand.CATEGORY})
+    with count_statements(engine) as counter:
+        page, embedded = as_request(
+            engine,
+            None,
+            lambda uow, actor: list_products_expanded(
+                ProductFilter(q="Product Q"), Window(page_size), expand, uow=uow, actor=actor
+            ),
+        )
+    assert len(page.items) == page_size and embedded.categories, page.items
+    assert counter.count == 3, counter.statements  # count, page, their categories
+    with count_statements(engine) as counter:
+        as_request(engine, None, lambda uow, actor: get_product_expanded(page.items[0].id, expand, uow=uow))
+    assert counter.count == 2, counter.statements  # the product, its category
+
+
+@pytest.mark.parametrize("include_descendants", [False, True])
+def test_category_statistics_are_a_fixed_number_of_statements(catalog, include_descendants: bool) -> None:
+    engine, boss, home, _ = catalog
+    with count_statements(engine) as counter:
+        page = as_request(
+            engine,
+            boss.id,
+            lambda uow, actor: list_category_stats(Window(20), include_descendants, uow=uow, actor=actor),
+        )
+    assert page.total == 4
+    assert counter.count == 4, counter.statements  # caller, count, page, statistics of the page
+    with count_statements(engine) as counter:
+        view = as_request(
+            engine,
+            boss.id,
+            lambda uow, actor: category_stats(home.id, include_descendants, uow=uow, actor=actor),
+        )
+    assert view.stats.active_products == (3 if include_descendants else 0)
+    assert counter.count == 3, counter.statements  # caller, category, statistics
