@@ -34,6 +34,8 @@ OPERATIONS = {
         "get_category",
         "update_category",
         "delete_category",
+        "category_stats",
+        "list_category_stats",
     },
     "products": {
         "create_product",
