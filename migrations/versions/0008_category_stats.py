@@ -33,6 +33,10 @@ _SLOT_ROWS = " UNION ALL ".join(f"SELECT {k} AS slot" for k in range(SLOTS))
 # A price in cents: exact numeric on PostgreSQL (Σ price × stock may pass a BIGINT), integer on SQLite.
 _PG_CENTS = "round({0}.price * 100)"
 _SQLITE_CENTS = "CAST(round({0}.price * 100) AS INTEGER)"
+# A product's slot. PostgreSQL's spelled mod(): a % in the SQL Alembic prints offline (`--sql`) comes out
+# doubled for psycopg's parameter style; SQLite's oldest builds have no mod().
+_PG_SLOT = f"mod({{0}}.id, {SLOTS})"
+_SQLITE_SLOT = f"{{0}}.id % {SLOTS}"
 _KEPT = ["active_products", "price_cents", "stock_units", "stock_value_cents", "low_stock"]
 
 
@@ -43,7 +47,7 @@ def _share(row: str, cents: str) -> list[str]:
     return ["1", price, f"{row}.stock_quantity", f"{price} * {row}.stock_quantity", low]
 
 
-def _backfill(cents: str) -> str:
+def _backfill(cents: str, slot: str) -> str:
     """What the triggers keep from now on, summed once for the products already there."""
     shares = zip(_KEPT, _share("p", cents), strict=True)
     return f"""
@@ -51,10 +55,10 @@ INSERT INTO category_stats (category_id, slot, {", ".join(_KEPT)})
 SELECT c.id, s.slot, {", ".join(f"coalesce(a.{k}, 0)" for k in _KEPT)}
 FROM categories AS c CROSS JOIN ({_SLOT_ROWS}) AS s
 LEFT JOIN (
-    SELECT p.category_id, p.id % {SLOTS} AS slot,
+    SELECT p.category_id, {slot.format("p")} AS slot,
         {", ".join(f"sum({v}) AS {k}" for k, v in shares)}
     FROM products AS p WHERE p.is_active AND p.category_id IS NOT NULL
-    GROUP BY p.category_id, p.id % {SLOTS}
+    GROUP BY p.category_id, {slot.format("p")}
 ) AS a ON a.category_id = c.id AND a.slot = s.slot
 """
 
@@ -62,7 +66,7 @@ LEFT JOIN (
 def _pg_shares(table: str, sign: str) -> str:
     values = ", ".join(f"{sign}({v}) AS {k}" for k, v in zip(_KEPT, _share("r", _PG_CENTS), strict=True))
     return (
-        f"SELECT r.category_id, r.id % {SLOTS} AS slot, {values} FROM {table} AS r "
+        f"SELECT r.category_id, {_PG_SLOT.format('r')} AS slot, {values} FROM {table} AS r "
         "WHERE r.is_active AND r.category_id IS NOT NULL"
     )
 
@@ -126,7 +130,7 @@ _POSTGRES = [
 def _sqlite_apply(row: str, sign: str) -> str:
     shares = _share(row, _SQLITE_CENTS)
     sets = ", ".join(f"{k} = {k} {sign} ({v})" for k, v in zip(_KEPT, shares, strict=True))
-    where = f"category_id = {row}.category_id AND slot = {row}.id % {SLOTS}"
+    where = f"category_id = {row}.category_id AND slot = {_SQLITE_SLOT.format(row)}"
     return f"UPDATE category_stats SET {sets} WHERE {where}"
 
 
@@ -181,7 +185,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("category_id", "slot", name=op.f("pk_category_stats")),
     )
     postgres = op.get_context().dialect.name == "postgresql"
-    op.execute(_backfill(_PG_CENTS if postgres else _SQLITE_CENTS))
+    op.execute(_backfill(_PG_CENTS, _PG_SLOT) if postgres else _backfill(_SQLITE_CENTS, _SQLITE_SLOT))
     for statement in _POSTGRES if postgres else _SQLITE:
         op.execute(statement)
 
