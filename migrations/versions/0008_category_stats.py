@@ -15,7 +15,8 @@ probe per category.
 Every order moves stock, so the products' update trigger runs on the order path. On PostgreSQL it is one
 statement-level trigger (transition tables: one call per UPDATE statement, whatever its rows), which
 updates one row per (category, slot) the statement touched, in key order (no deadlock between two orders).
-On SQLite, a row trigger that updates one row (two when a product changes category or activity).
+On SQLite, a row trigger that updates one row by its key (two when a product changes category or
+activity).
 """
 
 from collections.abc import Sequence
@@ -127,14 +128,20 @@ _POSTGRES = [
 ]
 
 
-def _sqlite_apply(row: str, sign: str) -> str:
+def _sqlite_apply(row: str, sign: str, less: str | None = None) -> str:
+    """Add (or take away) the row's shares; with `less`, the difference between two versions of it."""
     shares = _share(row, _SQLITE_CENTS)
-    sets = ", ".join(f"{k} = {k} {sign} ({v})" for k, v in zip(_KEPT, shares, strict=True))
+    old = _share(less, _SQLITE_CENTS) if less else ["0"] * len(_KEPT)
+    sets = ", ".join(f"{k} = {k} {sign} ({v}) - ({o})" for k, v, o in zip(_KEPT, shares, old, strict=True))
     where = f"category_id = {row}.category_id AND slot = {_SQLITE_SLOT.format(row)}"
     return f"UPDATE category_stats SET {sets} WHERE {where}"
 
 
-# SQLite has row-level triggers only; an order's stock update runs the update trigger once per line.
+_STAYS = "OLD.is_active AND NEW.is_active AND NEW.category_id IS OLD.category_id"
+_KEPT_COLUMNS = "price, stock_quantity, is_active, category_id, low_stock_threshold"
+
+# SQLite has row-level triggers only. An order's stock update runs the first update trigger once per line:
+# one UPDATE of a row by its primary key. A product that changes category or activity runs the second.
 _SQLITE = [
     f"""CREATE TRIGGER products_inserted_stats AFTER INSERT ON products
     WHEN NEW.is_active AND NEW.category_id IS NOT NULL BEGIN
@@ -144,9 +151,12 @@ _SQLITE = [
     WHEN OLD.is_active AND OLD.category_id IS NOT NULL BEGIN
         {_sqlite_apply("OLD", "-")};
     END""",
-    f"""CREATE TRIGGER products_updated_stats
-    AFTER UPDATE OF price, stock_quantity, is_active, category_id, low_stock_threshold ON products
-    WHEN OLD.is_active OR NEW.is_active BEGIN
+    f"""CREATE TRIGGER products_updated_stats AFTER UPDATE OF {_KEPT_COLUMNS} ON products
+    WHEN {_STAYS} AND NEW.category_id IS NOT NULL BEGIN
+        {_sqlite_apply("NEW", "+", less="OLD")};
+    END""",
+    f"""CREATE TRIGGER products_moved_stats AFTER UPDATE OF {_KEPT_COLUMNS} ON products
+    WHEN (OLD.is_active OR NEW.is_active) AND NOT ({_STAYS}) BEGIN
         {_sqlite_apply("OLD", "-")} AND OLD.is_active;
         {_sqlite_apply("NEW", "+")} AND NEW.is_active;
     END""",
@@ -163,6 +173,7 @@ _TRIGGERS = {
     "products": ["products_inserted_stats", "products_deleted_stats", "products_updated_stats"],
     "categories": ["categories_added_stats", "categories_removed_stats"],
 }
+_SQLITE_ONLY = ["products_moved_stats"]
 _FUNCTIONS = [
     "category_stats_added",
     "category_stats_removed",
@@ -195,6 +206,8 @@ def downgrade() -> None:
     for table, triggers in _TRIGGERS.items():
         for trigger in triggers:
             op.execute(f"DROP TRIGGER {trigger} ON {table}" if postgres else f"DROP TRIGGER {trigger}")
+    for trigger in [] if postgres else _SQLITE_ONLY:
+        op.execute(f"DROP TRIGGER {trigger}")
     if postgres:
         for function in _FUNCTIONS:
             op.execute(f"DROP FUNCTION {function}()")
