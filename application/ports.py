@@ -109,8 +109,10 @@ class CategoryRepository(Protocol):
 
     # Equivalent mutants: a protocol's default never runs (each adapter has its own).
     def list(
-        self, window: Window, filters: CategoryFilter = ALL_CATEGORIES
-    ) -> Page[Category]:  # pragma: no mutate
+        self,
+        window: Window,
+        filters: CategoryFilter = ALL_CATEGORIES,  # pragma: no mutate
+    ) -> Page[Category]:
         """Ordered by name (application.paging.CATEGORIES)."""
         ...
 

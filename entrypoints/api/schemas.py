@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, Field, Strict, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, RootModel, Strict, field_validator, model_validator
 from sqlmodel import SQLModel
 
 if TYPE_CHECKING:
@@ -255,6 +255,10 @@ class ProductExpandedRead(ProductRead):
         category = categories.get(p.category_id) if p.category_id is not None else None
         ref = CategoryRef.of(category) if category is not None else None
         return cls.model_construct(**{name: getattr(p, name) for name in _PRODUCT_FIELDS}, category=ref)
+
+
+class ProductAnswer(RootModel[ProductExpandedRead | ProductRead]):
+    """A product, expanded or not: the OpenAPI's name for the answer of `GET /products/{id}`."""
 
 
 class CategoryStatsRead(BaseModel):

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from adapters.fields import MAX_ID, SKU_PATTERN
 from application import paging
@@ -26,6 +26,7 @@ from entrypoints.api.schemas import (
     CategoryUpdate,
     Money,
     PageOf,
+    ProductAnswer,
     ProductCreate,
     ProductExpandedRead,
     ProductRead,
@@ -50,6 +51,17 @@ Expansions = Annotated[
     list[Expand] | None,
     Query(description="`category` embeds the product's category as `category: {id, name, slug}` (or null)."),
 ]
+
+
+def documented(model: Any) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer's schema in the OpenAPI, where the route's `response_model` is its plain shape: the
+    plain answers keep FastAPI's fast path (an exact model, not a union to match), the expanded ones are
+    serialised by `as_json`."""
+    return {200: {"model": model}}
+
+
+def as_json(model: BaseModel) -> Response:
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 def with_etag(response: Response, product: Product) -> ProductRead:
@@ -165,9 +177,9 @@ async def create_product(body: ProductCreate, response: Response, caller: Signed
 
 @router.get(
     "/products",
-    response_model=PageOf[ProductExpandedRead | ProductRead],
+    response_model=PageOf[ProductRead],
     tags=["products"],
-    responses=responses(400, 401, 403),
+    responses=responses(400, 401, 403) | documented(PageOf[ProductExpandedRead | ProductRead]),
 )
 async def list_products(
     caller: Anyone,
@@ -187,7 +199,7 @@ async def list_products(
         Query(min_length=1, max_length=50, pattern=SKU_PATTERN, description="Exactly this SKU, in any case."),
     ] = None,
     expand: Expansions = None,
-) -> PageOf[ProductExpandedRead | ProductRead]:
+) -> PageOf[ProductRead] | Response:
     filters = ProductFilter(
         category_id=category_id,
         min_price=Decimal(min_price) if min_price is not None else None,
@@ -207,25 +219,29 @@ async def list_products(
     page, embedded = await caller.as_anyone(
         cases.list_products_expanded, filters, pages.window(ordering), frozenset(expand)
     )
-    return pages.answer(page, ordering, lambda p: ProductExpandedRead.expanded(p, embedded.categories or {}))
+    expanded = pages.answer(
+        page, ordering, lambda p: ProductExpandedRead.expanded(p, embedded.categories or {})
+    )
+    return as_json(expanded)
 
 
 @router.get(
     "/products/{product_id}",
-    response_model=ProductExpandedRead | ProductRead,
+    response_model=ProductRead,
     tags=["products"],
-    responses=responses(404),
+    responses=responses(404) | documented(ProductAnswer),
 )
 async def get_product(
     product_id: ResourceId, response: Response, caller: Public, expand: Expansions = None
-) -> ProductExpandedRead | ProductRead:
+) -> ProductRead | Response:
     if not expand:
         return with_etag(response, await caller.anonymous(caller.cases.get_product, product_id))
     product, embedded = await caller.anonymous(
         caller.cases.get_product_expanded, product_id, frozenset(expand)
     )
-    tag(response, product.version)
-    return ProductExpandedRead.expanded(product, embedded.categories or {})
+    answer = as_json(ProductExpandedRead.expanded(product, embedded.categories or {}))
+    tag(answer, product.version)
+    return answer
 
 
 @router.patch(

@@ -185,3 +185,35 @@ def test_stats_average_rounds_half_up_to_the_cent(api: Api, admin) -> None:
     stats = api.client.get(f"/categories/{books['id']}/stats", headers=admin).json()
     assert Decimal(stats["average_price"]) == Decimal("0.01")  # 0.04 / 3 = 0.0133
     assert stats["stock_value"] == "0.04"
+
+
+def test_the_openapi_documents_the_new_parameters_shapes_and_errors(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    paths, schemas = spec["paths"], spec["components"]["schemas"]
+
+    def parameters(path: str) -> set[str]:
+        return {p["name"] for p in paths[path]["get"]["parameters"]}
+
+    assert {"sku", "expand"} <= parameters("/products") and "expand" in parameters("/products/{product_id}")
+    assert "parent_id" in parameters("/categories")
+    assert "include_descendants" in parameters("/categories/stats")
+    assert "include_descendants" in parameters("/categories/{category_id}/stats")
+    assert {"401", "403", "404", "422"} <= set(paths["/categories/{category_id}/stats"]["get"]["responses"])
+    assert {"400", "401", "403", "422"} <= set(paths["/categories/stats"]["get"]["responses"])
+    assert "422" in paths["/products"]["get"]["responses"]
+    one = paths["/products/{product_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert one == {"$ref": "#/components/schemas/ProductAnswer"}
+    assert {"children", "path"} <= set(schemas["CategoryDetailRead"]["required"])
+    assert "category" in schemas["ProductExpandedRead"]["properties"]
+    assert "category" not in schemas["ProductRead"]["properties"]
+    assert set(schemas["CategoryStatsRead"]["properties"]) == {
+        "category",
+        "include_descendants",
+        "active_products",
+        "min_price",
+        "average_price",
+        "max_price",
+        "units_in_stock",
+        "stock_value",
+        "low_stock_products",
+    }
