@@ -120,10 +120,10 @@ class ScaleBench(Bench):
                 "order detail": self.owned_orders(CUSTOMERS),
                 "search": [[f"/products?q={random.randrange(10_000):04d}&limit=20", 1] for _ in range(500)],
                 # Kept per-category sums (migration 0008): flat whatever the catalog's size.
-                "category stats": [
+                "cat stats one": [
                     [f"/categories/{c}/stats?include_descendants=true", admin] for c in categories
                 ],
-                "category stats list": [["/categories/stats?limit=20&include_descendants=true", admin]],
+                "cat stats all": [["/categories/stats?limit=20&include_descendants=true", admin]],
             }
             results = {
                 name: self.drive(server, "get", mode, tokens, items, name=name)
