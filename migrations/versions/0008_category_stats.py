@@ -34,8 +34,8 @@ _SLOT_ROWS = " UNION ALL ".join(f"SELECT {k} AS slot" for k in range(SLOTS))
 # A price in cents: exact numeric on PostgreSQL (Σ price × stock may pass a BIGINT), integer on SQLite.
 _PG_CENTS = "round({0}.price * 100)"
 _SQLITE_CENTS = "CAST(round({0}.price * 100) AS INTEGER)"
-# A product's slot. PostgreSQL's spelled mod(): a % in the SQL Alembic prints offline (`--sql`) comes out
-# doubled for psycopg's parameter style; SQLite's oldest builds have no mod().
+# A product's slot. PostgreSQL's spelled mod(), which no driver's parameter style (psycopg's %s) can
+# misread, online or printed by `shop migrate --sql`; SQLite's oldest builds have no mod().
 _PG_SLOT = f"mod({{0}}.id, {SLOTS})"
 _SQLITE_SLOT = f"{{0}}.id % {SLOTS}"
 _KEPT = ["active_products", "price_cents", "stock_units", "stock_value_cents", "low_stock"]
