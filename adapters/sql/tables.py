@@ -291,6 +291,7 @@ class UserDaySalesRow(SQLModel, table=True):
     orders: int = Field(default=0, sa_type=BigInteger)
     revenue_cents: int = Field(default=0, sa_type=BigInteger)
 
+
 class CategoryStatsRow(SQLModel, table=True):
     """A category's active products summed (count, prices and stock value in cents, units, how many are low
     on stock), kept by triggers on products and categories (migration 0008) so its statistics read 16 rows
