@@ -157,10 +157,10 @@ def expire_pending_orders(
         expiring = uow.orders.pending_before(now - ttl, batch)
         ids = sorted({line.product_id for order in expiring for line in order.lines})
         products = uow.products.get_many(ids, for_update=True)
-        for order in expiring:
+        for order in expiring:  # each order's events say what its own stock move left
             order.expire(products, at=now)
+            _save(uow, order)  # before its stock move, as _cancel does
             uow.products.move_stock(order.movements())
-            _save(uow, order)
         uow.commit()
     for _ in expiring:
         counters.count(BusinessEvent.ORDER_EXPIRED)
@@ -172,8 +172,10 @@ def _cancel(uow: UnitOfWork, order: Order, actor: User, clock: Clock) -> None:
     products take it."""
     products = uow.products.get_many(order.product_ids(), for_update=True)
     order.cancel(products, by=actor, at=clock.now())
-    uow.products.move_stock(order.movements())
+    # The order's kept totals before the products' (both rows that triggers update and lock until commit),
+    # as placing an order takes them: the other way round, the two could deadlock.
     _save(uow, order)
+    uow.products.move_stock(order.movements())
 
 
 def _new_suffix() -> str:
