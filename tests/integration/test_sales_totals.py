@@ -188,9 +188,8 @@ def test_each_report_is_a_fixed_number_of_statements(engine: Engine, history) ->
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # plans are PostgreSQL's
 def test_reports_read_the_kept_tables_by_their_indexes(engine: Engine, history) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("plans are PostgreSQL's")
     from tests.integration.test_query_plans import plans
 
     _, ann, _ = history
