@@ -14,7 +14,7 @@ from application.ports import (
     UnitOfWork,
     UnitOfWorkRunner,
 )
-from application.throttling import NO_LIMITS, Bucket, Limits, count_attempt, forgive_attempt, login_buckets
+from application.throttling import NO_LIMITS, Bucket, Limits, count_attempt, forgive_in, login_buckets
 from domain.errors import InvalidEmail
 from domain.users import User, normalize_email
 
@@ -44,7 +44,7 @@ async def authenticate(
     password_ok = await hasher.verify(cmd.password, user.password_hash if user else None)
     if user is None or not password_ok or not user.is_active:
         raise AuthenticationFailed("incorrect email or password")
-    await runner.run(forgive_attempt, buckets, clock.now())
+    await runner.run(_close_login, clock, buckets, user)
     return tokens.issue(user)
 
 
@@ -62,6 +62,16 @@ def _open_login(uow: UnitOfWork, clock: Clock, buckets: list[Bucket], email: str
         return None
     with uow:
         return uow.users.get_by_email(email)
+
+
+def _close_login(uow: UnitOfWork, clock: Clock, buckets: list[Bucket], user: User) -> None:
+    """The log-in succeeded: its attempt is forgiven and the time recorded, in one transaction."""
+    now = clock.now()
+    with uow:
+        forgive_in(uow, buckets, now)
+        user.record_login(now)
+        uow.users.record_login(user)
+        uow.commit()
 
 
 def log_out(*, uow: UnitOfWork, actor: User, clock: Clock) -> None:

@@ -95,3 +95,12 @@ class InvalidCursor(ApplicationError):
 
 class UnsafeTarget(ApplicationError):
     """A webhook URL the service will not call: not http(s), or on the service's own networks."""
+
+
+class RowRefused(ApplicationError):
+    """One row of a bulk request broke a rule (`error`, answered with its own status); nothing was done."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        self.index = index
+        self.error = error
+        super().__init__(f"row {index}: {error}")

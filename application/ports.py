@@ -68,6 +68,16 @@ class Spender:
     revenue: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class UserStats:
+    total: int
+    active: int
+    inactive: int
+    admins: int
+    registered: int  # created in the period asked for (both ends inclusive; all of them without one)
+    with_orders: int  # users with at least one order, whatever its status
+
+
 @dataclass(slots=True)
 class IdempotencyRecord:
     """A claimed key: `order_id` is None while the first request is still running."""
@@ -98,6 +108,26 @@ class UserRepository(Protocol):
     def get_by_email(self, email: str) -> User | None: ...
     def list(self, filters: UserFilter, window: Window) -> Page[User]: ...
     def save(self, user: User) -> None: ...
+
+    # Bulk administration and statistics (issue 26)
+    def get_many(self, user_ids: Sequence[int]) -> builtins.list[User]:
+        """Those that exist, by id."""
+        ...
+
+    def taken_emails(self, emails: Sequence[str]) -> set[str]:
+        """Which of these (normalized) e-mail addresses an account has."""
+        ...
+
+    def record_login(self, user: User) -> None:
+        """Store `user.last_login_at` and nothing else (the user may have changed since it was read)."""
+        ...
+
+    def customers_not_seen_since(self, before: datetime, limit: int) -> builtins.list[User]:
+        """Active non-admins whose last log-in (or, never logged in, registration) is before `before`,
+        by id, at most `limit`."""
+        ...
+
+    def stats(self, registered_from: datetime | None, registered_to: datetime | None) -> UserStats: ...
 
 
 class CategoryRepository(Protocol):

@@ -131,14 +131,20 @@ def forgive_attempt(uow: UnitOfWork, buckets: list[Bucket], now: datetime) -> No
     if not buckets:
         return
     with uow:
-        for bucket in buckets:
-            if bucket.cleared_by_success:
-                uow.throttle.clear(bucket.key)
-            else:
-                uow.throttle.forgive(bucket.key)
-            if bucket.waived_for is not None:
-                uow.throttle.remember(bucket.waived_for.key, now + bucket.waived_for.kept_for)
+        forgive_in(uow, buckets, now)
         uow.commit()
+
+
+def forgive_in(uow: UnitOfWork, buckets: list[Bucket], now: datetime) -> None:
+    """`forgive_attempt`'s writes, in a transaction the caller opened and commits (a log-in's, which also
+    records the log-in)."""
+    for bucket in buckets:
+        if bucket.cleared_by_success:
+            uow.throttle.clear(bucket.key)
+        else:
+            uow.throttle.forgive(bucket.key)
+        if bucket.waived_for is not None:
+            uow.throttle.remember(bucket.waived_for.key, now + bucket.waived_for.kept_for)
 
 
 def _bucket(

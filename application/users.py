@@ -4,7 +4,10 @@ Those that hash or check a password are async flows over a `UnitOfWorkRunner`: t
 one short unit of work, await the (slow) hasher holding no connection, and write in another. The rest are
 plain use cases run inside one unit of work."""
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from application.access import require_admin, require_may_change_account_flags, require_self_or_admin
 from application.auth import as_caller
@@ -13,10 +16,19 @@ from application.errors import (
     CurrentPasswordRequired,
     IncorrectPassword,
     NotFound,
+    RowRefused,
 )
 from application.lists import Page, UserFilter, Window
 from application.patch import UNSET, Unset, sent
-from application.ports import Clock, DuplicateKey, PasswordHasher, TokenClaims, UnitOfWork, UnitOfWorkRunner
+from application.ports import (
+    Clock,
+    DuplicateKey,
+    PasswordHasher,
+    TokenClaims,
+    UnitOfWork,
+    UnitOfWorkRunner,
+    UserStats,
+)
 from application.throttling import (
     NO_LIMITS,
     Bucket,
@@ -26,7 +38,13 @@ from application.throttling import (
     login_buckets,
     registration_buckets,
 )
+from domain.errors import DomainError
+from domain.passwords import check_password
 from domain.users import User, normalize_email
+
+MAX_BULK_USERS = 100  # per POST /users/bulk: 100 Argon2 hashes are ~2 s of the hasher's pool
+MAX_DEACTIVATE_IDS = 1_000  # ids one POST /users/bulk-deactivate may list
+MAX_DEACTIVATED_PER_CALL = 1_000  # accounts one call deactivates by last log-in; call again for the rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +76,7 @@ async def register_user(
     clock: Clock,
     limits: Limits = NO_LIMITS,
 ) -> User:
+    check_password(cmd.password, cmd.email)
     await runner.run(_admit_registration, clock, registration_buckets(limits, cmd.address), cmd.email)
     password_hash = await hasher.hash(cmd.password)
     return await runner.run(_store_new_user, clock, cmd, password_hash)
@@ -129,6 +148,8 @@ async def update_user(
         await runner.run(forgive_attempt, buckets, clock.now())
         if _new_email(patch, target) is not None:
             await runner.run(count_attempt, registration_buckets(limits, address), clock.now())
+    if sent(patch.password):
+        check_password(patch.password, patch.email if sent(patch.email) else target.email)
     password_hash = await hasher.hash(patch.password) if sent(patch.password) else None
 
     def apply(uow: UnitOfWork, actor: User | None) -> User:
@@ -190,6 +211,7 @@ async def ensure_admin(
 ) -> User:
     """Create an admin, or promote, reactivate and reset the password of an existing user (which revokes
     that user's earlier tokens); running it twice is harmless."""
+    check_password(password, email)
     password_hash = await hasher.hash(password)
     return await runner.run(_store_admin, clock, email, password_hash, name)
 
@@ -206,6 +228,127 @@ def _store_admin(uow: UnitOfWork, clock: Clock, email: str, password_hash: str, 
             uow.users.save(user)
         uow.commit()
     return user
+
+
+# --- bulk administration, erasure and statistics ---------------------------------------------------------
+
+
+async def register_users(
+    rows: Sequence[RegisterUser],
+    *,
+    runner: UnitOfWorkRunner,
+    claims: TokenClaims,
+    hasher: PasswordHasher,
+    clock: Clock,
+) -> list[User]:
+    """An admin registers up to MAX_BULK_USERS accounts, all or none: the first row that breaks a rule
+    (its e-mail, its password, an e-mail given twice or already registered) is refused as `RowRefused`
+    naming its index. Checked, then hashed concurrently in the hasher's pool holding no connection, then
+    checked again and written in one transaction."""
+
+    def check(uow: UnitOfWork, actor: User | None) -> list[str]:
+        assert actor is not None
+        require_admin(actor, "register users in bulk")
+        with uow:
+            return _check_batch(uow, rows)
+
+    await runner.run(as_caller, claims, check)
+    hashes = await asyncio.gather(*(hasher.hash(row.password) for row in rows))
+
+    def store(uow: UnitOfWork, actor: User | None) -> list[User]:
+        check(uow, actor)  # again: an e-mail may have been registered meanwhile
+        now = clock.now()
+        created = []
+        for index, (row, password_hash) in enumerate(zip(rows, hashes, strict=True)):
+            user = User.create(email=row.email, name=row.name, password_hash=password_hash, at=now)
+            try:
+                _add(uow, user)
+            except Conflict as error:  # lost a race with another registration of the same e-mail
+                raise RowRefused(index, error) from None
+            created.append(user)
+        uow.commit()
+        return created
+
+    return await runner.run(as_caller, claims, store)
+
+
+def _check_batch(uow: UnitOfWork, rows: Sequence[RegisterUser]) -> list[str]:
+    """The rows' normalized e-mails, or RowRefused for the first row at fault."""
+    first_row_of: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        try:
+            email = normalize_email(row.email)
+            check_password(row.password, email)
+        except DomainError as error:
+            raise RowRefused(index, error) from None
+        if email in first_row_of:
+            raise RowRefused(index, Conflict(f"the email {email} is also in row {first_row_of[email]}"))
+        first_row_of[email] = index
+    taken = uow.users.taken_emails(list(first_row_of))
+    for email, index in first_row_of.items():
+        if email in taken:
+            raise RowRefused(index, Conflict(f"the email {email} is already registered"))
+    return list(first_row_of)
+
+
+@dataclass(frozen=True, slots=True)
+class Deactivation:
+    """Which customers to deactivate: those not seen since a time, or those listed (exactly one)."""
+
+    last_login_before: datetime | None = None
+    ids: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.last_login_before is None) == (self.ids is None):
+            raise ValueError("give either last_login_before or ids")
+
+
+def deactivate_customers(criteria: Deactivation, *, uow: UnitOfWork, actor: User, clock: Clock) -> int:
+    """How many customers were deactivated (each as a single deactivation does it: `User.deactivate`,
+    which revokes their tokens). Admins, unknown ids and accounts already inactive are left alone. By time,
+    at most MAX_DEACTIVATED_PER_CALL per call (the oldest ids first); calling again picks up the rest."""
+    require_admin(actor, "deactivate users in bulk")
+    now = clock.now()
+    with uow:
+        if criteria.ids is not None:
+            candidates = uow.users.get_many(criteria.ids)
+        else:
+            assert criteria.last_login_before is not None
+            candidates = uow.users.customers_not_seen_since(
+                criteria.last_login_before, MAX_DEACTIVATED_PER_CALL
+            )
+        changed = [user for user in candidates if user.is_active and not user.is_admin]
+        for user in changed:
+            user.deactivate(now)
+            uow.users.save(user)
+        uow.commit()
+    return len(changed)
+
+
+def erase_user(user_id: int, *, uow: UnitOfWork, actor: User, clock: Clock) -> User:
+    """Anonymise a customer's account (`User.erase`), keeping the row their orders refer to. Erasing it
+    again answers the same and changes nothing; one's own account (an admin's) is refused."""
+    require_admin(actor, "erase accounts")
+    if actor.id == user_id:
+        raise Conflict("you cannot erase your own account")
+    with uow:
+        user = _load(uow, user_id)
+        if user.erase(clock.now()):
+            uow.users.save(user)
+            uow.commit()
+    return user
+
+
+def user_stats(
+    registered_from: datetime | None,
+    registered_to: datetime | None,
+    *,
+    uow: UnitOfWork,
+    actor: User,
+) -> UserStats:
+    require_admin(actor, "read user statistics")
+    with uow:
+        return uow.users.stats(registered_from, registered_to)
 
 
 def _load(uow: UnitOfWork, user_id: int) -> User:

@@ -56,3 +56,21 @@ class InvalidStockChange(DomainError):
 
 class InvalidEmail(DomainError):
     """An e-mail address with characters no address may hold."""
+
+
+class WeakPassword(DomainError):
+    """A new password the policy refuses (domain.passwords); `reason` says which rule, for clients to show."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"the password is too weak: {reason}")
+
+
+class AdminNotErasable(DomainError):
+    """Erasing is for customers: an admin account is demoted first (PATCH is_admin=false), deliberately."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        super().__init__(
+            f"user {user_id} is an admin; demote them first (is_admin=false) to erase the account"
+        )

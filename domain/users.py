@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.entity import Entity
-from domain.errors import InvalidEmail
+from domain.errors import AdminNotErasable, InvalidEmail
 from domain.patch import UNSET, Unset, sent
 
 # Control, format (zero-width and bidi marks), surrogate, private-use and unassigned code points, and every
@@ -22,6 +22,16 @@ def normalize_email(email: str) -> str:
     return normalized
 
 
+ERASED_NAME = "Erased user"
+# Not the output of any hasher: verifying any password against it fails (adapters.security).
+UNUSABLE_PASSWORD = "!erased"
+
+
+def erased_email(user_id: int) -> str:
+    """Unique per account, valid in form, and undeliverable: .invalid is reserved (RFC 2606)."""
+    return f"erased-{user_id}@erased.invalid"
+
+
 @dataclass(eq=False, slots=True)
 class User(Entity):
     email: str
@@ -34,6 +44,7 @@ class User(Entity):
     # Every access token names the version it was issued at; bumping it revokes all earlier tokens.
     credentials_version: int = 1
     id: int | None = None
+    last_login_at: datetime | None = None  # None: never logged in (since the column exists)
 
     @classmethod
     def create(
@@ -95,6 +106,32 @@ class User(Entity):
     def reactivate(self, at: datetime) -> None:
         self.is_active = True
         self.updated_at = at
+
+    def record_login(self, at: datetime) -> None:
+        """A successful log-in; not a change of the account (updated_at stays)."""
+        self.last_login_at = at
+
+    @property
+    def is_erased(self) -> bool:
+        return self.id is not None and self.email == erased_email(self.id)
+
+    def erase(self, at: datetime) -> bool:
+        """Anonymise the account (GDPR erasure) and keep the row, which the user's orders refer to: the
+        e-mail becomes a placeholder no mail can reach, the name a fixed one, the password unusable; it is
+        deactivated and its tokens revoked. Admins are refused. False when it was erased already (nothing
+        changes: erasing is idempotent)."""
+        assert self.id is not None, "only a stored account is erased"
+        if self.is_admin:
+            raise AdminNotErasable(self.id)
+        if self.is_erased:
+            return False
+        self.email = erased_email(self.id)
+        self.name = ERASED_NAME
+        self.password_hash = UNUSABLE_PASSWORD
+        self.is_active = False
+        self.last_login_at = None
+        self.revoke_tokens(at)
+        return True
 
     def accepts_token_version(self, version: int) -> bool:
         return self.is_active and version == self.credentials_version

@@ -15,7 +15,8 @@ from adapters.sql.migrate import RevisionError, check_revision, migration_sql
 from adapters.sql.migrate import migrate as run_migrations
 from adapters.sql.seed import CATEGORIES, DEMO_PASSWORD, seed_demo
 from adapters.sql.seed_orders import seed_demo_orders
-from domain.errors import InvalidEmail
+from domain.errors import InvalidEmail, WeakPassword
+from domain.passwords import check_password
 from domain.users import normalize_email
 from entrypoints.container import Container
 from entrypoints.jobs import expire_orders, purge_old_events, work
@@ -87,17 +88,22 @@ def _known_revision(revision: str, option: str) -> None:
 @app.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="The admin's email (the login name).")],
-    password: Annotated[str, typer.Option(help="At least 8 characters.")],
+    password: Annotated[
+        str,
+        typer.Option(help="8 to 1,024 characters, not a common one, not containing the e-mail's local part."),
+    ],
     name: Annotated[str, typer.Option(help="Display name.")] = "Admin",
 ) -> None:
     """Create an admin, or promote an existing user and reset their password (which revokes their earlier
     tokens); running it twice is harmless."""
-    if not 8 <= len(password) <= 128:
-        raise typer.BadParameter("the password must have 8 to 128 characters", param_hint="--password")
     try:
         normalize_email(email)
     except InvalidEmail as error:
         raise typer.BadParameter(str(error), param_hint="--email") from None
+    try:
+        check_password(password, email)
+    except WeakPassword as error:
+        raise typer.BadParameter(str(error), param_hint="--password") from None
     c = Container()
     user = _run_async(c, c.flows().ensure_admin(email, password, name))
     typer.echo(f"admin {user.email} (id {user.id}) is ready")

@@ -59,11 +59,12 @@ from application.ports import (
     TokenIssuer,
     UnitOfWork,
     UnitOfWorkRunner,
+    UserStats,
 )
 from application.products import CreateProduct, Embedded, Expand, ProductPatch
 from application.sales import CustomerStats, SalesQuery, SalesReport
 from application.throttling import Limits
-from application.users import RegisterUser, UserPatch
+from application.users import Deactivation, RegisterUser, UserPatch
 from application.webhooks import CreateWebhook, DeliveryOptions, WebhookPatch
 from domain.catalog import Product
 from domain.events import Event
@@ -241,6 +242,17 @@ class UseCases:
     def deactivate_user(self, uow: UnitOfWork, actor: User, user_id: int) -> None:
         users.deactivate_user(user_id, uow=uow, actor=actor, clock=self.clock)
 
+    def deactivate_customers(self, uow: UnitOfWork, actor: User, criteria: Deactivation) -> int:
+        return users.deactivate_customers(criteria, uow=uow, actor=actor, clock=self.clock)
+
+    def erase_user(self, uow: UnitOfWork, actor: User, user_id: int) -> User:
+        return users.erase_user(user_id, uow=uow, actor=actor, clock=self.clock)
+
+    def user_stats(
+        self, uow: UnitOfWork, actor: User, registered_from: datetime | None, registered_to: datetime | None
+    ) -> UserStats:
+        return users.user_stats(registered_from, registered_to, uow=uow, actor=actor)
+
     def purge_ended_windows(self, uow: UnitOfWork) -> int:
         return throttling.purge_ended_windows(uow=uow, clock=self.clock)
 
@@ -330,6 +342,11 @@ class Flows:
             clock=self.clock,
             limits=self.limits,
             address=address,
+        )
+
+    async def register_users(self, claims: TokenClaims, rows: list[RegisterUser]) -> list[User]:
+        return await users.register_users(
+            rows, runner=self.runner, claims=claims, hasher=self.hasher, clock=self.clock
         )
 
     async def ensure_admin(self, email: str, password: str, name: str) -> User:

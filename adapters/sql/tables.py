@@ -75,6 +75,10 @@ def _money(digits: int) -> Decimal:
 
 class UserRow(UserFields, table=True):
     __tablename__ = "users"
+    __table_args__ = (
+        # POST /users/bulk-deactivate's "not seen since": last log-in, or registration if never logged in.
+        Index("ix_users_active_last_login_created", "is_active", "last_login_at", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, unique=True)  # stored lower-case, so unique in any case
@@ -84,6 +88,7 @@ class UserRow(UserFields, table=True):
     credentials_version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+    last_login_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
 
 
 class CategoryRow(CategoryFields, table=True):

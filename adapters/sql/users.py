@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
 from functools import partial
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 
 from adapters.sql import mapping
-from adapters.sql.base import SqlRepository
-from adapters.sql.tables import users
+from adapters.sql.base import SqlRepository, within
+from adapters.sql.tables import orders, users
 from application import paging
 from application.lists import Page, UserFilter, Window
+from application.ports import UserStats
 from domain.users import User
 
 # Every authenticated request reads its caller: built once, with a named parameter.
@@ -48,3 +52,46 @@ class SqlUserRepository(SqlRepository):
         self._write(
             update(users).where(users.c.id == user.id).values(mapping.values(users, user)), "users.email"
         )
+
+    # Bulk administration and statistics
+
+    def get_many(self, user_ids: Sequence[int]) -> builtins.list[User]:
+        query = select(users).where(users.c.id.in_(sorted(set(user_ids)))).order_by(users.c.id)
+        return [mapping.from_row(User, row) for row in self.tx.execute(query)]
+
+    def taken_emails(self, emails: Sequence[str]) -> set[str]:
+        query = select(users.c.email).where(users.c.email.in_([e.lower() for e in emails]))
+        return set(self.tx.execute(query).scalars())
+
+    def record_login(self, user: User) -> None:
+        self.tx.execute(update(users).where(users.c.id == user.id).values(last_login_at=user.last_login_at))
+
+    def customers_not_seen_since(self, before: datetime, limit: int) -> builtins.list[User]:
+        """Each branch of the OR is a range of ix_users_active_last_login_created (is_active, last_login_at,
+        created_at): logged in before `before`, or never logged in and registered before it."""
+        not_seen = or_(
+            users.c.last_login_at < before,
+            and_(users.c.last_login_at.is_(None), users.c.created_at < before),
+        )
+        query = (
+            select(users)
+            .where(users.c.is_active.is_(True), users.c.is_admin.is_(False), not_seen)
+            .order_by(users.c.id)
+            .limit(limit)
+        )
+        return [mapping.from_row(User, row) for row in self.tx.execute(query)]
+
+    def stats(self, registered_from: datetime | None, registered_to: datetime | None) -> UserStats:
+        """One statement. `with_orders` probes ix_orders_user_created_id once per user: its cost grows with
+        the users, not with their orders."""
+        period = within(users.c.created_at, registered_from, registered_to)
+        has_orders = exists().where(orders.c.user_id == users.c.id)
+        query = select(
+            func.count(),
+            func.count().filter(users.c.is_active.is_(True)),
+            func.count().filter(users.c.is_admin.is_(True)),
+            func.count().filter(and_(*period)) if period else func.count(),
+            func.count().filter(has_orders),
+        ).select_from(users)
+        total, active, admins, registered, with_orders = self.tx.execute(query).one()
+        return UserStats(total, active, total - active, admins, registered, with_orders)

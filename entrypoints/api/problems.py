@@ -1,5 +1,6 @@
 """Errors become RFC 9457 problem+json here, in one place. Schema errors keep FastAPI's 422 shape."""
 
+import json
 import logging
 import re
 from http import HTTPStatus
@@ -25,12 +26,13 @@ from application.errors import (
     OffsetTooDeep,
     PreconditionFailed,
     RejectedValue,
+    RowRefused,
     ServiceUnavailable,
     TooManyAttempts,
     UnknownReference,
     UnsafeTarget,
 )
-from domain.errors import DomainError, InsufficientStock
+from domain.errors import AdminNotErasable, DomainError, InsufficientStock, WeakPassword
 from domain.periods import InvalidPeriod
 from entrypoints.api.echo import safe_errors
 from entrypoints.api.schemas import Problem
@@ -57,6 +59,8 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (InvalidCursor, 400),
     (UnsafeTarget, 422),
     (InvalidPeriod, 422),
+    (WeakPassword, 422),
+    (AdminNotErasable, 409),
     (DomainError, 400),
 ]
 
@@ -85,6 +89,16 @@ def problem(
 def _slug(error: Exception) -> str:
     """InsufficientStock -> insufficient-stock: a stable type clients can branch on."""
     return re.sub(r"(?<!^)(?=[A-Z])", "-", type(error).__name__).lower()
+
+
+async def _row_refused(request: Request, error: RowRefused) -> JSONResponse:
+    """A bulk request's row: answered as that row's error would be on its own, plus the row's `index`."""
+    answer = await _application_error(request, error.error)
+    body = json.loads(bytes(answer.body))
+    body["index"] = error.index
+    body["detail"] = _sentence(str(error))
+    headers = {k: v for k, v in answer.headers.items() if k.lower() not in {"content-length", "content-type"}}
+    return JSONResponse(body, status_code=answer.status_code, media_type=PROBLEM_JSON, headers=headers)
 
 
 async def _application_error(request: Request, error: Exception) -> JSONResponse:
@@ -140,6 +154,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(RejectedValue, _rejected_value)  # type: ignore[arg-type]
+    app.add_exception_handler(RowRefused, _row_refused)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -24,13 +24,16 @@ from adapters.fields import (
 )
 from application.categories import CategoryDetail, CategoryStatsView, CategoryView
 from application.lists import Page
-from application.ports import OrderStats, Spender
+from application.ports import OrderStats, Spender, UserStats
 from application.sales import CustomerStats, SalesReport
+from application.users import MAX_BULK_USERS, MAX_DEACTIVATE_IDS
 from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product, check_adjustment
 from domain.errors import DomainError
 from domain.money import MAX_AMOUNT
 from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, check_lines
 from domain.orders import StatusChange as HistoryEntry  # StatusChange here is the PATCH body
+from domain.passwords import MAX_LENGTH as MAX_PASSWORD
+from domain.passwords import MIN_LENGTH as MIN_PASSWORD
 from domain.stock import MAX_REASON, MovementKind, StockMovement
 from domain.users import User, normalize_email
 
@@ -38,7 +41,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Money = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, max_digits=10, decimal_places=2)]
-Password = Annotated[str, Field(min_length=8, max_length=128)]
+# The policy's length range (domain.passwords; its other rules answer /problems/weak-password).
+Password = Annotated[str, Field(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)]
 
 
 def _as_value_error(rule: Callable[[T], R], value: T) -> R:
@@ -67,6 +71,9 @@ class Problem(BaseModel):
     status: int
     detail: str
     request_id: str | None = None
+    index: int | None = Field(
+        default=None, description="In a bulk request's refusal: the position (from 0) of the row at fault."
+    )
 
 
 class PageOf(BaseModel, Generic[T]):
@@ -118,7 +125,7 @@ class UserUpdate(_Patch):
     password: Password | None = None
     current_password: str | None = Field(
         default=None,
-        max_length=128,
+        max_length=MAX_PASSWORD,
         description="Needed to change your own email or password (not when an admin changes another user's).",
     )
     is_active: bool | None = None
@@ -131,10 +138,56 @@ class UserRead(UserFields):
     is_admin: bool
     created_at: datetime
     updated_at: datetime
+    last_login_at: datetime | None = Field(
+        default=None, description="The last successful log-in; null if none was recorded."
+    )
 
     @classmethod
     def of(cls, u: User) -> "UserRead":
         return cls.model_validate(u, from_attributes=True)
+
+
+class UsersCreate(BaseModel):
+    model_config = {"extra": "forbid"}
+    users: list[UserCreate] = Field(min_length=1, max_length=MAX_BULK_USERS)
+
+
+class UsersCreated(BaseModel):
+    users: list[UserRead]
+
+
+class UsersDeactivate(BaseModel):
+    """Exactly one of the two."""
+
+    model_config = {"extra": "forbid"}
+    last_login_before: datetime | None = Field(
+        default=None,
+        description="Customers whose last log-in (or, never logged in, registration) is before this time.",
+    )
+    ids: list[Id] | None = Field(default=None, min_length=1, max_length=MAX_DEACTIVATE_IDS)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "UsersDeactivate":
+        if (self.last_login_before is None) == (self.ids is None):
+            raise ValueError("send exactly one of last_login_before and ids")
+        return self
+
+
+class UsersDeactivated(BaseModel):
+    deactivated: int
+
+
+class UserStatsRead(BaseModel):
+    total: int
+    active: int
+    inactive: int
+    admins: int
+    registered: int = Field(description="Registered in the period asked for; all users without one.")
+    with_orders: int = Field(description="Users with at least one order, whatever its status.")
+
+    @classmethod
+    def of(cls, s: UserStats) -> "UserStatsRead":
+        return cls.model_validate(s, from_attributes=True)
 
 
 class Token(BaseModel):

@@ -38,6 +38,7 @@ from application.ports import (
     Spender,
     StaleVersion,
     TimeRange,
+    UserStats,
 )
 from application.seen import SeenAggregates
 from domain.aggregate import Aggregate
@@ -174,6 +175,43 @@ class InMemoryUserRepository(_Repository):
     def _ensure_unique(self, user: User) -> None:
         if any(u.email == user.email and u.id != user.id for u in self.t.users.values()):
             raise DuplicateKey("users.email")
+
+    # Bulk administration and statistics
+
+    def get_many(self, user_ids: Sequence[int]) -> list[User]:
+        return [copy.deepcopy(self.t.users[i]) for i in sorted(set(user_ids)) if i in self.t.users]
+
+    def taken_emails(self, emails: Sequence[str]) -> set[str]:
+        wanted = {e.lower() for e in emails}
+        return {u.email for u in self.t.users.values() if u.email in wanted}
+
+    def record_login(self, user: User) -> None:
+        assert user.id is not None
+        self.t.users[user.id].last_login_at = user.last_login_at
+
+    def customers_not_seen_since(self, before: datetime, limit: int) -> list[User]:
+        found = [
+            u
+            for u in self.t.users.values()
+            if u.is_active and not u.is_admin and (u.last_login_at or u.created_at) < before
+        ]
+        return copy.deepcopy(sorted(found, key=lambda u: u.id or 0)[:limit])
+
+    def stats(self, registered_from: datetime | None, registered_to: datetime | None) -> UserStats:
+        everyone = list(self.t.users.values())
+        buyers = {o.user_id for o in self.t.orders.values()}
+        return UserStats(
+            total=len(everyone),
+            active=sum(u.is_active for u in everyone),
+            inactive=sum(not u.is_active for u in everyone),
+            admins=sum(u.is_admin for u in everyone),
+            registered=sum(
+                (registered_from is None or u.created_at >= registered_from)
+                and (registered_to is None or u.created_at <= registered_to)
+                for u in everyone
+            ),
+            with_orders=sum(u.id in buyers for u in everyone),
+        )
 
 
 class InMemoryCategoryRepository(_Repository):

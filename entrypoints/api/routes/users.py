@@ -10,7 +10,7 @@ from application import paging
 from application.auth import LogIn
 from application.lists import UserFilter
 from application.sales import DEFAULT_SPENDERS, MAX_SPENDERS
-from application.users import RegisterUser, UserPatch
+from application.users import Deactivation, RegisterUser, UserPatch
 from entrypoints.api.dependencies import ClientAddress, Public, SignedIn
 from entrypoints.api.paging import Paged, ResourceId, SearchText, utc_or_none
 from entrypoints.api.problems import responses
@@ -21,6 +21,11 @@ from entrypoints.api.schemas import (
     TopSpenderRead,
     UserCreate,
     UserRead,
+    UsersCreate,
+    UsersCreated,
+    UsersDeactivate,
+    UsersDeactivated,
+    UserStatsRead,
     UserUpdate,
 )
 
@@ -103,6 +108,65 @@ async def list_top_spenders(
 async def get_user_stats(user_id: ResourceId, caller: SignedIn) -> CustomerStatsRead:
     """The customer's own, or any as an admin; another customer's is a 404, as the account is."""
     return CustomerStatsRead.of(await caller.as_user(caller.cases.customer_stats, user_id))
+
+
+# --- bulk administration and statistics: registered before /users/{user_id} ---------------------------
+
+
+@router.post(
+    "/users/bulk",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UsersCreated,
+    tags=["users"],
+    responses=responses(400, 401, 403, 409, 422),
+)
+async def register_users(body: UsersCreate, caller: SignedIn) -> UsersCreated:
+    """Admins: register 1 to 100 users, all or none. A refusal names the row at fault by its position (from
+    0): in `loc` for a schema error, in the problem's `index` otherwise (409 for an e-mail given twice or
+    already registered, 422 `/problems/weak-password`); then no user is created."""
+    rows = [RegisterUser(u.email, u.name, u.password) for u in body.users]
+    created = await caller.flows.register_users(caller.claims, rows)
+    return UsersCreated(users=[UserRead.of(u) for u in created])
+
+
+@router.post(
+    "/users/bulk-deactivate",
+    response_model=UsersDeactivated,
+    tags=["users"],
+    responses=responses(401, 403),
+)
+async def deactivate_users(body: UsersDeactivate, caller: SignedIn) -> UsersDeactivated:
+    """Admins: deactivate customers (never admins) not seen since `last_login_before` (their last log-in,
+    or their registration if they never logged in), at most 1,000 a call (call again until it answers
+    fewer), or those listed in `ids` (up to 1,000; unknown ids, admins and inactive accounts are skipped).
+    Each deactivation revokes the account's tokens, as `DELETE /users/{id}` does."""
+    criteria = Deactivation(
+        last_login_before=utc_or_none(body.last_login_before),
+        ids=None if body.ids is None else tuple(body.ids),
+    )
+    return UsersDeactivated(deactivated=await caller.as_user(caller.cases.deactivate_customers, criteria))
+
+
+@router.get("/users/stats", response_model=UserStatsRead, tags=["users"], responses=responses(401, 403))
+async def get_users_stats(
+    caller: SignedIn, registered_from: datetime | None = None, registered_to: datetime | None = None
+) -> UserStatsRead:
+    """Admins: counts of users. `registered` counts those created between `registered_from` and
+    `registered_to` (both inclusive, either optional; all users when neither is given)."""
+    stats = await caller.as_user(
+        caller.cases.user_stats, utc_or_none(registered_from), utc_or_none(registered_to)
+    )
+    return UserStatsRead.of(stats)
+
+
+@router.post(
+    "/users/{user_id}/erase", response_model=UserRead, tags=["users"], responses=responses(401, 403, 404, 409)
+)
+async def erase_user(user_id: ResourceId, caller: SignedIn) -> UserRead:
+    """Admins: anonymise a customer's account (GDPR erasure): e-mail and name replaced, password unusable,
+    deactivated, tokens revoked; their orders keep their history. Erasing again answers the same. An admin's
+    account, your own included, is refused (409): demote it first."""
+    return UserRead.of(await caller.as_user(caller.cases.erase_user, user_id))
 
 
 @router.get("/users/{user_id}", response_model=UserRead, tags=["users"], responses=responses(401, 404))
