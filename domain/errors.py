@@ -71,6 +71,4 @@ class AdminNotErasable(DomainError):
 
     def __init__(self, user_id: int) -> None:
         self.user_id = user_id
-        super().__init__(
-            f"user {user_id} is an admin; demote them first (is_admin=false) to erase the account"
-        )
+        super().__init__(f"user {user_id} is an admin; demote them (is_admin=false) to erase the account")

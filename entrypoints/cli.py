@@ -89,8 +89,7 @@ def _known_revision(revision: str, option: str) -> None:
 def create_admin(
     email: Annotated[str, typer.Option(help="The admin's email (the login name).")],
     password: Annotated[
-        str,
-        typer.Option(help="8 to 1,024 characters, not a common one, not containing the e-mail's local part."),
+        str, typer.Option(help="8 to 1,024 characters, not a common one, not holding the e-mail's local part.")
     ],
     name: Annotated[str, typer.Option(help="Display name.")] = "Admin",
 ) -> None:
