@@ -89,7 +89,7 @@ def _known_revision(revision: str, option: str) -> None:
 def create_admin(
     email: Annotated[str, typer.Option(help="The admin's email (the login name).")],
     password: Annotated[
-        str, typer.Option(help="8 to 1,024 characters, not a common one, not holding the e-mail's local part.")
+        str, typer.Option(help="8 to 1,024 characters, not a common one, not holding the e-mail local part.")
     ],
     name: Annotated[str, typer.Option(help="Display name.")] = "Admin",
 ) -> None:
@@ -168,7 +168,7 @@ def worker() -> None:
 @app.command("seed-demo")
 def seed_demo_data(
     users: Annotated[
-        int, typer.Option("--users", min=0, help="Demo customers (password: password1).")
+        int, typer.Option("--users", min=0, help="Demo customers (password: plum-kettle-42).")
     ] = 1_000,
     products: Annotated[int, typer.Option("--products", min=0, help="Demo products.")] = 10_000,
     orders: Annotated[

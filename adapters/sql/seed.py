@@ -16,7 +16,7 @@ from domain.stock import MovementKind
 
 BATCH = 5_000
 CATEGORIES = 50
-DEMO_PASSWORD = "password1"
+DEMO_PASSWORD = "plum-kettle-42"
 
 
 def demo_email(i: int) -> str:

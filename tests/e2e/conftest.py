@@ -14,7 +14,7 @@ from tests.support.postgres import ThrowawayPostgres
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.postgres
-ADMIN = ("admin@shop.test", "adminpass")
+ADMIN = ("admin@shop.test", "quartz-lantern-7")
 
 
 @pytest.fixture(scope="session")
@@ -66,9 +66,9 @@ class Client:
         return self.login(*ADMIN)
 
     def customer(self, email: str) -> tuple[dict[str, str], int]:
-        response = self.http.post("/users", json={"email": email, "name": "C", "password": "password1"})
+        response = self.http.post("/users", json={"email": email, "name": "C", "password": "plum-kettle-42"})
         assert response.status_code == 201, response.text
-        return self.login(email, "password1"), response.json()["id"]
+        return self.login(email, "plum-kettle-42"), response.json()["id"]
 
     def product(
         self, admin: dict[str, str], sku: str, stock: int = 10, price: str = "10.00", **kw: Any

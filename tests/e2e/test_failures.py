@@ -34,7 +34,7 @@ def test_duplicates_are_409_and_change_nothing(client: Client, e2e_engine: Engin
     client.product(admin, "DUP-1")
     before = snapshot(e2e_engine)
     dup_user = client.http.post(
-        "/users", json={"email": "ANN@shop.test", "name": "X", "password": "password1"}
+        "/users", json={"email": "ANN@shop.test", "name": "X", "password": "plum-kettle-42"}
     )
     dup_sku = client.http.post(
         "/products", json={"name": "x", "sku": "dup-1", "price": "1.00"}, headers=admin

@@ -49,8 +49,8 @@ class Tokens:
     def admin(self) -> dict[str, str]:
         if self._admin is None or not self._works(self._admin, admin=True):
             email = self._new_email()
-            self.client.server.cli("create-admin", "--email", email, "--password", "adminpass")
-            self._admin = self.client.login(email, "adminpass")
+            self.client.server.cli("create-admin", "--email", email, "--password", "quartz-lantern-7")
+            self._admin = self.client.login(email, "quartz-lantern-7")
         return self._admin
 
     def customer(self) -> dict[str, str]:

@@ -58,7 +58,7 @@ def test_login_limits_hold_across_workers_and_restarts(client: Client, e2e_datab
     client.customer("ann@shop.test")
     limited = {"SHOP_LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS": "3/15m", "SHOP_LOGIN_LIMIT_PER_ADDRESS": "off"}
     wrong = {"username": "ann@shop.test", "password": "wrong-pass"}
-    right = {"username": "ann@shop.test", "password": "password1"}
+    right = {"username": "ann@shop.test", "password": "plum-kettle-42"}
     server = LiveServer(e2e_database, workers=2, **limited)
     try:  # a new connection per request: the kernel spreads them over both workers
         assert [httpx.post(f"{server.url}/auth/token", data=wrong).status_code for _ in range(3)] == [401] * 3
@@ -78,7 +78,7 @@ def test_a_stranger_cannot_lock_the_owner_out_and_strangers_together_are_bounded
 ) -> None:
     """The shipped limits, clients told apart by X-Forwarded-For (the service trusts it from 127.0.0.1)."""
     client.customer("owner@shop.test")
-    right = {"username": "owner@shop.test", "password": "password1"}
+    right = {"username": "owner@shop.test", "password": "plum-kettle-42"}
     wrong = right | {"password": "wrong-pass"}
     server = LiveServer(e2e_database, workers=2)
 
@@ -110,16 +110,16 @@ def test_revoked_tokens_stay_revoked_on_every_worker(client: Client, e2e_engine:
 
     assert works(ann) == [200] * 6
     changed = client.http.patch(
-        f"/users/{ann_id}", json={"password": "newpassword", "current_password": "password1"}, headers=ann
+        f"/users/{ann_id}", json={"password": "fresh-kettle-9", "current_password": "plum-kettle-42"}, headers=ann
     )
     assert changed.status_code == 200 and works(ann) == [401] * 6
 
-    fresh = client.login("ann@shop.test", "newpassword")
+    fresh = client.login("ann@shop.test", "fresh-kettle-9")
     assert client.http.delete(f"/users/{ann_id}", headers=admin).status_code == 204
     assert client.http.patch(f"/users/{ann_id}", json={"is_active": True}, headers=admin).status_code == 200
     assert works(fresh) == [401] * 6  # reactivation does not revive it
 
-    again = client.login("ann@shop.test", "newpassword")
+    again = client.login("ann@shop.test", "fresh-kettle-9")
     client.server.cli("create-admin", "--email", "ann@shop.test", "--password", "resetpass1")
     assert works(again) == [401] * 6
     with e2e_engine.connect() as c:

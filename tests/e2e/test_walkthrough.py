@@ -24,11 +24,11 @@ def test_readme_walkthrough(client: Client) -> None:
     pid = product.json()["id"]
     assert (
         http.post(
-            "/users", json={"email": "ann@example.com", "name": "Ann", "password": "password1"}
+            "/users", json={"email": "ann@example.com", "name": "Ann", "password": "plum-kettle-42"}
         ).status_code
         == 201
     )
-    ann = client.login("ann@example.com", "password1")
+    ann = client.login("ann@example.com", "plum-kettle-42")
     order = http.post(
         "/orders",
         json={"items": [{"product_id": pid, "quantity": 3}]},

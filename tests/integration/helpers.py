@@ -35,7 +35,7 @@ class SyncRunner:
 def admin(engine: Engine) -> User:
     return asyncio.run(
         ensure_admin(
-            "admin@shop.test", "adminpass", "Admin", runner=SyncRunner(engine), hasher=hasher, clock=clock
+            "admin@shop.test", "quartz-lantern-7", "Admin", runner=SyncRunner(engine), hasher=hasher, clock=clock
         )
     )
 
@@ -43,7 +43,7 @@ def admin(engine: Engine) -> User:
 def customer(engine: Engine, email: str) -> User:
     return asyncio.run(
         register_user(
-            RegisterUser(email, "C", "password1"), runner=SyncRunner(engine), hasher=hasher, clock=clock
+            RegisterUser(email, "C", "plum-kettle-42"), runner=SyncRunner(engine), hasher=hasher, clock=clock
         )
     )
 

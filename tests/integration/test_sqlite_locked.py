@@ -42,7 +42,7 @@ def test_locked_database_is_retried_then_unavailable(sqlite_url: str, locked: sq
     async def scenario() -> int:
         engine = make_async_engine(sqlite_url, EngineOptions(sqlite_busy_timeout_ms=20))
         runner = SqlUnitOfWorkRunner(engine, present)
-        cmd = RegisterUser("ann@shop.test", "Ann", "password1")
+        cmd = RegisterUser("ann@shop.test", "Ann", "plum-kettle-42")
         with pytest.raises(ServiceUnavailable):
             await register_user(cmd, runner=runner, hasher=FastPasswordHasher(), clock=clock)
         locked.execute("ROLLBACK")  # the other writer finishes
@@ -66,7 +66,7 @@ def test_api_answers_503_problem_while_locked(sqlite_url: str, locked: sqlite3.C
     container.password_hasher.override(providers.Object(FastPasswordHasher()))
     with TestClient(create_app(container)) as client:
         response = client.post(
-            "/users", json={"email": "ann@shop.test", "name": "Ann", "password": "password1"}
+            "/users", json={"email": "ann@shop.test", "name": "Ann", "password": "plum-kettle-42"}
         )
     assert response.status_code == 503 and response.headers["content-type"] == "application/problem+json"
     assert response.headers["Retry-After"] == "1"

@@ -86,7 +86,7 @@ class World:
             self._admin = done(
                 ensure_admin(
                     "admin@shop.test",
-                    "adminpass",
+                    "quartz-lantern-7",
                     "Admin",
                     runner=self.run,
                     hasher=self.hasher,
@@ -98,7 +98,7 @@ class World:
     def customer(self, email: str = "ann@shop.test") -> User:
         return done(
             register_user(
-                RegisterUser(email, "Ann", "password1"), runner=self.run, hasher=self.hasher, clock=self.clock
+                RegisterUser(email, "Ann", "plum-kettle-42"), runner=self.run, hasher=self.hasher, clock=self.clock
             )
         )
 

@@ -36,7 +36,7 @@ def test_the_throttle_table_keeps_hashes_never_addresses(world: World, tokens, c
         log_in(world.run, world.hasher, tokens, clock, password="wrong-pass", address=ADDRESS, limits=LIMITS)
     done(
         register_user(
-            RegisterUser("bo@shop.test", "Bo", "password1", ADDRESS),
+            RegisterUser("bo@shop.test", "Bo", "plum-kettle-42", ADDRESS),
             runner=world.run,
             hasher=world.hasher,
             clock=clock,
@@ -110,7 +110,7 @@ def test_the_right_current_password_clears_the_clients_failures_and_remembers_it
     ann = world.customer()
     with pytest.raises(IncorrectPassword, match="^current_password is not your current password$"):
         done(_update(world, ann, address=ADDRESS, password="new-password", current_password="wrong-pass"))
-    done(_update(world, ann, address=ADDRESS, password="new-password", current_password="password1"))
+    done(_update(world, ann, address=ADDRESS, password="new-password", current_password="plum-kettle-42"))
     throttle = world.uow.store.tables.throttle
     assert key("login-client", f"ann@shop.test\n{ADDRESS}") not in throttle
     assert throttle[key("login-account", "ann@shop.test")].count == 1  # its attempt back, no more
@@ -134,7 +134,7 @@ def test_only_a_caller_who_proved_the_password_learns_the_email_is_taken(world: 
     ann, _ = world.customer("ann@shop.test"), world.customer("bob@shop.test")
     before = dump(world.uow.store)["users"]
     with pytest.raises(Conflict, match="^the email bob@shop.test is already registered$"):
-        done(_update(world, ann, address=ADDRESS, email="bob@shop.test", current_password="password1"))
+        done(_update(world, ann, address=ADDRESS, email="bob@shop.test", current_password="plum-kettle-42"))
     assert dump(world.uow.store)["users"] == before
     assert key("login-client", f"ann@shop.test\n{ADDRESS}") not in world.uow.store.tables.throttle
 
@@ -243,7 +243,7 @@ def test_an_email_taken_between_check_and_write_is_a_conflict(world: World) -> N
     with pytest.raises(Conflict, match="^the email new@shop.test is already registered$"):
         done(
             register_user(
-                RegisterUser("New@shop.test", "N", "password1"),
+                RegisterUser("New@shop.test", "N", "plum-kettle-42"),
                 runner=Racing(store),
                 hasher=world.hasher,
                 clock=world.clock,

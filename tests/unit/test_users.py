@@ -49,7 +49,7 @@ def run(uow: InMemoryUnitOfWork) -> InMemoryUnitOfWorkRunner:
     return InMemoryUnitOfWorkRunner(uow.store)
 
 
-def log_in(run, hasher, tokens, clock, email="ann@shop.test", password="password1", **kw) -> str:  # type: ignore[no-untyped-def]
+def log_in(run, hasher, tokens, clock, email="ann@shop.test", password="plum-kettle-42", **kw) -> str:  # type: ignore[no-untyped-def]
     cmd = LogIn(email, password, kw.pop("address", None))
     return done(authenticate(cmd, runner=run, hasher=hasher, tokens=tokens, clock=clock, **kw)).access_token
 
@@ -84,8 +84,8 @@ def test_register_stores_lower_cased_email_and_a_hash(world: World, uow: InMemor
     user = world.customer("Ann@Shop.TEST")
     stored = read_back(uow, user.id)
     assert stored.email == "ann@shop.test"
-    assert stored.password_hash != "password1" and done(
-        world.hasher.verify("password1", stored.password_hash)
+    assert stored.password_hash != "plum-kettle-42" and done(
+        world.hasher.verify("plum-kettle-42", stored.password_hash)
     )
     assert (stored.is_active, stored.is_admin, stored.credentials_version) == (True, False, 1)
 
@@ -109,7 +109,7 @@ def test_authenticate_issues_a_token_for_the_user(world: World, run, hasher, tok
     user = world.customer()
     token = done(
         authenticate(
-            LogIn("ANN@shop.test", "password1"), runner=run, hasher=hasher, tokens=tokens, clock=clock
+            LogIn("ANN@shop.test", "plum-kettle-42"), runner=run, hasher=hasher, tokens=tokens, clock=clock
         )
     )
     assert token.token_type == "bearer" and token.expires_in == 1800
@@ -119,10 +119,10 @@ def test_authenticate_issues_a_token_for_the_user(world: World, run, hasher, tok
 @pytest.mark.parametrize(
     ("email", "password", "deactivate"),
     [
-        ("nobody@shop.test", "password1", False),
+        ("nobody@shop.test", "plum-kettle-42", False),
         ("ann@shop.test", "wrong-pass", False),
-        ("ann@shop.test", "password1", True),
-        ("ann\u200b@shop.test", "password1", False),
+        ("ann@shop.test", "plum-kettle-42", True),
+        ("ann\u200b@shop.test", "plum-kettle-42", False),
     ],
     ids=["unknown-email", "wrong-password", "deactivated", "invisible-character"],
 )
@@ -157,10 +157,10 @@ def test_reactivation_does_not_revive_earlier_tokens(world, uow, run, hasher, to
 def test_a_password_change_revokes_earlier_tokens(world, uow, run, hasher, tokens, clock) -> None:
     ann = world.customer()
     before = log_in(run, hasher, tokens, clock)
-    update(world, ann, ann.id, password="newpassword", current_password="password1")
+    update(world, ann, ann.id, password="fresh-kettle-9", current_password="plum-kettle-42")
     with pytest.raises(AuthenticationFailed, match="revoked"):
         caller(uow, tokens, before)
-    assert caller(uow, tokens, log_in(run, hasher, tokens, clock, password="newpassword")).id == ann.id
+    assert caller(uow, tokens, log_in(run, hasher, tokens, clock, password="fresh-kettle-9")).id == ann.id
 
 
 def test_an_admin_password_reset_revokes_earlier_tokens(world, uow, run, hasher, tokens, clock) -> None:
@@ -268,12 +268,12 @@ def test_update_own_fields_with_the_current_password(world: World, uow, clock) -
         ann.id,
         email="NEW@shop.test",
         name="Anne",
-        password="newpassword",
-        current_password="password1",
+        password="fresh-kettle-9",
+        current_password="plum-kettle-42",
     )
     stored = read_back(uow, ann.id)
     assert (stored.email, stored.name, updated.updated_at) == ("new@shop.test", "Anne", clock.now())
-    assert done(world.hasher.verify("newpassword", stored.password_hash))
+    assert done(world.hasher.verify("fresh-kettle-9", stored.password_hash))
 
 
 def test_a_name_change_needs_no_password_and_revokes_nothing(world: World, uow) -> None:
@@ -289,9 +289,9 @@ def test_a_name_change_needs_no_password_and_revokes_nothing(world: World, uow) 
     ("changes", "error"),
     [
         ({"email": "new@shop.test"}, CurrentPasswordRequired),
-        ({"password": "newpassword"}, CurrentPasswordRequired),
+        ({"password": "fresh-kettle-9"}, CurrentPasswordRequired),
         ({"email": "new@shop.test", "current_password": "wrong-pass"}, IncorrectPassword),
-        ({"password": "newpassword", "current_password": "wrong-pass"}, IncorrectPassword),
+        ({"password": "fresh-kettle-9", "current_password": "wrong-pass"}, IncorrectPassword),
     ],
     ids=["email-without", "password-without", "email-wrong", "password-wrong"],
 )
@@ -323,7 +323,7 @@ def test_wrong_current_passwords_count_against_the_login_limit(
 ) -> None:
     ann = world.customer()
     claims = TokenClaims(ann.id, 1)
-    patch = UserPatch(password="newpassword", current_password="wrong-pass")
+    patch = UserPatch(password="fresh-kettle-9", current_password="wrong-pass")
     for _ in range(3):
         with pytest.raises(IncorrectPassword):
             done(
@@ -351,7 +351,7 @@ def test_update_to_a_taken_email_conflicts(world: World, uow) -> None:
     ann, _ = world.customer("ann@shop.test"), world.customer("bob@shop.test")
     before = dump(uow.store)
     with pytest.raises(Conflict):
-        update(world, ann, ann.id, email="BOB@shop.test", name="x", current_password="password1")
+        update(world, ann, ann.id, email="BOB@shop.test", name="x", current_password="plum-kettle-42")
     assert dump(uow.store) == before
 
 
@@ -374,16 +374,16 @@ def test_deactivate_keeps_the_user(world: World, uow, clock) -> None:
 def test_ensure_admin_creates_then_promotes_idempotently(uow, run, hasher: FastPasswordHasher, clock) -> None:
     done(
         register_user(
-            RegisterUser("boss@shop.test", "Boss", "password1"), runner=run, hasher=hasher, clock=clock
+            RegisterUser("boss@shop.test", "Boss", "plum-kettle-42"), runner=run, hasher=hasher, clock=clock
         )
     )
-    first = done(ensure_admin("BOSS@shop.test", "adminpass", "Boss", runner=run, hasher=hasher, clock=clock))
-    second = done(ensure_admin("boss@shop.test", "adminpass", "Boss", runner=run, hasher=hasher, clock=clock))
+    first = done(ensure_admin("BOSS@shop.test", "quartz-lantern-7", "Boss", runner=run, hasher=hasher, clock=clock))
+    second = done(ensure_admin("boss@shop.test", "quartz-lantern-7", "Boss", runner=run, hasher=hasher, clock=clock))
     assert first.id == second.id
     with uow:
         users = uow.users.list(UserFilter(), Window(10, 0)).items
-    assert len(users) == 1 and users[0].is_admin and done(hasher.verify("adminpass", users[0].password_hash))
-    created = done(ensure_admin("new@shop.test", "adminpass", "New", runner=run, hasher=hasher, clock=clock))
+    assert len(users) == 1 and users[0].is_admin and done(hasher.verify("quartz-lantern-7", users[0].password_hash))
+    created = done(ensure_admin("new@shop.test", "quartz-lantern-7", "New", runner=run, hasher=hasher, clock=clock))
     assert read_back(uow, created.id).is_admin
 
 
@@ -505,7 +505,7 @@ class TestThrottling:
 
     def test_registrations_per_address(self, uow, run, hasher, clock) -> None:
         def register(email: str, address: str) -> User:
-            cmd = RegisterUser(email, "N", "password1", address)
+            cmd = RegisterUser(email, "N", "plum-kettle-42", address)
             return done(register_user(cmd, runner=run, hasher=hasher, clock=clock, limits=LIMITS))
 
         register("a@shop.test", "203.0.113.9")

@@ -46,9 +46,9 @@ class Api:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     def customer(self, email: str = "ann@shop.test") -> tuple[dict[str, str], int]:
-        response = self.client.post("/users", json={"email": email, "name": "Ann", "password": "password1"})
+        response = self.client.post("/users", json={"email": email, "name": "Ann", "password": "plum-kettle-42"})
         assert response.status_code == 201, response.text
-        return self.login(email, "password1"), response.json()["id"]
+        return self.login(email, "plum-kettle-42"), response.json()["id"]
 
     def category(self, admin: dict[str, str], name: str = "Books", **kw: Any) -> dict[str, Any]:
         response = self.client.post("/categories", json={"name": name, **kw}, headers=admin)
@@ -106,7 +106,7 @@ def api(service: tuple[FastAPI, httpx.Client], clock: FixedClock) -> Iterator[Ap
     asyncio.run(
         ensure_admin(
             "admin@shop.test",
-            "adminpass",
+            "quartz-lantern-7",
             "Admin",
             runner=InMemoryUnitOfWorkRunner(store),
             hasher=FastPasswordHasher(),
@@ -123,4 +123,4 @@ def api(service: tuple[FastAPI, httpx.Client], clock: FixedClock) -> Iterator[Ap
 
 @pytest.fixture
 def admin(api: Api) -> dict[str, str]:
-    return api.login("admin@shop.test", "adminpass")
+    return api.login("admin@shop.test", "quartz-lantern-7")

@@ -76,12 +76,12 @@ def test_counts_and_ids_must_be_json_integers(api: Api, admin, line: dict) -> No
 
 @pytest.mark.parametrize("email", ["ann\u200b@shop.test", "ann\u202e@shop.test", "an\u0000n@shop.test"])
 def test_emails_with_invisible_or_control_characters_are_refused(api: Api, email: str) -> None:
-    response = api.client.post("/users", json={"email": email, "name": "Ann", "password": "password1"})
+    response = api.client.post("/users", json={"email": email, "name": "Ann", "password": "plum-kettle-42"})
     assert response.status_code == 422 and api.store.tables.users.keys() == {1}  # the admin only
 
 
 def test_emails_are_stored_in_nfkc(api: Api) -> None:
-    body = {"email": "\uff41nn@shop.test", "name": "Ann", "password": "password1"}  # full-width a
+    body = {"email": "\uff41nn@shop.test", "name": "Ann", "password": "plum-kettle-42"}  # full-width a
     assert api.client.post("/users", json=body).json()["email"] == "ann@shop.test"
 
 
@@ -108,18 +108,18 @@ def test_a_cancel_never_pushes_stock_past_the_maximum(api: Api, admin) -> None:
 
 def test_log_out_revokes_every_token_of_the_caller(api: Api) -> None:
     phone, _ = api.customer()
-    laptop = api.login("ann@shop.test", "password1")
+    laptop = api.login("ann@shop.test", "plum-kettle-42")
     assert api.client.post("/auth/logout", headers=phone).status_code == 204
     for headers in (phone, laptop):
         assert api.client.get("/users/me", headers=headers).status_code == 401
-    assert api.client.get("/users/me", headers=api.login("ann@shop.test", "password1")).status_code == 200
+    assert api.client.get("/users/me", headers=api.login("ann@shop.test", "plum-kettle-42")).status_code == 200
 
 
 def test_too_many_failed_logins_are_429_with_retry_after(api: Api) -> None:
     api.customer()
     wrong = {"username": "ann@shop.test", "password": "wrong-pass"}
     assert [api.client.post("/auth/token", data=wrong).status_code for _ in range(5)] == [401] * 5
-    refused = api.client.post("/auth/token", data={"username": "ann@shop.test", "password": "password1"})
+    refused = api.client.post("/auth/token", data={"username": "ann@shop.test", "password": "plum-kettle-42"})
     assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
     assert refused.headers["Retry-After"] == str(15 * 60)
     assert refused.json()["type"] == "/problems/too-many-attempts"
@@ -131,7 +131,7 @@ def test_security_headers(api: Api, admin) -> None:
     assert public.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert "no-store" not in public.headers.get("Cache-Control", "")
     assert api.client.get("/users/me", headers=admin).headers["Cache-Control"] == "no-store"
-    token = api.client.post("/auth/token", data={"username": "admin@shop.test", "password": "adminpass"})
+    token = api.client.post("/auth/token", data={"username": "admin@shop.test", "password": "quartz-lantern-7"})
     assert token.headers["Cache-Control"] == "no-store"
     assert "server" not in {name.lower() for name in public.headers}
     assert "script-src 'self'" in api.client.get("/docs").headers["Content-Security-Policy"]
@@ -181,12 +181,12 @@ def test_registrations_per_address_are_throttled() -> None:
         codes = [
             client.post(
                 "/users",
-                content=json.dumps({"email": f"u{i}@shop.test", "name": "U", "password": "password1"}),
+                content=json.dumps({"email": f"u{i}@shop.test", "name": "U", "password": "plum-kettle-42"}),
                 headers=JSON,
             ).status_code
             for i in range(3)
         ]
-        refused_login = client.post("/auth/token", data={"username": "u2@shop.test", "password": "password1"})
+        refused_login = client.post("/auth/token", data={"username": "u2@shop.test", "password": "plum-kettle-42"})
     assert codes == [201, 201, 429]
     assert refused_login.status_code == 401  # the refused registration made no account
 

@@ -72,6 +72,8 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
     assert routes == {
         ("/auth/token", "post"), ("/auth/logout", "post"), ("/users", "post"), ("/users", "get"),
         ("/users/me", "get"), ("/users/top-spenders", "get"), ("/users/{user_id}/stats", "get"),
+        ("/users/me", "get"), ("/users/bulk", "post"), ("/users/bulk-deactivate", "post"),
+        ("/users/stats", "get"), ("/users/{user_id}/erase", "post"),
         ("/users/{user_id}", "get"), ("/users/{user_id}", "patch"), ("/users/{user_id}", "delete"),
         ("/categories", "post"), ("/categories", "get"), ("/categories/{category_id}", "get"),
         ("/categories/{category_id}", "patch"), ("/categories/{category_id}", "delete"),
@@ -95,6 +97,12 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
     assert {"401", "403", "422"} <= set(spec["paths"]["/orders/stats"]["get"]["responses"])
     assert {"401", "403", "422"} <= set(spec["paths"]["/users/top-spenders"]["get"]["responses"])
     assert {"401", "404"} <= set(spec["paths"]["/users/{user_id}/stats"]["get"]["responses"])
+    bulk = spec["paths"]["/users/bulk"]["post"]["responses"]
+    assert {"201", "401", "403", "409", "422"} <= set(bulk)
+    assert "application/problem+json" in bulk["409"]["content"]
+    assert {"200", "401", "403", "404", "409"} <= set(spec["paths"]["/users/{user_id}/erase"]["post"]["responses"])
+    assert {"200", "401", "403"} <= set(spec["paths"]["/users/stats"]["get"]["responses"])
+    assert {"200", "401", "403", "422"} <= set(spec["paths"]["/users/bulk-deactivate"]["post"]["responses"])
 
 
 def test_docs_are_served_without_a_cdn(api: Api) -> None:

@@ -90,7 +90,7 @@ def test_an_expired_orders_event_says_why(api: Api, admin, clock: FixedClock) ->
     order = api.order(buyer, (product["id"], 3))
     clock.advance(timedelta(hours=1))
     expire_pending_orders(timedelta(minutes=30), uow=InMemoryUnitOfWork(api.store), clock=clock)
-    buyer = api.login("ann@shop.test", "password1")  # the first token has expired meanwhile
+    buyer = api.login("ann@shop.test", "plum-kettle-42")  # the first token has expired meanwhile
     events = api.client.get(f"/orders/{order['id']}/events", headers=buyer).json()
     assert [(e["to_status"], e["actor_id"], e["reason"]) for e in events] == [
         ("pending", events[0]["actor_id"], None),

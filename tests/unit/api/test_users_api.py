@@ -12,18 +12,18 @@ PROBLEM = "application/problem+json"
 
 def test_register_and_read_me(api: Api) -> None:
     response = api.client.post(
-        "/users", json={"email": "Ann@Shop.test", "name": "Ann", "password": "password1"}
+        "/users", json={"email": "Ann@Shop.test", "name": "Ann", "password": "plum-kettle-42"}
     )
     assert response.status_code == 201
     body = response.json()
     assert response.headers["Location"] == f"/users/{body['id']}"
-    assert set(body) == {"id", "email", "name", "is_active", "is_admin", "created_at", "updated_at"}
+    assert set(body) == {"id", "email", "name", "is_active", "is_admin", "created_at", "updated_at", "last_login_at"}
     assert (body["email"], body["is_admin"], body["created_at"]) == (
         "ann@shop.test",
         False,
         "2026-11-22T10:00:00Z",
     )
-    me = api.client.get("/users/me", headers=api.login("ann@shop.test", "password1"))
+    me = api.client.get("/users/me", headers=api.login("ann@shop.test", "plum-kettle-42"))
     assert me.status_code == 200 and me.json()["id"] == body["id"]
 
 
@@ -31,7 +31,7 @@ def test_register_duplicate_email_is_409_and_changes_nothing(api: Api) -> None:
     api.customer("ann@shop.test")
     before = dump(api.store)
     response = api.client.post(
-        "/users", json={"email": "ANN@shop.test", "name": "X", "password": "password1"}
+        "/users", json={"email": "ANN@shop.test", "name": "X", "password": "plum-kettle-42"}
     )
     assert response.status_code == 409 and response.headers["content-type"] == PROBLEM
     assert set(response.json()) == {"type", "title", "status", "detail", "request_id"}
@@ -42,11 +42,11 @@ def test_register_duplicate_email_is_409_and_changes_nothing(api: Api) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"email": "not-an-email", "name": "A", "password": "password1"},
-        {"email": "a@b.test", "name": "", "password": "password1"},
+        {"email": "not-an-email", "name": "A", "password": "plum-kettle-42"},
+        {"email": "a@b.test", "name": "", "password": "plum-kettle-42"},
         {"email": "a@b.test", "name": "A", "password": "short"},
-        {"email": "a@b.test", "name": "A", "password": "x" * 129},
-        {"email": "a@b.test", "name": "A", "password": "password1", "is_admin": True},
+        {"email": "a@b.test", "name": "A", "password": "x" * 1025},
+        {"email": "a@b.test", "name": "A", "password": "plum-kettle-42", "is_admin": True},
     ],
 )
 def test_register_schema_errors_are_422(api: Api, body: dict) -> None:
@@ -57,7 +57,7 @@ def test_register_schema_errors_are_422(api: Api, body: dict) -> None:
 
 
 @pytest.mark.parametrize(
-    ("username", "password"), [("nobody@shop.test", "password1"), ("ann@shop.test", "wrong-password")]
+    ("username", "password"), [("nobody@shop.test", "plum-kettle-42"), ("ann@shop.test", "wrong-password")]
 )
 def test_login_failures_are_the_same_401(api: Api, username: str, password: str) -> None:
     api.customer()
@@ -69,7 +69,7 @@ def test_login_failures_are_the_same_401(api: Api, username: str, password: str)
 
 def test_token_shape(api: Api) -> None:
     api.customer()
-    body = api.client.post("/auth/token", data={"username": "ann@shop.test", "password": "password1"}).json()
+    body = api.client.post("/auth/token", data={"username": "ann@shop.test", "password": "plum-kettle-42"}).json()
     assert (body["token_type"], body["expires_in"]) == ("bearer", 1800) and body["access_token"]
 
 
@@ -92,7 +92,7 @@ def test_deactivated_user_is_locked_out_at_once(api: Api, admin) -> None:
     headers, user_id = api.customer()
     assert api.client.delete(f"/users/{user_id}", headers=admin).status_code == 204
     assert api.client.get("/users/me", headers=headers).status_code == 401
-    login = api.client.post("/auth/token", data={"username": "ann@shop.test", "password": "password1"})
+    login = api.client.post("/auth/token", data={"username": "ann@shop.test", "password": "plum-kettle-42"})
     assert login.status_code == 401 and api.store.tables.users[user_id].is_active is False
 
 
@@ -126,12 +126,12 @@ def test_patch_user(api: Api, admin) -> None:
     ann, ann_id = api.customer("ann@shop.test")
     response = api.client.patch(
         f"/users/{ann_id}",
-        json={"name": "Anne", "password": "newpassword", "current_password": "password1"},
+        json={"name": "Anne", "password": "fresh-kettle-9", "current_password": "plum-kettle-42"},
         headers=ann,
     )
     assert response.status_code == 200 and response.json()["name"] == "Anne"
     assert api.client.get("/users/me", headers=ann).status_code == 401  # the new password revoked it
-    api.login("ann@shop.test", "newpassword")
+    api.login("ann@shop.test", "fresh-kettle-9")
     promoted = api.client.patch(f"/users/{ann_id}", json={"is_admin": True}, headers=admin)
     assert promoted.json()["is_admin"] is True
 
@@ -142,11 +142,11 @@ def test_patch_user_failures_change_nothing(api: Api, admin) -> None:
     before = dump(api.store)
     cases = [
         (f"/users/{ann_id}", {"is_admin": True}, ann, 403),
-        (f"/users/{ann_id}", {"email": "BOB@shop.test", "current_password": "password1"}, ann, 409),
+        (f"/users/{ann_id}", {"email": "BOB@shop.test", "current_password": "plum-kettle-42"}, ann, 409),
         (f"/users/{ann_id}", {"email": "new@shop.test"}, ann, 422),
-        (f"/users/{ann_id}", {"password": "newpassword"}, ann, 422),
-        (f"/users/{ann_id}", {"password": "newpassword", "current_password": "wrong-pass"}, ann, 403),
-        (f"/users/{ann_id}", {"email": "ann\u200b@shop.test", "current_password": "password1"}, ann, 422),
+        (f"/users/{ann_id}", {"password": "fresh-kettle-9"}, ann, 422),
+        (f"/users/{ann_id}", {"password": "fresh-kettle-9", "current_password": "wrong-pass"}, ann, 403),
+        (f"/users/{ann_id}", {"email": "ann\u200b@shop.test", "current_password": "plum-kettle-42"}, ann, 422),
         (f"/users/{bob_id}", {"name": "x"}, ann, 404),
         ("/users/999", {"name": "x"}, admin, 404),
         (f"/users/{ann_id}", {"name": None}, ann, 422),
