@@ -98,7 +98,10 @@ class World:
     def customer(self, email: str = "ann@shop.test") -> User:
         return done(
             register_user(
-                RegisterUser(email, "Ann", "plum-kettle-42"), runner=self.run, hasher=self.hasher, clock=self.clock
+                RegisterUser(email, "Ann", "plum-kettle-42"),
+                runner=self.run,
+                hasher=self.hasher,
+                clock=self.clock,
             )
         )
 

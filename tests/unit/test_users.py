@@ -377,13 +377,23 @@ def test_ensure_admin_creates_then_promotes_idempotently(uow, run, hasher: FastP
             RegisterUser("boss@shop.test", "Boss", "plum-kettle-42"), runner=run, hasher=hasher, clock=clock
         )
     )
-    first = done(ensure_admin("BOSS@shop.test", "quartz-lantern-7", "Boss", runner=run, hasher=hasher, clock=clock))
-    second = done(ensure_admin("boss@shop.test", "quartz-lantern-7", "Boss", runner=run, hasher=hasher, clock=clock))
+    first = done(
+        ensure_admin("BOSS@shop.test", "quartz-lantern-7", "Boss", runner=run, hasher=hasher, clock=clock)
+    )
+    second = done(
+        ensure_admin("boss@shop.test", "quartz-lantern-7", "Boss", runner=run, hasher=hasher, clock=clock)
+    )
     assert first.id == second.id
     with uow:
         users = uow.users.list(UserFilter(), Window(10, 0)).items
-    assert len(users) == 1 and users[0].is_admin and done(hasher.verify("quartz-lantern-7", users[0].password_hash))
-    created = done(ensure_admin("new@shop.test", "quartz-lantern-7", "New", runner=run, hasher=hasher, clock=clock))
+    assert (
+        len(users) == 1
+        and users[0].is_admin
+        and done(hasher.verify("quartz-lantern-7", users[0].password_hash))
+    )
+    created = done(
+        ensure_admin("new@shop.test", "quartz-lantern-7", "New", runner=run, hasher=hasher, clock=clock)
+    )
     assert read_back(uow, created.id).is_admin
 
 
