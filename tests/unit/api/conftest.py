@@ -46,7 +46,9 @@ class Api:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     def customer(self, email: str = "ann@shop.test") -> tuple[dict[str, str], int]:
-        response = self.client.post("/users", json={"email": email, "name": "Ann", "password": "plum-kettle-42"})
+        response = self.client.post(
+            "/users", json={"email": email, "name": "Ann", "password": "plum-kettle-42"}
+        )
         assert response.status_code == 201, response.text
         return self.login(email, "plum-kettle-42"), response.json()["id"]
 

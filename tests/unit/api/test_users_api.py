@@ -17,7 +17,16 @@ def test_register_and_read_me(api: Api) -> None:
     assert response.status_code == 201
     body = response.json()
     assert response.headers["Location"] == f"/users/{body['id']}"
-    assert set(body) == {"id", "email", "name", "is_active", "is_admin", "created_at", "updated_at", "last_login_at"}
+    assert set(body) == {
+        "id",
+        "email",
+        "name",
+        "is_active",
+        "is_admin",
+        "created_at",
+        "updated_at",
+        "last_login_at",
+    }
     assert (body["email"], body["is_admin"], body["created_at"]) == (
         "ann@shop.test",
         False,
@@ -69,7 +78,9 @@ def test_login_failures_are_the_same_401(api: Api, username: str, password: str)
 
 def test_token_shape(api: Api) -> None:
     api.customer()
-    body = api.client.post("/auth/token", data={"username": "ann@shop.test", "password": "plum-kettle-42"}).json()
+    body = api.client.post(
+        "/auth/token", data={"username": "ann@shop.test", "password": "plum-kettle-42"}
+    ).json()
     assert (body["token_type"], body["expires_in"]) == ("bearer", 1800) and body["access_token"]
 
 
@@ -146,7 +157,12 @@ def test_patch_user_failures_change_nothing(api: Api, admin) -> None:
         (f"/users/{ann_id}", {"email": "new@shop.test"}, ann, 422),
         (f"/users/{ann_id}", {"password": "fresh-kettle-9"}, ann, 422),
         (f"/users/{ann_id}", {"password": "fresh-kettle-9", "current_password": "wrong-pass"}, ann, 403),
-        (f"/users/{ann_id}", {"email": "ann\u200b@shop.test", "current_password": "plum-kettle-42"}, ann, 422),
+        (
+            f"/users/{ann_id}",
+            {"email": "ann\u200b@shop.test", "current_password": "plum-kettle-42"},
+            ann,
+            422,
+        ),
         (f"/users/{bob_id}", {"name": "x"}, ann, 404),
         ("/users/999", {"name": "x"}, admin, 404),
         (f"/users/{ann_id}", {"name": None}, ann, 422),
