@@ -3,11 +3,13 @@
 Each path runs as the API runs it: the caller is identified in the same unit of work (`as_caller`). Reads
 open no transaction (no BEGIN, no COMMIT); a write opens one at its first write or lock."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import Engine
 
 from adapters.sql.unit_of_work import sync_unit_of_work
-from application.auth import as_caller
+from application.auth import _close_login, as_caller
 from application.categories import (
     CreateCategory,
     category_stats,
@@ -19,6 +21,8 @@ from application.lists import OrderFilter, ProductFilter, ProductSort, Window
 from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
 from application.ports import TokenClaims
 from application.products import Expand, get_product_expanded, list_products, list_products_expanded
+from application.throttling import Limits, Rate, login_buckets
+from application.users import user_stats
 from entrypoints.api.event_schemas import present
 from tests.integration.helpers import admin, clock, count_statements, customer, product
 
@@ -188,3 +192,27 @@ def test_category_statistics_are_a_fixed_number_of_statements(catalog, include_d
         )
     assert view.stats.active_products == (3 if include_descendants else 0)
     assert counter.count == 3, counter.statements  # caller, category, statistics
+
+
+def test_a_log_in_records_its_time_in_the_transaction_that_forgives_its_attempt(seeded) -> None:
+    """The closing transaction of a log-in (throttle buckets forgiven) gains one UPDATE, no round trip of
+    its own: BEGIN, the buckets' writes, the users UPDATE, then COMMIT."""
+    engine, ann, _, _ = seeded
+    limits = Limits(login_per_account=Rate(5, timedelta(minutes=15)))
+    buckets = login_buckets(limits, ann.email, None)
+    with count_statements(engine) as counter:
+        _close_login(sync_unit_of_work(engine, present), clock, buckets, ann)
+    begins = [s for s in counter.statements if s.startswith("BEGIN")]
+    assert len(begins) == 1 and counter.statements[0].startswith("BEGIN"), counter.statements
+    assert counter.statements[-1].startswith("UPDATE users SET last_login_at"), counter.statements
+    with sync_unit_of_work(engine, present) as uow:
+        assert uow.users.get(ann.id).last_login_at == ann.last_login_at
+
+
+def test_user_stats_is_one_statement_after_the_caller(seeded) -> None:
+    engine, _, _, _ = seeded
+    with count_statements(engine) as counter:
+        stats = as_request(engine, 1, lambda uow, actor: user_stats(None, None, uow=uow, actor=actor))
+    assert (stats.total, stats.with_orders) == (2, 1)
+    assert counter.count == 2, counter.statements  # caller, stats
+    assert not counter.opened_a_transaction
