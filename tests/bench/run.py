@@ -30,7 +30,7 @@ from tests.support.server import SHOP, LiveServer, free_port, service_env
 
 HERE = Path(__file__).resolve().parent
 CUSTOMERS = 50
-BENCH_ADMIN = ("bench-admin@shop.test", "bench-admin-password")
+BENCH_ADMIN = ("bench-admin@shop.test", "harbor-quartz-kettle")
 EVERY_EVENT = [
     "order.placed", "order.status_changed", "order.cancelled", "product.created", "product.updated",
     "product.deleted", "product.out_of_stock", "product.back_in_stock", "stock.adjusted",

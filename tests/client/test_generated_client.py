@@ -126,7 +126,8 @@ def test_the_walkthrough_runs_through_the_generated_client(generated: str, api: 
         ),
     )
     api_of["users"]["register_user"].sync(
-        client=anonymous, body=models.UserCreate(email="ann@example.com", name="Ann", password="plum-kettle-42")
+        client=anonymous,
+        body=models.UserCreate(email="ann@example.com", name="Ann", password="plum-kettle-42"),
     )
     token = api_of["auth"]["log_in"].sync(
         client=anonymous, body=models.BodyLogIn(username="ann@example.com", password="plum-kettle-42")

@@ -110,7 +110,9 @@ def test_revoked_tokens_stay_revoked_on_every_worker(client: Client, e2e_engine:
 
     assert works(ann) == [200] * 6
     changed = client.http.patch(
-        f"/users/{ann_id}", json={"password": "fresh-kettle-9", "current_password": "plum-kettle-42"}, headers=ann
+        f"/users/{ann_id}",
+        json={"password": "fresh-kettle-9", "current_password": "plum-kettle-42"},
+        headers=ann,
     )
     assert changed.status_code == 200 and works(ann) == [401] * 6
 

@@ -35,7 +35,12 @@ class SyncRunner:
 def admin(engine: Engine) -> User:
     return asyncio.run(
         ensure_admin(
-            "admin@shop.test", "quartz-lantern-7", "Admin", runner=SyncRunner(engine), hasher=hasher, clock=clock
+            "admin@shop.test",
+            "quartz-lantern-7",
+            "Admin",
+            runner=SyncRunner(engine),
+            hasher=hasher,
+            clock=clock,
         )
     )
 

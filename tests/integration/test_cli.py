@@ -22,7 +22,9 @@ def test_migrate_then_create_admin_twice(env: str) -> None:
     runner = CliRunner()
     assert runner.invoke(app, ["migrate"]).exit_code == 0
     for _ in range(2):
-        result = runner.invoke(app, ["create-admin", "--email", "Boss@Shop.test", "--password", "quartz-lantern-7"])
+        result = runner.invoke(
+            app, ["create-admin", "--email", "Boss@Shop.test", "--password", "quartz-lantern-7"]
+        )
         assert result.exit_code == 0, result.output
     engine = make_sync_engine(env)
     with engine.connect() as c:

@@ -85,7 +85,11 @@ def test_erase_anonymises_deactivates_and_revokes() -> None:
     user.record_login(AT)
     assert not user.is_erased
     assert user.erase(AT + timedelta(minutes=5)) is True
-    assert (user.email, user.name, user.password_hash) == ("erased-7@erased.invalid", "Erased user", "!erased")
+    assert (user.email, user.name, user.password_hash) == (
+        "erased-7@erased.invalid",
+        "Erased user",
+        "!erased",
+    )
     assert (user.is_active, user.last_login_at, user.credentials_version) == (False, None, 2)
     assert user.updated_at == AT + timedelta(minutes=5)
     assert user.is_erased and not user.accepts_token_version(2)

@@ -36,7 +36,12 @@ class Shop:
         runner = InMemoryUnitOfWorkRunner(self.store)
         self.admin = done(
             ensure_admin(
-                "a@shop.test", "quartz-lantern-7", "A", runner=runner, hasher=FastPasswordHasher(), clock=self.clock
+                "a@shop.test",
+                "quartz-lantern-7",
+                "A",
+                runner=runner,
+                hasher=FastPasswordHasher(),
+                clock=self.clock,
             )
         )
         self.buyer = User.create(email="b@shop.test", name="B", password_hash="x", at=AT)

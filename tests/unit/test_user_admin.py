@@ -92,7 +92,7 @@ def test_a_failed_log_in_records_nothing(world: World, tokens) -> None:
 
 
 def test_bulk_registration_creates_every_row_in_order(world: World) -> None:
-    world.admin
+    assert world.admin
     created = bulk(world, rows("A@shop.test", "b@shop.test", "c@shop.test"))
     assert [u.email for u in created] == ["a@shop.test", "b@shop.test", "c@shop.test"]
     for user in created:
@@ -116,7 +116,7 @@ class CountingHasher(FastPasswordHasher):
 
 
 def test_bulk_registration_hashes_the_rows_concurrently(world: World) -> None:
-    world.admin
+    assert world.admin
     world.hasher = CountingHasher()
     bulk(world, rows("a@shop.test", "b@shop.test", "c@shop.test"))
     assert world.hasher.most == 3
@@ -159,7 +159,7 @@ def test_bulk_registration_hashes_the_rows_concurrently(world: World) -> None:
     ids=["twice-in-batch", "already-registered", "common-password", "invalid-email", "local-part"],
 )
 def test_a_refused_row_is_named_and_nothing_is_created(world: World, batch, index, error, message) -> None:
-    world.admin
+    assert world.admin
     world.customer("taken@shop.test")
     before = dump(world.uow.store)
     with pytest.raises(RowRefused) as refused:
@@ -183,7 +183,7 @@ def test_bulk_registration_is_for_admins(world: World) -> None:
 
 def test_a_row_registered_meanwhile_is_refused_at_the_write(world: World) -> None:
     """The second check, after hashing, finds what another request stored while the rows were hashed."""
-    world.admin
+    assert world.admin
 
     class RacingHasher(FastPasswordHasher):
         async def hash(self, password: str) -> str:

@@ -112,7 +112,9 @@ def test_log_out_revokes_every_token_of_the_caller(api: Api) -> None:
     assert api.client.post("/auth/logout", headers=phone).status_code == 204
     for headers in (phone, laptop):
         assert api.client.get("/users/me", headers=headers).status_code == 401
-    assert api.client.get("/users/me", headers=api.login("ann@shop.test", "plum-kettle-42")).status_code == 200
+    assert (
+        api.client.get("/users/me", headers=api.login("ann@shop.test", "plum-kettle-42")).status_code == 200
+    )
 
 
 def test_too_many_failed_logins_are_429_with_retry_after(api: Api) -> None:
@@ -131,7 +133,9 @@ def test_security_headers(api: Api, admin) -> None:
     assert public.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert "no-store" not in public.headers.get("Cache-Control", "")
     assert api.client.get("/users/me", headers=admin).headers["Cache-Control"] == "no-store"
-    token = api.client.post("/auth/token", data={"username": "admin@shop.test", "password": "quartz-lantern-7"})
+    token = api.client.post(
+        "/auth/token", data={"username": "admin@shop.test", "password": "quartz-lantern-7"}
+    )
     assert token.headers["Cache-Control"] == "no-store"
     assert "server" not in {name.lower() for name in public.headers}
     assert "script-src 'self'" in api.client.get("/docs").headers["Content-Security-Policy"]
@@ -186,7 +190,9 @@ def test_registrations_per_address_are_throttled() -> None:
             ).status_code
             for i in range(3)
         ]
-        refused_login = client.post("/auth/token", data={"username": "u2@shop.test", "password": "plum-kettle-42"})
+        refused_login = client.post(
+            "/auth/token", data={"username": "u2@shop.test", "password": "plum-kettle-42"}
+        )
     assert codes == [201, 201, 429]
     assert refused_login.status_code == 401  # the refused registration made no account
 

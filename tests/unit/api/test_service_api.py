@@ -100,7 +100,9 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
     bulk = spec["paths"]["/users/bulk"]["post"]["responses"]
     assert {"201", "401", "403", "409", "422"} <= set(bulk)
     assert "application/problem+json" in bulk["409"]["content"]
-    assert {"200", "401", "403", "404", "409"} <= set(spec["paths"]["/users/{user_id}/erase"]["post"]["responses"])
+    assert {"200", "401", "403", "404", "409"} <= set(
+        spec["paths"]["/users/{user_id}/erase"]["post"]["responses"]
+    )
     assert {"200", "401", "403"} <= set(spec["paths"]["/users/stats"]["get"]["responses"])
     assert {"200", "401", "403", "422"} <= set(spec["paths"]["/users/bulk-deactivate"]["post"]["responses"])
 
