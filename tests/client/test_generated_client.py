@@ -27,6 +27,10 @@ OPERATIONS = {
         "get_user",
         "update_user",
         "deactivate_user",
+        "register_users",
+        "deactivate_users",
+        "erase_user",
+        "get_user_stats",
     },
     "categories": {
         "create_category",

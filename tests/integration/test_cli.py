@@ -1,5 +1,6 @@
 """The `shop` CLI against a real SQLite file: migrate, create-admin (twice), purge keys."""
 
+import re
 import socket
 
 import pytest
@@ -33,11 +34,24 @@ def test_migrate_then_create_admin_twice(env: str) -> None:
     assert [tuple(r) for r in rows] == [("boss@shop.test", True, True)]
 
 
-def test_create_admin_refuses_a_short_password(env: str) -> None:
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("short", "at least 8 characters"),
+        ("password1", "most common passwords"),
+        ("boss-the-admin", "local part"),
+    ],
+)
+def test_create_admin_refuses_a_weak_password(env: str, password: str, reason: str) -> None:
     runner = CliRunner()
     runner.invoke(app, ["migrate"])
-    result = runner.invoke(app, ["create-admin", "--email", "a@b.test", "--password", "short"])
-    assert result.exit_code != 0
+    result = runner.invoke(app, ["create-admin", "--email", "Boss@b.test", "--password", password])
+    said = " ".join(re.sub("[│╭╮╰╯─]", " ", result.output).split())  # rich's box, unwrapped
+    assert result.exit_code == 2 and reason in said, result.output
+    engine = make_sync_engine(env)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM users")).scalar_one() == 0
+    engine.dispose()
     engine = make_sync_engine(env)
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM users")).scalar_one() == 0
