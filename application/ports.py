@@ -123,8 +123,8 @@ class UserRepository(Protocol):
         ...
 
     def customers_not_seen_since(self, before: datetime, limit: int) -> builtins.list[User]:
-        """Active non-admins whose last log-in (or, never logged in, registration) is before `before`,
-        by id, at most `limit`."""
+        """Active non-admins whose last log-in (or, never logged in, registration) is before `before`:
+        at most `limit` of them (any, if more match), by id."""
         ...
 
     def stats(self, registered_from: datetime | None, registered_to: datetime | None) -> UserStats: ...

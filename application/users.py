@@ -306,7 +306,7 @@ class Deactivation:
 def deactivate_customers(criteria: Deactivation, *, uow: UnitOfWork, actor: User, clock: Clock) -> int:
     """How many customers were deactivated (each as a single deactivation does it: `User.deactivate`,
     which revokes their tokens). Admins, unknown ids and accounts already inactive are left alone. By time,
-    at most MAX_DEACTIVATED_PER_CALL per call (the oldest ids first); calling again picks up the rest."""
+    at most MAX_DEACTIVATED_PER_CALL per call; calling again picks up the rest."""
     require_admin(actor, "deactivate users in bulk")
     now = clock.now()
     with uow:

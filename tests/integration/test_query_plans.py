@@ -5,7 +5,7 @@ priced out, the plan of each statement a list sends holds neither, so no list re
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -200,3 +200,18 @@ def test_the_sku_lookup_the_tree_and_category_statistics_are_served_by_indexes(e
         (plan,) = assert_indexed(engine, lambda uow, d=include_descendants: uow.categories.stats(ids, d))
         # min and max price: index probes, not a read of the category's products
         assert "ix_products_category_active_price" in {n.get("Index Name") for n in plan}, plan
+
+
+def test_bulk_deactivation_by_time_is_served_by_its_index(engine: Engine, shop) -> None:
+    with engine.begin() as connection:  # many customers, seen at many times, some never
+        connection.exec_driver_sql(
+            "INSERT INTO users (email, name, password_hash, is_active, is_admin, credentials_version,"
+            " created_at, updated_at, last_login_at) SELECT 'u' || i || '@x.test', 'U', 'h', true, false, 1,"
+            " now() - interval '400 days', now(), CASE WHEN mod(i, 10) = 0 THEN NULL"
+            " ELSE now() - (i || ' minutes')::interval END FROM generate_series(1, 5000) AS i"
+        )
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE users")
+    cutoff = datetime.now(UTC) - timedelta(days=300)
+    for plan in assert_indexed(engine, lambda uow: uow.users.customers_not_seen_since(cutoff, 1000)):
+        assert "ix_users_active_last_login_created" in {n.get("Index Name") for n in plan}, plan

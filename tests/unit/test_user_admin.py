@@ -283,7 +283,7 @@ def test_deactivation_by_time_stops_at_the_limit_per_call(world: World, monkeypa
     criteria = Deactivation(last_login_before=world.clock.now())
     first = deactivate_customers(criteria, uow=world.uow, actor=world.admin, clock=world.clock)
     assert first == 2
-    assert [stored(world, u.id).is_active for u in users] == [False, False, True]  # type: ignore[arg-type]
+    assert sum(stored(world, u.id).is_active for u in users) == 1  # type: ignore[arg-type,misc]
     assert deactivate_customers(criteria, uow=world.uow, actor=world.admin, clock=world.clock) == 1
     assert deactivate_customers(criteria, uow=world.uow, actor=world.admin, clock=world.clock) == 0
 
