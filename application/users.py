@@ -42,7 +42,7 @@ from domain.errors import DomainError
 from domain.passwords import check_password
 from domain.users import User, normalize_email
 
-MAX_BULK_USERS = 100  # per POST /users/bulk: 100 Argon2 hashes are ~2 s of the hasher's pool
+MAX_BULK_USERS = 100  # per POST /users/bulk: bounds the hashing one request queues in the hasher's pool
 MAX_DEACTIVATE_IDS = 1_000  # ids one POST /users/bulk-deactivate may list
 MAX_DEACTIVATED_PER_CALL = 1_000  # accounts one call deactivates by last log-in; call again for the rest
 
@@ -246,11 +246,11 @@ async def register_users(
     naming its index. Checked, then hashed concurrently in the hasher's pool holding no connection, then
     checked again and written in one transaction."""
 
-    def check(uow: UnitOfWork, actor: User | None) -> list[str]:
+    def check(uow: UnitOfWork, actor: User | None) -> None:
         assert actor is not None
         require_admin(actor, "register users in bulk")
         with uow:
-            return _check_batch(uow, rows)
+            _check_batch(uow, rows)
 
     await runner.run(as_caller, claims, check)
     hashes = await asyncio.gather(*(hasher.hash(row.password) for row in rows))
@@ -272,8 +272,8 @@ async def register_users(
     return await runner.run(as_caller, claims, store)
 
 
-def _check_batch(uow: UnitOfWork, rows: Sequence[RegisterUser]) -> list[str]:
-    """The rows' normalized e-mails, or RowRefused for the first row at fault."""
+def _check_batch(uow: UnitOfWork, rows: Sequence[RegisterUser]) -> None:
+    """RowRefused for the first row at fault, if any."""
     first_row_of: dict[str, int] = {}
     for index, row in enumerate(rows):
         try:
@@ -288,7 +288,6 @@ def _check_batch(uow: UnitOfWork, rows: Sequence[RegisterUser]) -> list[str]:
     for email, index in first_row_of.items():
         if email in taken:
             raise RowRefused(index, Conflict(f"the email {email} is already registered"))
-    return list(first_row_of)
 
 
 @dataclass(frozen=True, slots=True)

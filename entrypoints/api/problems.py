@@ -170,7 +170,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
     if 422 in statuses:
         documented[422] = {
-            "description": "Validation Error, or a key reused with another body",
+            "description": "Validation Error, or a rule broken by the request itself (an Idempotency-Key "
+            "reused with another body, a weak password)",
             "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}},
                 PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}},

@@ -53,7 +53,7 @@ async def log_out(caller: SignedIn) -> Response:
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
     tags=["users"],
-    responses=responses(409, 429),
+    responses=responses(409, 422, 429),
 )
 async def register_user(
     body: UserCreate, response: Response, caller: Public, address: ClientAddress
