@@ -145,18 +145,20 @@ def test_probing_addresses_with_ones_own_password_is_bounded_like_registering(wo
     outcomes = []
     for email in ("bob@shop.test", "bob@shop.test", "free@shop.test"):  # LIMITS: 2 an hour a client
         try:
-            done(_update(world, ann, address=ADDRESS, email=email, current_password="password1"))
+            done(_update(world, ann, address=ADDRESS, email=email, current_password="plum-kettle-42"))
         except (Conflict, TooManyAttempts) as refused:
             outcomes.append(type(refused))
     assert outcomes == [Conflict, Conflict, TooManyAttempts]
     assert dump(world.uow.store)["users"] == before
     assert world.uow.store.tables.throttle[key("registration-address", ADDRESS)].count == 3
-    done(_update(world, ann, address=ADDRESS, name="Ann B", current_password="password1"))  # not an e-mail
+    done(
+        _update(world, ann, address=ADDRESS, name="Ann B", current_password="plum-kettle-42")
+    )  # not an e-mail
 
 
 def test_resending_ones_own_email_asks_nothing(world: World) -> None:
     ann = world.customer("ann@shop.test")
-    done(_update(world, ann, address=ADDRESS, email="ANN@shop.test", current_password="password1"))
+    done(_update(world, ann, address=ADDRESS, email="ANN@shop.test", current_password="plum-kettle-42"))
     assert key("registration-address", ADDRESS) not in world.uow.store.tables.throttle
 
 

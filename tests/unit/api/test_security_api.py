@@ -202,14 +202,14 @@ def test_ones_own_email_changes_share_the_registration_budget_of_the_client() ->
     POST /users lets them."""
     with app_with(registration_limit_per_address="3/1h") as client:
         for email in ("ann@shop.test", "bob@shop.test"):  # two of the client's three
-            body = {"email": email, "name": "N", "password": "password1"}
+            body = {"email": email, "name": "N", "password": "plum-kettle-42"}
             assert client.post("/users", content=json.dumps(body), headers=JSON).status_code == 201
-        token = client.post("/auth/token", data={"username": "ann@shop.test", "password": "password1"})
+        token = client.post("/auth/token", data={"username": "ann@shop.test", "password": "plum-kettle-42"})
         ann = {"Authorization": f"Bearer {token.json()['access_token']}"}
         me = client.get("/users/me", headers=ann).json()
         probes = [
             client.patch(
-                f"/users/{me['id']}", json={"email": email, "current_password": "password1"}, headers=ann
+                f"/users/{me['id']}", json={"email": email, "current_password": "plum-kettle-42"}, headers=ann
             )
             for email in ("bob@shop.test", "free@shop.test")
         ]
