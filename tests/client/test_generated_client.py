@@ -30,7 +30,7 @@ OPERATIONS = {
         "register_users",
         "deactivate_users",
         "erase_user",
-        "get_user_stats",
+        "get_users_stats",
     },
     "categories": {
         "create_category",

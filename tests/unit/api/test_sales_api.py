@@ -25,9 +25,9 @@ def sales(api: Api, admin, clock: FixedClock):
     product = api.product(admin, "P-1", stock_quantity=100)["id"]
     api.order(ann, (product, 2))
     clock.advance(timedelta(days=1))
-    api.order(api.login("admin@shop.test", "adminpass"), (product, 3), user_id=bob_id)
+    api.order(api.login("admin@shop.test", "quartz-lantern-7"), (product, 3), user_id=bob_id)
     clock.advance(timedelta(days=1))
-    later = api.login("admin@shop.test", "adminpass")
+    later = api.login("admin@shop.test", "quartz-lantern-7")
     cancelled = api.order(later, (product, 1), user_id=ann_id)
     assert api.client.delete(f"/orders/{cancelled['id']}", headers=later).status_code == 200
     clock.at = T  # the tokens issued at the start stay valid
