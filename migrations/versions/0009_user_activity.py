@@ -1,7 +1,7 @@
 """users' last log-in, for bulk deactivation of the customers not seen since a time
 
 Revision ID: 0009_user_activity
-Revises: 0006_events
+Revises: 0008_category_stats
 Create Date: 2026-12-02 00:30:00
 
 - users.last_login_at: set on every successful log-in (in the log-in's closing transaction); null for an
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_user_activity"
-down_revision: str | None = "0006_events"
+down_revision: str | None = "0008_category_stats"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
