@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, make_url, select, text
 
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.migrate import alembic_config
@@ -137,10 +137,7 @@ def test_the_migration_backfills_from_existing_orders(dialect: str, tmp_path, re
     if dialect == "sqlite":
         url = f"sqlite:///{tmp_path / 'backfill.db'}"
     else:
-        server = request.getfixturevalue("postgres_server")
-        if server is None:
-            pytest.skip("needs a throwaway PostgreSQL server to create a database in")
-        url = server.create_database("shop_backfill")
+        url = fresh_postgres_database(request, "shop_backfill")
     config = alembic_config(url)
     command.upgrade(config, "0006_events")
     engine = make_sync_engine(url)
@@ -160,6 +157,20 @@ def test_the_migration_backfills_from_existing_orders(dialect: str, tmp_path, re
     command.upgrade(config, "head")
     assert_kept_totals_are_a_recount(engine, orders_count=30)
     engine.dispose()
+
+
+def fresh_postgres_database(request: pytest.FixtureRequest, name: str) -> str:
+    """An empty database on the throwaway server, or beside the one SHOP_TEST_DATABASE_URL names."""
+    server = request.getfixturevalue("postgres_server")
+    if server is not None:
+        return str(server.create_database(name))
+    shared = make_url(request.getfixturevalue("postgres_url"))
+    admin = make_sync_engine(shared.render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return shared.set(database=name).render_as_string(hide_password=False)
 
 
 def as_request(engine: Engine, user_id: int, work):
