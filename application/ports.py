@@ -242,7 +242,12 @@ class OrderRepository(Protocol):
 
     def top_spenders(self, limit: int, period: TimeRange) -> builtins.list[Spender]:
         """Customers ranked by the revenue of their non-cancelled orders created in `period`, then by id;
-        those without such an order are left out. One statement."""
+        those without such an order are left out. The storage may keep the last days' totals (a window
+        ending today, from a UTC midnight on): a period that is exactly that window ranks from them."""
+        ...
+
+    def roll_recent_window(self, now: datetime) -> None:
+        """Move the kept recent window, if the storage keeps one, so that it ends on `now`'s UTC day."""
         ...
 
     def pending_before(self, cutoff: datetime, limit: int) -> builtins.list[Order]:

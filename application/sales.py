@@ -10,7 +10,7 @@ from application.errors import NotFound
 from application.ports import Clock, CustomerTotals, OrderStats, Spender, TimeRange, UnitOfWork
 from domain.money import money
 from domain.orders import OrderStatus
-from domain.periods import ONE_MICROSECOND, Grouping, InvalidPeriod, check_range, periods, zone
+from domain.periods import ONE_MICROSECOND, Grouping, InvalidPeriod, check_range, last_days, periods, zone
 from domain.users import User
 
 MAX_SPENDERS = 100
@@ -116,11 +116,26 @@ def top_spenders(
     limit: int,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    days: int | None = None,
     *,
     uow: UnitOfWork,
     actor: User,
+    clock: Clock,
 ) -> list[Spender]:
+    """Over [created_from, created_to], or the last `days` UTC days (today included), or all time."""
     require_admin(actor, "see the top spenders")
     check_range(created_from, created_to)
+    period = inclusive(created_from, created_to)
+    if days is not None:
+        if created_from is not None or created_to is not None:
+            raise InvalidPeriod("days is a period of its own: give it or created_from/created_to, not both")
+        period = TimeRange(last_days(days, clock.now()), None)
     with uow:
-        return uow.orders.top_spenders(limit, inclusive(created_from, created_to))
+        return uow.orders.top_spenders(limit, period)
+
+
+def roll_recent_window(*, uow: UnitOfWork, clock: Clock) -> None:
+    """Housekeeping: the kept last days' totals move on to end today."""
+    with uow:
+        uow.orders.roll_recent_window(clock.now())
+        uow.commit()

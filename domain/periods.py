@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from domain.errors import DomainError
 
 MAX_PERIODS = 1000
+MAX_LAST_DAYS = 366
 ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -47,6 +48,13 @@ def check_range(created_from: datetime | None, created_to: datetime | None) -> N
         raise InvalidPeriod(
             f"created_from ({created_from.isoformat()}) is after created_to ({created_to.isoformat()})"
         )
+
+
+def last_days(days: int, now: datetime) -> datetime:
+    """The start of the last `days` UTC days: the midnight `days` - 1 days before today's."""
+    if not 1 <= days <= MAX_LAST_DAYS:
+        raise InvalidPeriod(f"days must be from 1 to {MAX_LAST_DAYS}, not {days}")
+    return datetime.combine(now.astimezone(UTC).date() - timedelta(days=days - 1), time(0), tzinfo=UTC)
 
 
 def _first_day(day: date, grouping: Grouping) -> date:

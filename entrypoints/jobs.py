@@ -1,8 +1,8 @@
 """The background jobs (`shop worker`, and the runner `shop serve` starts beside its workers): every
 `SHOP_WEBHOOK_POLL_INTERVAL` seconds a pass of webhook deliveries, and every `SHOP_JOBS_INTERVAL` seconds
-one of the housekeeping (expiring orders, purging old events). Each job is safe to run from several
-processes at once (they share the work through row locks), so every instance of the service may run its
-own."""
+one of the housekeeping (expiring orders, purging old events, moving the kept last 30 days' spend on to
+today). Each job is safe to run from several processes at once (they share the work through row locks), so
+every instance of the service may run its own."""
 
 import os
 import signal
@@ -50,6 +50,7 @@ def deliver_webhooks(container: Container) -> dict[str, int]:
 
 
 def housekeeping(container: Container) -> dict[str, int]:
+    container.use_cases().roll_recent_window(container.unit_of_work())
     return {"expired_orders": expire_orders(container), "purged_events": purge_old_events(container)}
 
 

@@ -188,8 +188,14 @@ class UseCases:
         limit: int,
         created_from: datetime | None,
         created_to: datetime | None,
+        days: int | None,
     ) -> list[Spender]:
-        return sales.top_spenders(limit, created_from, created_to, uow=uow, actor=actor)
+        return sales.top_spenders(
+            limit, created_from, created_to, days, uow=uow, actor=actor, clock=self.clock
+        )
+
+    def roll_recent_window(self, uow: UnitOfWork) -> None:
+        sales.roll_recent_window(uow=uow, clock=self.clock)
 
     def get_order(self, uow: UnitOfWork, actor: User, order_id: int) -> Order:
         return orders.get_order(order_id, uow=uow, actor=actor)

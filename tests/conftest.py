@@ -4,15 +4,17 @@ import gc
 import os
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text, update
 
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.migrate import migrate
-from adapters.sql.tables import metadata
+from adapters.sql.sales import window_target
+from adapters.sql.tables import metadata, sales_window
 from tests.support.postgres import ThrowawayPostgres
 
 # Property tests try a quick sample in the fast suite and a thorough one in `make test`
@@ -71,7 +73,8 @@ def postgres_engine(postgres_url: str) -> Iterator[Engine]:
 
 def truncate_all(engine: Engine) -> None:
     """Back to what a freshly migrated database holds."""
-    tables = [t for t in metadata.sorted_tables if t.name != "order_totals"]  # its rows are made once
+    made_once = ("order_totals", "sales_window")
+    tables = [t for t in metadata.sorted_tables if t.name not in made_once]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY CASCADE"))
@@ -79,6 +82,8 @@ def truncate_all(engine: Engine) -> None:
             for table in reversed(tables):
                 connection.execute(table.delete())
         connection.execute(text("UPDATE order_totals SET orders = 0, revenue_cents = 0"))
+        days = connection.execute(select(sales_window.c.days)).scalar_one()  # as migrated: ending today
+        connection.execute(update(sales_window).values(first_day=window_target(datetime.now(UTC), days)))
         # Every category's active products, none yet.
         connection.execute(
             text("INSERT INTO category_product_counts (category_id, active_products) VALUES (0, 0)")

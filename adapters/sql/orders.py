@@ -134,7 +134,20 @@ class SqlOrderRepository(SqlRepository):
         )
 
     def top_spenders(self, limit: int, period: TimeRange) -> builtins.list[Spender]:
-        return sales.spenders_from_rows(self.tx.execute(sales.top_spenders_statement(limit, period)).all())
+        statement = sales.top_spenders_statement(limit, period)
+        if period.start is not None and period.end is None:
+            window = self.tx.execute(sales.WINDOW).one()
+            if sales.holds_recent_window(period, sales.window_start(window)):
+                statement = sales.recent_spenders_statement(limit)
+        return sales.spenders_from_rows(self.tx.execute(statement).all())
+
+    def roll_recent_window(self, now: datetime) -> None:
+        """Locked for update: a change to an old order waits (the triggers take the row for share)."""
+        window = self.tx.execute(sales.WINDOW.with_for_update(), locks=True).one()
+        target = sales.window_target(now, int(window.days))
+        if target > int(window.first_day):
+            for statement in sales.roll_window_statements(int(window.first_day), target):
+                self.tx.execute(statement)
 
     def pending_before(self, cutoff: datetime, limit: int) -> builtins.list[Order]:
         rows = self.tx.execute(_EXPIRING, {"cutoff": cutoff, "limit": limit}, locks=True).all()

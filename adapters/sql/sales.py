@@ -27,11 +27,12 @@ from sqlalchemy import (
     select,
     text,
     union_all,
+    update,
     values,
 )
 
 from adapters.sql.mapping import utc
-from adapters.sql.tables import order_sales, orders, user_day_sales, user_sales, users
+from adapters.sql.tables import order_sales, orders, sales_window, user_day_sales, user_sales, users
 from application.ports import CustomerTotals, OrderStats, Spender, TimeRange
 from domain.money import money
 from domain.orders import OrderStatus
@@ -248,11 +249,74 @@ def top_spenders_statement(limit: int, period: TimeRange) -> Select[Any]:
             .limit(limit)
             .subquery("ranked")
         )
+    return _named(ranked)
+
+
+def _named(ranked: Any) -> Select[Any]:
     return (
         select(users.c.id, users.c.email, users.c.name, ranked.c.orders, ranked.c.revenue_cents)
         .join_from(ranked, users, users.c.id == ranked.c.user_id)
         .order_by(ranked.c.revenue_cents.desc(), ranked.c.user_id)
     )
+
+
+# --- the recent window (migration 0011): user_sales' recent columns hold the days from first_day on ------
+
+WINDOW = select(sales_window.c.first_day, sales_window.c.days)
+
+
+def window_start(row: Any) -> datetime:
+    return _moment(int(row.first_day) * _US)
+
+
+def holds_recent_window(period: TimeRange, first_day: datetime) -> bool:
+    """Whether `period` is exactly what the kept recent columns count: from the window's first day on."""
+    return period.end is None and period.start == first_day
+
+
+def recent_spenders_statement(limit: int) -> Select[Any]:
+    """The first entries of ix_user_sales_recent_revenue_user: as flat at a million customers as at ten."""
+    ranked = (
+        select(
+            user_sales.c.user_id,
+            user_sales.c.recent_orders.label("orders"),
+            user_sales.c.recent_revenue_cents.label("revenue_cents"),
+        )
+        .where(user_sales.c.recent_orders > 0)
+        .order_by(user_sales.c.recent_revenue_cents.desc(), user_sales.c.user_id)
+        .limit(limit)
+        .subquery("ranked")
+    )
+    return _named(ranked)
+
+
+def window_target(now: datetime, days: int) -> int:
+    """The first day (seconds since the epoch) of the `days` UTC days that end with today."""
+    return (_micros(now) // _US // DAY - (days - 1)) * DAY
+
+
+def roll_window_statements(first_day: int, target: int) -> list[Any]:
+    """Let the days [first_day, target) go from the recent columns, then start the window at `target`.
+    Their per-customer days come from user_day_sales, as the triggers left them."""
+    gone = (
+        select(
+            user_day_sales.c.user_id,
+            func.sum(user_day_sales.c.orders).label("orders"),
+            func.sum(user_day_sales.c.revenue_cents).label("revenue_cents"),
+        )
+        .where(user_day_sales.c.day >= first_day, user_day_sales.c.day < target)
+        .group_by(user_day_sales.c.user_id)
+        .subquery("gone")
+    )
+    return [
+        update(user_sales)
+        .values(
+            recent_orders=user_sales.c.recent_orders - gone.c.orders,
+            recent_revenue_cents=user_sales.c.recent_revenue_cents - gone.c.revenue_cents,
+        )
+        .where(user_sales.c.user_id == gone.c.user_id),
+        update(sales_window).values(first_day=target),
+    ]
 
 
 def spenders_from_rows(rows: Sequence[Any]) -> list[Spender]:

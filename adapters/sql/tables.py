@@ -268,10 +268,14 @@ class OrderSalesRow(SQLModel, table=True):
 
 class UserSalesRow(SQLModel, table=True):
     """A customer's orders per status, revenue (cents, cancelled excluded) and first and last order time,
-    kept by the same triggers: `GET /users/{id}/stats` is one row, the all-time top spenders an index."""
+    kept by the same triggers: `GET /users/{id}/stats` is one row, the all-time top spenders an index. The
+    recent columns count the non-cancelled orders of the days from `sales_window.first_day` on (0011)."""
 
     __tablename__ = "user_sales"
-    __table_args__ = (Index("ix_user_sales_revenue_user", "revenue_cents", "user_id"),)
+    __table_args__ = (
+        Index("ix_user_sales_revenue_user", "revenue_cents", "user_id"),
+        Index("ix_user_sales_recent_revenue_user", "recent_revenue_cents", "user_id"),
+    )
 
     user_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     pending: int = Field(default=0, sa_type=BigInteger)
@@ -283,6 +287,20 @@ class UserSalesRow(SQLModel, table=True):
     revenue_cents: int = Field(default=0, sa_type=BigInteger)
     first_order_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     last_order_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    recent_orders: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    recent_revenue_cents: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+
+
+class SalesWindowRow(SQLModel, table=True):
+    """One row: the first UTC day (its first second since the epoch) of the days whose orders count in
+    user_sales' recent columns, and how many days the window holds; the housekeeping job moves it daily."""
+
+    __tablename__ = "sales_window"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: int = Field(primary_key=True, sa_type=SmallInteger, sa_column_kwargs={"autoincrement": False})
+    first_day: int = Field(sa_type=BigInteger)
+    days: int = Field(sa_type=SmallInteger)
 
 
 class UserDaySalesRow(SQLModel, table=True):
@@ -428,6 +446,7 @@ order_totals = _table(OrderTotalRow)
 order_sales = _table(OrderSalesRow)
 user_sales = _table(UserSalesRow)
 user_day_sales = _table(UserDaySalesRow)
+sales_window = _table(SalesWindowRow)
 category_stats = _table(CategoryStatsRow)
 throttle_windows = _table(ThrottleWindowRow)
 events = _table(EventRow)

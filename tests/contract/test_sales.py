@@ -18,6 +18,7 @@ from tests.contract.helpers import add_order, add_product, add_user
 from tests.doubles.clock import FixedClock
 
 US = timedelta(microseconds=1)
+CLOCK = FixedClock()
 
 
 @dataclass
@@ -213,7 +214,7 @@ def test_top_spenders_all_time_and_by_period(make_uow: MakeUow) -> None:
     shop.order(carl, T + timedelta(seconds=30), quantity=100, status=OrderStatus.CANCELLED)
     shop.order(dora, T + timedelta(days=2, minutes=7), quantity=4)  # ties with ann all time
     with make_uow() as uow:
-        everyone = top_spenders(10, uow=uow, actor=shop.admin)
+        everyone = top_spenders(10, uow=uow, actor=shop.admin, clock=CLOCK)
     assert [(s.user_id, s.orders, s.revenue) for s in everyone] == [
         (shop.ann.id, 1, Decimal("10.00")),
         (shop.bob.id, 2, Decimal("10.00")),
@@ -221,13 +222,23 @@ def test_top_spenders_all_time_and_by_period(make_uow: MakeUow) -> None:
     ]
     assert (everyone[0].email, everyone[0].name) == ("ann@shop.test", "Ann")
     with make_uow() as uow:
-        assert [s.user_id for s in top_spenders(2, uow=uow, actor=shop.admin)] == [shop.ann.id, shop.bob.id]
+        assert [s.user_id for s in top_spenders(2, uow=uow, actor=shop.admin, clock=CLOCK)] == [
+            shop.ann.id,
+            shop.bob.id,
+        ]
         # From partway through a day to partway through another: whole days kept, edges from the orders.
         period = top_spenders(
-            10, T + timedelta(minutes=1), T + timedelta(days=2, minutes=7), uow=uow, actor=shop.admin
+            10,
+            T + timedelta(minutes=1),
+            T + timedelta(days=2, minutes=7),
+            uow=uow,
+            actor=shop.admin,
+            clock=CLOCK,
         )
-        later = top_spenders(10, T + timedelta(hours=1, microseconds=1), None, uow=uow, actor=shop.admin)
-        early = top_spenders(10, None, T, uow=uow, actor=shop.admin)
+        later = top_spenders(
+            10, T + timedelta(hours=1, microseconds=1), None, uow=uow, actor=shop.admin, clock=CLOCK
+        )
+        early = top_spenders(10, None, T, uow=uow, actor=shop.admin, clock=CLOCK)
     assert [(s.user_id, s.orders, s.revenue) for s in period] == [
         (shop.bob.id, 2, Decimal("10.00")),
         (dora.id, 1, Decimal("10.00")),
@@ -237,3 +248,52 @@ def test_top_spenders_all_time_and_by_period(make_uow: MakeUow) -> None:
         (shop.bob.id, 1, Decimal("5.00")),
     ]
     assert [s.user_id for s in early] == [shop.ann.id]
+
+
+def test_the_last_days_rank_the_same_as_their_range_as_the_window_moves(make_uow: MakeUow) -> None:
+    """`days=30` is the range from the midnight 29 days before today's; SQL ranks it from the recent columns
+    it keeps (a window the housekeeping moves on each day), the fake from its orders: the same answer, as
+    days go by and orders from inside and outside the window are cancelled."""
+    shop = Shop(make_uow)
+    carl = add_user(make_uow, "carl@shop.test")
+    today = datetime.combine(datetime.now(UTC).date() + timedelta(days=2), time(0), tzinfo=UTC)
+    buyers = [shop.ann, shop.bob, carl]
+    placed = [
+        shop.order(buyers[i % 3], today - timedelta(days=age, seconds=i), quantity=1 + (i * 7) % 5)
+        for i, age in enumerate([40, 31, 30, 29, 29, 28, 15, 1, 0, 0])
+    ]
+
+    def ranked(clock: FixedClock, created_from: datetime | None = None, days: int | None = None):
+        with make_uow() as uow:
+            uow.orders.roll_recent_window(clock.now())
+            uow.commit()
+        with make_uow() as uow:
+            spenders = top_spenders(10, created_from, None, days, uow=uow, actor=shop.admin, clock=clock)
+        return [(s.user_id, s.orders, s.revenue) for s in spenders]
+
+    def expected(start: datetime) -> list[tuple[int, int, Decimal]]:
+        spent: dict[int, tuple[int, Decimal]] = {}
+        for p in shop.placed:
+            if p.at >= start and p.status is not OrderStatus.CANCELLED:
+                count, revenue = spent.get(p.user_id, (0, Decimal("0.00")))
+                spent[p.user_id] = (count + 1, revenue + p.total)
+        return sorted(((u, n, r) for u, (n, r) in spent.items()), key=lambda s: (-s[2], s[0]))
+
+    for shift, cancelled in [(0, None), (1, placed[3]), (1, placed[0]), (2, placed[6])]:
+        if cancelled is not None:
+            cancel(make_uow, shop, cancelled)
+        clock = FixedClock(today + timedelta(days=shift, hours=5))
+        start = today + timedelta(days=shift - 29)
+        assert ranked(clock, days=30) == ranked(clock, created_from=start) == expected(start)
+        assert ranked(clock, days=1) == expected(today + timedelta(days=shift))
+    assert len(expected(today - timedelta(days=28))) == 3  # every customer is ranked at some point
+
+
+def cancel(make_uow: MakeUow, shop: Shop, order: Order) -> None:
+    with make_uow() as uow:
+        loaded = uow.orders.get(order.id)
+        loaded.cancel(uow.products.get_many([shop.product.id]), by=shop.admin, at=loaded.created_at)
+        uow.orders.save(loaded)
+        uow.commit()
+    placed = next(p for p in shop.placed if p.at == order.created_at)
+    placed.status = OrderStatus.CANCELLED

@@ -524,6 +524,9 @@ class InMemoryOrderRepository(_Repository):
             for i, (n, r) in ranked
         ]
 
+    def roll_recent_window(self, now: datetime) -> None:
+        """Nothing kept: the fake ranks every period from its orders."""
+
     def pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
         pending = [
             o for o in self.t.orders.values() if o.status is OrderStatus.PENDING and o.created_at < cutoff

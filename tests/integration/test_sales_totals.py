@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, make_url, select, text
+from sqlalchemy import Engine, func, make_url, select, text
 
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.migrate import alembic_config
-from adapters.sql.tables import order_sales, orders, user_day_sales, user_sales, users
+from adapters.sql.tables import order_sales, orders, sales_window, user_day_sales, user_sales, users
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.auth import as_caller
 from application.orders import (
@@ -100,11 +100,13 @@ def assert_kept_totals_are_a_recount(engine: Engine, orders_count: int) -> None:
         kept_buckets = connection.execute(select(order_sales)).all()
         kept_users = connection.execute(select(user_sales)).all()
         kept_days = connection.execute(select(user_day_sales)).all()
+        first_day = connection.execute(select(sales_window.c.first_day)).scalar_one()
     statuses = [s.value for s in OrderStatus]
     buckets: dict[tuple[int, int, int], Counter] = defaultdict(Counter)
     users: dict[int, Counter] = defaultdict(Counter)
     times: dict[int, list[int]] = defaultdict(list)
     days: dict[tuple[int, int], Counter] = defaultdict(Counter)
+    recent: dict[int, Counter] = defaultdict(Counter)
     for order_id, user_id, status, created_at, total in rows:
         cents = int(Decimal(total) * 100) if status != "cancelled" else 0
         for span in SPANS:
@@ -114,6 +116,8 @@ def assert_kept_totals_are_a_recount(engine: Engine, orders_count: int) -> None:
         times[user_id].append(epoch(created_at))
         if status != "cancelled":
             days[epoch(created_at) // 86400 * 86400, user_id].update({"orders": 1, "revenue_cents": cents})
+            if epoch(created_at) >= first_day:
+                recent[user_id].update({"orders": 1, "revenue_cents": cents})
     fields = [*statuses, "revenue_cents"]
 
     def figures(source) -> dict[str, int]:
@@ -127,6 +131,9 @@ def assert_kept_totals_are_a_recount(engine: Engine, orders_count: int) -> None:
     } == {u: (figures(v), min(times[u]), max(times[u])) for u, v in users.items()}
     assert {(r.day, r.user_id): (r.orders, r.revenue_cents) for r in kept_days if r.orders} == {
         k: (v["orders"], v["revenue_cents"]) for k, v in days.items()
+    }
+    assert {r.user_id: (r.recent_orders, r.recent_revenue_cents) for r in kept_users if r.recent_orders} == {
+        u: (v["orders"], v["revenue_cents"]) for u, v in recent.items()
     }
     assert {r.status for r in rows} >= {"pending", "shipped", "cancelled", "delivered"}
     assert len(rows) == orders_count
@@ -154,9 +161,24 @@ def test_the_migration_backfills_from_existing_orders(dialect: str, tmp_path, re
                 for i in range(30)
             ],
         )  # fmt: skip
+        now = datetime.now(UTC)  # the last 30 days' spend is backfilled too: orders inside and outside them
+        connection.execute(
+            orders.insert(),
+            [
+                {"order_number": f"NEW-{age}", "user_id": 1 + age % 2, "status": statuses[age % 6], "version": 1,
+                 "total_amount": Decimal(f"{age}.75"), "updated_at": now, "created_at": now - timedelta(days=age)}
+                for age in AGES
+            ],
+        )  # fmt: skip
     command.upgrade(config, "head")
-    assert_kept_totals_are_a_recount(engine, orders_count=30)
+    with engine.connect() as connection:
+        backfilled = connection.execute(select(func.sum(user_sales.c.recent_orders))).scalar_one()
+    assert backfilled == sum(1 for age in AGES if age < 30 and statuses[age % 6] != "cancelled") == 4
+    assert_kept_totals_are_a_recount(engine, orders_count=37)
     engine.dispose()
+
+
+AGES = (0, 1, 5, 8, 28, 31, 45)  # days before the migration; age 5 is a cancelled order
 
 
 def fresh_postgres_database(request: pytest.FixtureRequest, name: str) -> str:
@@ -185,8 +207,8 @@ def test_each_report_is_a_fixed_number_of_statements(engine: Engine, history) ->
     reports = [
         (lambda u, a: sales_report(berlin, uow=u, actor=a, clock=FixedClock()), boss.id),
         (lambda u, a: sales_report(SalesQuery(START), uow=u, actor=a, clock=FixedClock()), boss.id),
-        (lambda u, a: top_spenders(10, uow=u, actor=a), boss.id),
-        (lambda u, a: top_spenders(10, START - timedelta(hours=7), START + DAY, uow=u, actor=a), boss.id),
+        (lambda u, a: top_spenders(10, uow=u, actor=a, clock=FixedClock()), boss.id),
+        (lambda u, a: top_spenders(10, START - timedelta(hours=7), START + DAY, uow=u, actor=a, clock=FixedClock()), boss.id),
     ]  # fmt: skip
     for work, user_id in reports:
         with count_statements(engine) as counter:

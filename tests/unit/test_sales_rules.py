@@ -155,13 +155,13 @@ def test_reports_are_for_admins_and_self() -> None:
     with pytest.raises(Forbidden, match="see order statistics"):
         sales_report(SalesQuery(), uow=uow, actor=ANN, clock=FixedClock())
     with pytest.raises(Forbidden, match="see the top spenders"):
-        top_spenders(10, uow=uow, actor=ANN)
+        top_spenders(10, uow=uow, actor=ANN, clock=FixedClock())
     with pytest.raises(NotFound, match="user 1 was not found"):
         customer_stats(1, uow=uow, actor=ANN)
     with pytest.raises(NotFound, match="user 9 was not found"):
         customer_stats(9, uow=uow, actor=ADMIN)
     with pytest.raises(InvalidPeriod, match="is after created_to"):
-        top_spenders(10, T, T - ONE_MICROSECOND, uow=uow, actor=ADMIN)
+        top_spenders(10, T, T - ONE_MICROSECOND, uow=uow, actor=ADMIN, clock=FixedClock())
 
 
 def test_grouping_needs_a_start_and_ends_now() -> None:

@@ -11,6 +11,7 @@ from application.auth import LogIn
 from application.lists import UserFilter
 from application.sales import DEFAULT_SPENDERS, MAX_SPENDERS
 from application.users import Deactivation, RegisterUser, UserPatch
+from domain.periods import MAX_LAST_DAYS
 from entrypoints.api.dependencies import ClientAddress, Public, SignedIn
 from entrypoints.api.paging import Paged, ResourceId, SearchText, utc_or_none
 from entrypoints.api.problems import responses
@@ -93,11 +94,21 @@ async def list_top_spenders(
     limit: Annotated[int, Query(ge=1, le=MAX_SPENDERS)] = DEFAULT_SPENDERS,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    days: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_LAST_DAYS,
+            description="The last `days` UTC days, today included (instead of created_from/created_to); "
+            "`days=30` is kept ranked, as all time is.",
+        ),
+    ] = None,
 ) -> list[TopSpenderRead]:
     """Customers ranked by the revenue of their non-cancelled orders created in [created_from, created_to]
-    (inclusive; all time without them), then by id; those without such an order are not listed."""
+    (inclusive; all time without them) or in the last `days` days, then by id; those without such an order
+    are not listed."""
     spenders = await caller.as_user(
-        caller.cases.top_spenders, limit, utc_or_none(created_from), utc_or_none(created_to)
+        caller.cases.top_spenders, limit, utc_or_none(created_from), utc_or_none(created_to), days
     )
     return [TopSpenderRead.of(s) for s in spenders]
 
