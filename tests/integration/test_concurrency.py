@@ -1,18 +1,26 @@
-"""Stock is taken atomically: concurrent orders for the last units never oversell (real PostgreSQL)."""
+"""Stock is taken atomically: concurrent orders for the last units never oversell; the kept recent
+spend moves on without losing a concurrent change (real PostgreSQL)."""
 
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from datetime import time as midnight
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text, update
 
+from adapters.sql.tables import sales_window
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.orders import OrderItem, PlaceOrder, place_order
+from application.sales import roll_recent_window
 from domain.errors import InsufficientStock
+from domain.periods import last_days
 from domain.stock import MovementKind, StockMovement
 from entrypoints.api.event_schemas import present
+from tests.doubles.clock import FixedClock
 from tests.integration.helpers import admin, clock, customer, product
+from tests.integration.test_sales_totals import assert_kept_totals_are_a_recount
 
 pytestmark = pytest.mark.postgres
 
@@ -97,3 +105,39 @@ def test_many_concurrent_orders_for_few_units_never_oversell(pg: Engine) -> None
     with pg.connect() as c:
         assert c.execute(text("SELECT count(*) FROM orders")).scalar_one() == 5
         assert c.execute(text("SELECT coalesce(sum(quantity), 0) FROM order_lines")).scalar_one() == 5
+
+
+def test_the_recent_window_moves_on_after_a_change_to_a_day_it_lets_go(pg: Engine) -> None:
+    """A cancellation of an order from the window's first day, held open, makes the daily move wait: the
+    move then subtracts that day as the cancellation left it, and the kept recent totals stay a recount."""
+    boss = admin(pg)
+    ann = customer(pg, "ann@shop.test")
+    item = product(pg, boss, "OLD-1", stock=10)
+    today = datetime.combine(datetime.now(UTC).date(), midnight(0), tzinfo=UTC)
+    first_day = today - timedelta(days=31)  # moving on to today lets 2 days go
+    with pg.begin() as c:
+        c.execute(update(sales_window).values(first_day=int(first_day.timestamp())))
+    cmd = PlaceOrder((OrderItem(item.id, 2),))
+    old = place_order(cmd, uow=sync_unit_of_work(pg, present), actor=ann, clock=FixedClock(first_day))
+    place_order(
+        cmd, uow=sync_unit_of_work(pg, present), actor=ann, clock=FixedClock(today - timedelta(days=3))
+    )
+
+    holder = sync_unit_of_work(pg, present)
+    with holder:
+        order = holder.orders.get(old.id)
+        order.cancel(holder.products.get_many([item.id], for_update=True), by=boss, at=clock.now())
+        holder.orders.save(order)
+        mover = threading.Thread(
+            target=roll_recent_window, kwargs={"uow": sync_unit_of_work(pg, present), "clock": clock}
+        )
+        mover.start()
+        wait_until_blocked(pg)
+        holder.commit()
+    mover.join(timeout=30)
+    assert not mover.is_alive()
+    with pg.connect() as c:
+        assert c.execute(select(sales_window.c.first_day)).scalar_one() == int(
+            last_days(30, clock.now()).timestamp()
+        )
+    assert_kept_totals_are_a_recount(pg, orders_count=2)
