@@ -21,7 +21,17 @@ from application.sales import (
     top_spenders,
 )
 from domain.orders import OrderStatus
-from domain.periods import MAX_PERIODS, ONE_MICROSECOND, Grouping, InvalidPeriod, check_range, periods, zone
+from domain.periods import (
+    MAX_LAST_DAYS,
+    MAX_PERIODS,
+    ONE_MICROSECOND,
+    Grouping,
+    InvalidPeriod,
+    check_range,
+    last_days,
+    periods,
+    zone,
+)
 from domain.users import User
 from tests.doubles.clock import FixedClock
 from tests.doubles.memory import InMemoryUnitOfWork
@@ -188,3 +198,23 @@ def test_the_last_instant_is_an_open_end() -> None:
     assert (
         str(refused.value) == "the periods reach beyond the years 1 to 9999 in time zone 'America/New_York'"
     )
+
+
+def test_the_last_days_start_at_a_utc_midnight_and_count_today() -> None:
+    evening_in_tokyo = datetime(2026, 3, 28, 23, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Tokyo"))  # 14:59 UTC
+    assert last_days(1, evening_in_tokyo) == datetime(2026, 3, 28, tzinfo=UTC)
+    assert last_days(30, evening_in_tokyo) == datetime(2026, 2, 27, tzinfo=UTC)
+    assert last_days(MAX_LAST_DAYS, T) == datetime(2025, 3, 28, tzinfo=UTC)
+    for wrong in (0, -1, MAX_LAST_DAYS + 1):
+        with pytest.raises(InvalidPeriod, match=f"days must be from 1 to 366, not {wrong}"):
+            last_days(wrong, T)
+
+
+def test_the_last_days_are_a_period_of_their_own() -> None:
+    uow, clock = InMemoryUnitOfWork(), FixedClock(T)
+    for created_from, created_to in [(T, None), (None, T), (T, T)]:
+        with pytest.raises(InvalidPeriod, match="give it or created_from/created_to, not both"):
+            top_spenders(10, created_from, created_to, 30, uow=uow, actor=ADMIN, clock=clock)
+    with pytest.raises(Forbidden, match="see the top spenders"):
+        top_spenders(10, None, None, 30, uow=uow, actor=ANN, clock=clock)
+    assert top_spenders(10, None, None, 30, uow=uow, actor=ADMIN, clock=clock) == []

@@ -136,8 +136,30 @@ def test_top_spenders(api: Api, admin, sales) -> None:
     assert api.client.get("/users/top-spenders", params=later, headers=admin).json() == []
 
 
+def test_top_spenders_of_the_last_days(api: Api, sales, clock: FixedClock) -> None:
+    clock.at = T + timedelta(days=1)  # day two: Bob's order
+    admin = api.login("admin@shop.test", "quartz-lantern-7")
+
+    def ranked(days: int) -> list[tuple[int, int, str]]:
+        answer = api.client.get("/users/top-spenders", params={"days": days}, headers=admin)
+        assert answer.status_code == 200
+        return [(s["user"]["id"], s["orders"], s["revenue"]) for s in answer.json()]
+
+    assert ranked(1) == [(sales["bob_id"], 1, "30.00")]
+    assert ranked(2) == ranked(366) == [(sales["bob_id"], 1, "30.00"), (sales["ann_id"], 1, "20.00")]
+
+
 @pytest.mark.parametrize(
-    "params", [{"limit": 0}, {"limit": 101}, {"created_from": "2026-11-23", "created_to": "2026-11-22"}]
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 101},
+        {"created_from": "2026-11-23", "created_to": "2026-11-22"},
+        {"days": 0},
+        {"days": 367},
+        {"days": 30, "created_from": "2026-11-22T00:00:00Z"},
+        {"days": 30, "created_to": "2026-11-22T00:00:00Z"},
+    ],
 )
 def test_top_spenders_refuse_bad_input(api: Api, admin, sales, params) -> None:
     before = dump(api.store)
