@@ -260,7 +260,7 @@ def _named(ranked: Any) -> Select[Any]:
     )
 
 
-# --- the recent window (migration 0011): user_sales' recent columns hold the days from first_day on ------
+# --- the recent window (migration 0010): user_sales' recent columns hold the days from first_day on ------
 
 WINDOW = select(sales_window.c.first_day, sales_window.c.days)
 

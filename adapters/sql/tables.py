@@ -269,7 +269,7 @@ class OrderSalesRow(SQLModel, table=True):
 class UserSalesRow(SQLModel, table=True):
     """A customer's orders per status, revenue (cents, cancelled excluded) and first and last order time,
     kept by the same triggers: `GET /users/{id}/stats` is one row, the all-time top spenders an index. The
-    recent columns count the non-cancelled orders of the days from `sales_window.first_day` on (0011)."""
+    recent columns count the non-cancelled orders of the days from `sales_window.first_day` on (0010)."""
 
     __tablename__ = "user_sales"
     __table_args__ = (

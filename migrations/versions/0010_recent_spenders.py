@@ -1,6 +1,6 @@
 """the last 30 days' spend kept per customer, for a top-spenders ranking that stays flat
 
-Revision ID: 0011_recent_spenders
+Revision ID: 0010_recent_spenders
 Revises: 0009_user_activity
 Create Date: 2026-12-02 02:40:00
 
@@ -30,7 +30,7 @@ from types import ModuleType
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_recent_spenders"
+revision: str = "0010_recent_spenders"
 down_revision: str | None = "0009_user_activity"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
