@@ -1,12 +1,16 @@
 """The background jobs `shop serve` runs beside its workers: a pending order left alone past
-SHOP_PENDING_ORDER_TTL is cancelled by nobody and its stock comes back, with no command run by hand."""
+SHOP_PENDING_ORDER_TTL is cancelled by nobody and its stock comes back, and the kept last 30 days' spend
+moves on to today, with no command run by hand."""
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 
+from adapters.sql.tables import sales_window
+from domain.periods import last_days
 from tests.e2e.conftest import Client
 from tests.e2e.load import count
 from tests.support.server import LiveServer
@@ -53,3 +57,24 @@ def test_serve_expires_pending_orders_by_itself(expiring: Client, e2e_engine: En
     assert expiring.stock(product["id"]) == 4  # the confirmed order keeps its unit
     assert expiring.http.get(f"/orders/{confirmed['id']}", headers=ann).json()["status"] == "confirmed"
     assert count(e2e_engine, "SELECT count(*) FROM stock_movements WHERE kind = 'expiry'") == 1
+
+
+def test_serve_moves_the_kept_recent_spend_on_to_today(e2e_engine: Engine, e2e_database: str) -> None:
+    """As if the jobs had not run for three days: the window still starts 32 days ago, until the
+    housekeeping lets the three days go."""
+    stale = int(last_days(33, datetime.now(UTC)).timestamp())
+    with e2e_engine.begin() as connection:
+        connection.execute(update(sales_window).values(first_day=stale))
+    live = LiveServer(e2e_database, workers=1, SHOP_JOBS_INTERVAL="0.2")
+    try:
+        deadline = time.monotonic() + 30
+        while (first_day := window_start(e2e_engine)) == stale and time.monotonic() < deadline:
+            time.sleep(0.1)  # polling for a condition, bounded by the deadline
+    finally:
+        live.stop()
+    assert first_day == int(last_days(30, datetime.now(UTC)).timestamp())
+
+
+def window_start(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(sales_window.c.first_day)).scalar_one())
