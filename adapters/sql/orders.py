@@ -142,12 +142,17 @@ class SqlOrderRepository(SqlRepository):
         return sales.spenders_from_rows(self.tx.execute(statement).all())
 
     def roll_recent_window(self, now: datetime) -> None:
-        """Locked for update: a change to an old order waits (the triggers take the row for share)."""
-        window = self.tx.execute(sales.WINDOW.with_for_update(), locks=True).one()
-        target = sales.window_target(now, int(window.days))
-        if target > int(window.first_day):
-            for statement in sales.roll_window_statements(int(window.first_day), target):
-                self.tx.execute(statement)
+        """Locked for update once there is a day to let go: a change to an old order waits for it (the
+        triggers take the row for share). Read again under the lock: another runner may have moved it."""
+        for locks in (False, True):
+            window = self.tx.execute(
+                sales.WINDOW.with_for_update() if locks else sales.WINDOW, locks=locks
+            ).one()
+            target = sales.window_target(now, int(window.days))
+            if target <= int(window.first_day):
+                return
+        for statement in sales.roll_window_statements(int(window.first_day), target):
+            self.tx.execute(statement)
 
     def pending_before(self, cutoff: datetime, limit: int) -> builtins.list[Order]:
         rows = self.tx.execute(_EXPIRING, {"cutoff": cutoff, "limit": limit}, locks=True).all()
