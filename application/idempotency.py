@@ -6,6 +6,7 @@ running be told 409 instead of placing a second order."""
 import hashlib
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from application.auth import as_caller
 from application.errors import IdempotencyKeyInUse, IdempotencyKeyReused
@@ -31,7 +32,11 @@ ABANDONED_AFTER = timedelta(minutes=2)
 def fingerprint(cmd: PlaceOrder) -> str:
     items = [[i.product_id, i.quantity] for i in cmd.items]
     # Equivalent mutants: a digest is only ever compared with one made by this same function.
-    body = {"items": items, "user_id": cmd.user_id}  # pragma: no mutate
+    body: dict[str, Any] = {"items": items, "user_id": cmd.user_id}  # pragma: no mutate
+    # Only when given, so a request without addresses keeps the digest it had before they existed.
+    for name, choice in (("shipping", cmd.shipping_address), ("billing", cmd.billing_address)):
+        if choice is not None:
+            body[name] = choice if isinstance(choice, int) else choice.as_dict()
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()  # pragma: no mutate
 
 

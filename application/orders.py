@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from application.access import require_admin, require_may_order_for, require_self_or_admin
+from application.addresses import AddressChoice, resolve
 from application.errors import NotFound, PreconditionFailed, UnknownReference
 from application.lists import OrderFilter, Page, Window
 from application.ports import (
@@ -34,6 +35,8 @@ class OrderItem:
 class PlaceOrder:
     items: tuple[OrderItem, ...]
     user_id: int | None = None
+    shipping_address: AddressChoice | None = None
+    billing_address: AddressChoice | None = None  # None: the shipping address
 
 
 def place_order(
@@ -55,6 +58,9 @@ def place_order(
         buyer = actor if buyer_id == actor.id else uow.users.get(buyer_id)
         if buyer is None:
             raise UnknownReference("user", buyer_id)
+        # Inline: no statement; from the buyer's book: one read, before any row is locked.
+        shipping = resolve(uow, buyer_id, cmd.shipping_address)
+        billing = resolve(uow, buyer_id, cmd.billing_address)
         # Locked (in id order) until commit, so the stock the products check is the stock they give.
         products = uow.products.get_many([item.product_id for item in cmd.items], for_update=True)
         missing = [item.product_id for item in cmd.items if item.product_id not in products]
@@ -66,6 +72,8 @@ def place_order(
             items=[(products[item.product_id], item.quantity) for item in cmd.items],
             actor_id=actor.id,
             at=now,
+            shipping_address=shipping,
+            billing_address=billing,
         )
         uow.orders.add(order)
         uow.products.move_stock(order.movements())
@@ -122,6 +130,29 @@ def change_order_status(
     counters.count(BusinessEvent.ORDER_STATUS_CHANGED)
     if cancelling:
         counters.count(BusinessEvent.ORDER_CANCELLED)
+    return order
+
+
+def change_shipping_address(
+    order_id: int,
+    choice: AddressChoice,
+    expected_version: int | None = None,
+    *,
+    uow: UnitOfWork,
+    actor: User,
+    clock: Clock,
+) -> Order:
+    """Its owner or an admin, while the order is pending or confirmed; an entry of the order's buyer's
+    book, or an address given inline. Recorded in the order's history; no domain event."""
+    with uow:
+        order = _load_visible(uow, actor, order_id, for_update=True)
+        if expected_version is not None and expected_version != order.version:
+            raise PreconditionFailed("order", order_id, order.version)
+        address = resolve(uow, order.user_id, choice)
+        assert address is not None  # a choice is never None
+        order.change_shipping_address(address, actor_id=actor.id, at=clock.now())
+        _save(uow, order)
+        uow.commit()
     return order
 
 

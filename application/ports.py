@@ -22,6 +22,7 @@ from application.lists import (
     UserFilter,
     Window,
 )
+from domain.addresses import AddressBook, SavedAddress
 from domain.catalog import Category, CategoryStats, Product
 from domain.orders import Order, OrderStatus, StatusChange
 from domain.stock import StockDrift, StockMovement
@@ -256,6 +257,23 @@ class OrderRepository(Protocol):
         ...
 
 
+class AddressRepository(Protocol):
+    """Users' address books (issue 27)."""
+
+    # Equivalent mutants: a protocol's default never runs (each adapter has its own).
+    def book(self, user_id: int, *, for_update: bool = False) -> AddressBook:  # pragma: no mutate
+        """Every entry of the user's, by id. `for_update` first locks the user's row until the transaction
+        ends, so that changes to one book run one after the other (two adds racing for its last place
+        cannot both see room)."""
+        ...
+
+    def get(self, address_id: int) -> SavedAddress | None: ...
+    def save(self, book: AddressBook) -> None:
+        """Delete its `removed`, then store its `changes` in their order (new entries get their ids); the
+        storage refuses a second default of a kind (DuplicateKey) as a safety net behind the book's rule."""
+        ...
+
+
 class IdempotencyRepository(Protocol):
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         """Insert the record unless (user_id, key) exists; return the existing record, or None if ours."""
@@ -315,6 +333,8 @@ class UnitOfWork(Protocol):
     def orders(self) -> OrderRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def addresses(self) -> AddressRepository: ...
     @property
     def throttle(self) -> ThrottleRepository: ...
     @property

@@ -72,3 +72,24 @@ class AdminNotErasable(DomainError):
     def __init__(self, user_id: int) -> None:
         self.user_id = user_id
         super().__init__(f"user {user_id} is an admin; demote them (is_admin=false) to erase the account")
+
+
+class InvalidAddress(DomainError):
+    """An address field missing, blank, too long, or not of its form (country code, phone number)."""
+
+
+class AddressBookFull(DomainError):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"an address book holds at most {limit} addresses; delete one to add another")
+
+
+class AddressLocked(DomainError):
+    """An order's shipping address changes only until it is being processed."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+        super().__init__(
+            f"the shipping address of an order that is {status} cannot be changed: "
+            "only while it is pending or confirmed"
+        )

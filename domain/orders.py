@@ -7,10 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from domain.addresses import Address, check_address
 from domain.aggregate import Aggregate
 from domain.catalog import Product
 from domain.entity import Entity
-from domain.errors import IllegalStatusChange, InactiveUser, InvalidOrder
+from domain.errors import AddressLocked, IllegalStatusChange, InactiveUser, InvalidOrder
 from domain.events import DomainEvent, EventType
 from domain.money import money
 from domain.stock import MovementKind, StockMovement
@@ -19,6 +20,8 @@ from domain.users import User
 MAX_LINES = 50
 MAX_QUANTITY = 1000
 EXPIRED = "expired"  # the reason of an expiry's status change and stock movements
+# The reason of the history entry (from and to the order's status) that records a new shipping address.
+ADDRESS_CHANGED = "shipping address changed"
 
 
 class OrderStatus(StrEnum):
@@ -43,6 +46,8 @@ ALLOWED_CHANGES: dict[OrderStatus, frozenset[OrderStatus]] = {
 
 # Its owner may cancel an order until it is being processed; an admin wherever ALLOWED_CHANGES allows it.
 OWNER_MAY_CANCEL = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
+# Its shipping address may be replaced (by its owner or an admin) until it is being processed.
+ADDRESS_CHANGEABLE = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 
 
 def can_change(from_status: OrderStatus, to_status: OrderStatus) -> bool:
@@ -99,6 +104,9 @@ class Order(Aggregate):
     lines: list[OrderLine] = field(default_factory=list)
     version: int = 1
     id: int | None = None
+    # Copies, kept as they were given: a change to the address book never reaches an order.
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
     # Since the order was loaded, for the repositories to store: its status changes, and the stock it took
     # (placing) or gave back (cancelling, expiring).
     new_status_changes: list[StatusChange] = field(default_factory=list)
@@ -114,12 +122,18 @@ class Order(Aggregate):
         items: Sequence[tuple[Product, int]],
         actor_id: int,
         at: datetime,
+        shipping_address: Address | None = None,
+        billing_address: Address | None = None,
     ) -> "Order":
-        """Price every line from its product's current price and take its units from the product."""
+        """Price every line from its product's current price and take its units from the product. The
+        order keeps a copy of each address; billing defaults to the shipping address."""
         assert buyer.id is not None
         if not buyer.is_active:
             raise InactiveUser(buyer.id)
         check_lines([(product.id, quantity) for product, quantity in items])
+        for address in (shipping_address, billing_address):
+            if address is not None:
+                check_address(address)
         lines = [OrderLine.for_product(product, quantity) for product, quantity in items]
         order = cls(
             order_number=number,
@@ -129,6 +143,8 @@ class Order(Aggregate):
             created_at=at,
             updated_at=at,
             lines=lines,
+            shipping_address=shipping_address,
+            billing_address=billing_address if billing_address is not None else shipping_address,
         )
         order.new_status_changes.append(StatusChange(None, OrderStatus.PENDING, at, actor_id))
         # Raised before the products' own (out of stock) that taking the units raises.
@@ -153,6 +169,18 @@ class Order(Aggregate):
         if not can_change(self.status, to_status):
             raise IllegalStatusChange(self.status.value, OrderStatus(to_status).value)
         self._move_to(to_status, EventType.ORDER_STATUS_CHANGED, actor_id=actor_id, at=at)
+
+    def change_shipping_address(self, address: Address, *, actor_id: int | None, at: datetime) -> None:
+        """Replace the shipping address while the order is pending or confirmed (AddressLocked after), as
+        an entry of its history from and to its status (`ADDRESS_CHANGED`) and a new version. The billing
+        address stays as it is. No domain event: the outbox knows no type for it yet."""
+        if self.status not in ADDRESS_CHANGEABLE:
+            raise AddressLocked(self.status.value)
+        check_address(address)
+        self.new_status_changes.append(StatusChange(self.status, self.status, at, actor_id, ADDRESS_CHANGED))
+        self.shipping_address = address
+        self.version += 1
+        self.updated_at = at
 
     def may_be_cancelled_by(self, actor: User) -> bool:
         """An admin wherever the status rules allow it; its owner only until it is being processed."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application import (
+    addresses,
     auth,
     categories,
     events,
@@ -26,6 +27,7 @@ from application import (
     users,
     webhooks,
 )
+from application.addresses import AddressChoice, NewAddress
 from application.auth import LogIn
 from application.categories import (
     CategoryDetail,
@@ -66,6 +68,7 @@ from application.sales import CustomerStats, SalesQuery, SalesReport
 from application.throttling import Limits
 from application.users import Deactivation, RegisterUser, UserPatch
 from application.webhooks import CreateWebhook, DeliveryOptions, WebhookPatch
+from domain.addresses import AddressPatch, SavedAddress
 from domain.catalog import Product
 from domain.events import Event
 from domain.orders import Order, OrderStatus, StatusChange
@@ -220,6 +223,36 @@ class UseCases:
             clock=self.clock,
             counters=self.counters,
         )
+
+    def change_shipping_address(
+        self,
+        uow: UnitOfWork,
+        actor: User,
+        order_id: int,
+        choice: AddressChoice,
+        expected_version: int | None,
+    ) -> Order:
+        return orders.change_shipping_address(
+            order_id, choice, expected_version, uow=uow, actor=actor, clock=self.clock
+        )
+
+    # Address books (user_id None: the caller's own)
+    def list_addresses(self, uow: UnitOfWork, actor: User, user_id: int | None) -> list[SavedAddress]:
+        return addresses.list_addresses(user_id, uow=uow, actor=actor)
+
+    def get_address(self, uow: UnitOfWork, actor: User, user_id: int | None, address_id: int) -> SavedAddress:
+        return addresses.get_address(user_id, address_id, uow=uow, actor=actor)
+
+    def add_address(self, uow: UnitOfWork, actor: User, user_id: int | None, cmd: NewAddress) -> SavedAddress:
+        return addresses.add_address(user_id, cmd, uow=uow, actor=actor, clock=self.clock)
+
+    def update_address(
+        self, uow: UnitOfWork, actor: User, user_id: int | None, address_id: int, patch: AddressPatch
+    ) -> SavedAddress:
+        return addresses.update_address(user_id, address_id, patch, uow=uow, actor=actor, clock=self.clock)
+
+    def delete_address(self, uow: UnitOfWork, actor: User, user_id: int | None, address_id: int) -> None:
+        addresses.delete_address(user_id, address_id, uow=uow, actor=actor)
 
     def cancel_order(self, uow: UnitOfWork, actor: User, order_id: int) -> Order:
         return orders.cancel_order(order_id, uow=uow, actor=actor, clock=self.clock, counters=self.counters)

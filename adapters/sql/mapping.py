@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table
 
+from domain.addresses import FIELDS as ADDRESS_FIELDS
+from domain.addresses import Address, SavedAddress
 from domain.money import money
 from domain.orders import Order, OrderLine, OrderStatus, StatusChange
 
@@ -49,13 +51,44 @@ def values(table: Table, entity: Any, **extra: Any) -> dict[str, Any]:
     """The entity's fields that are columns of `table`, ready to write; the id is the database's."""
     row = {c.name: getattr(entity, c.name) for c in table.c if c.name != "id" and hasattr(entity, c.name)}
     row.update(extra)
-    return {k: v.value if isinstance(v, Enum) else v for k, v in row.items()}
+    return {k: _to_db(v) for k, v in row.items()}
+
+
+def _to_db(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    return value.as_dict() if isinstance(value, Address) else value
+
+
+def address_from_json(value: dict[str, Any] | None) -> Address | None:
+    """An order's copy: the JSON holds exactly the fields of an Address."""
+    return None if value is None else Address(**value)
 
 
 def order_from_row(row: Any, lines: list[OrderLine]) -> Order:
     order = from_row(Order, row, lines=lines)
     order.status = OrderStatus(order.status)
+    order.shipping_address = address_from_json(row.shipping_address)
+    order.billing_address = address_from_json(row.billing_address)
     return order
+
+
+def saved_address_from_row(row: Any) -> SavedAddress:
+    """A book entry: its address is in flat columns of the same names."""
+    return from_row(
+        SavedAddress, row, address=Address(**{name: row._mapping[name] for name in ADDRESS_FIELDS})
+    )
+
+
+def saved_address_values(entry: SavedAddress) -> dict[str, Any]:
+    return {
+        **entry.address.as_dict(),
+        "user_id": entry.user_id,
+        "is_default_shipping": entry.is_default_shipping,
+        "is_default_billing": entry.is_default_billing,
+        "created_at": entry.created_at,
+        "updated_at": entry.updated_at,
+    }
 
 
 def status_change_from_row(row: Any) -> StatusChange:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from adapters.fields import CategoryFields, ProductFields, UserFields
+from domain.addresses import MAX_LENGTHS
 from domain.events import EventType, ResourceType
 from domain.orders import OrderStatus
 from domain.stock import MAX_REASON, MovementKind
@@ -60,6 +61,8 @@ _EVENT_TYPES = ", ".join(f"'{t.value}'" for t in EventType)
 _RESOURCES = ", ".join(f"'{r.value}'" for r in ResourceType)
 _BIG_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite's rowid alias must be INTEGER
 _JSON = JSON().with_variant(JSONB(), "postgresql")
+# An order's address copies: SQL NULL for none (not JSON 'null').
+_NULLABLE_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 # `Field()` is typed Any: it stands for the column's value in a model's class body.
@@ -161,6 +164,10 @@ class OrderRow(SQLModel, table=True):
     version: int = Field(default=1)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+    # Copies of the addresses it was placed with (domain.addresses.Address as JSON; migration 0012): in the
+    # order's own row, so that an order with an inline address is still one INSERT.
+    shipping_address: dict[str, Any] | None = Field(default=None, sa_type=_NULLABLE_JSON, nullable=True)
+    billing_address: dict[str, Any] | None = Field(default=None, sa_type=_NULLABLE_JSON, nullable=True)
 
 
 class OrderLineRow(SQLModel, table=True):
@@ -209,6 +216,55 @@ class StockMovementRow(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     order_id: int | None = Field(default=None, foreign_key="orders.id", ondelete="RESTRICT")
     created_at: datetime = _timestamp()
+
+
+def _text(name: str) -> Any:
+    """An address field, as long as domain.addresses allows."""
+    return Field(max_length=MAX_LENGTHS[name])
+
+
+def _optional_text(name: str) -> Any:
+    return Field(default=None, max_length=MAX_LENGTHS[name])
+
+
+class AddressRow(SQLModel, table=True):
+    """An entry of a user's address book (domain.addresses.SavedAddress; migration 0012)."""
+
+    __tablename__ = "addresses"
+    __table_args__ = (
+        Index("ix_addresses_user_id_id", "user_id", "id"),  # a user's book, in order (and the foreign key)
+        # At most one default of each kind per user: the safety net behind domain.addresses.AddressBook.
+        Index(
+            "uq_addresses_default_shipping",
+            "user_id",
+            unique=True,
+            postgresql_where=text("is_default_shipping"),
+            sqlite_where=text("is_default_shipping"),
+        ),
+        Index(
+            "uq_addresses_default_billing",
+            "user_id",
+            unique=True,
+            postgresql_where=text("is_default_billing"),
+            sqlite_where=text("is_default_billing"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    recipient_name: str = _text("recipient_name")
+    company: str | None = _optional_text("company")
+    line1: str = _text("line1")
+    line2: str | None = _optional_text("line2")
+    city: str = _text("city")
+    postal_code: str = _text("postal_code")
+    region: str | None = _optional_text("region")
+    country: str = _text("country")
+    phone: str | None = _optional_text("phone")
+    is_default_shipping: bool = Field(default=False)
+    is_default_billing: bool = Field(default=False)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
 
 
 class IdempotencyKeyRow(SQLModel, table=True):
@@ -441,6 +497,7 @@ order_lines = _table(OrderLineRow)
 order_events = _table(OrderEventRow)
 stock_movements = _table(StockMovementRow)
 idempotency_keys = _table(IdempotencyKeyRow)
+addresses = _table(AddressRow)
 counts = _table(CategoryProductCountRow)
 order_totals = _table(OrderTotalRow)
 order_sales = _table(OrderSalesRow)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.metrics import RETRIES
+from adapters.sql.addresses import SqlAddressRepository
 from adapters.sql.categories import SqlCategoryRepository
 from adapters.sql.events import Outbox, SqlEventRepository
 from adapters.sql.gate import FairGate
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self.products = SqlProductRepository(self.tx, self.outbox)
         self.orders = SqlOrderRepository(self.tx, self.outbox)
         self.idempotency = SqlIdempotencyRepository(self.tx)
+        self.addresses = SqlAddressRepository(self.tx)
         self.throttle = SqlThrottleRepository(self.tx)
         self.events = SqlEventRepository(self.tx, self.outbox)
         self.webhooks = SqlWebhookRepository(self.tx)

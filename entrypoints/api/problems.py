@@ -32,7 +32,15 @@ from application.errors import (
     UnknownReference,
     UnsafeTarget,
 )
-from domain.errors import AdminNotErasable, DomainError, InsufficientStock, WeakPassword
+from domain.errors import (
+    AddressBookFull,
+    AddressLocked,
+    AdminNotErasable,
+    DomainError,
+    InsufficientStock,
+    InvalidAddress,
+    WeakPassword,
+)
 from domain.periods import InvalidPeriod
 from entrypoints.api.echo import safe_errors
 from entrypoints.api.schemas import Problem
@@ -61,6 +69,9 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (InvalidPeriod, 422),
     (WeakPassword, 422),
     (AdminNotErasable, 409),
+    (AddressBookFull, 409),
+    (AddressLocked, 409),
+    (InvalidAddress, 422),
     (DomainError, 400),
 ]
 

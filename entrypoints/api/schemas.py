@@ -22,6 +22,7 @@ from adapters.fields import (
     StorableModel,
     UserFields,
 )
+from application.addresses import AddressChoice
 from application.categories import CategoryDetail, CategoryStatsView, CategoryView
 from application.lists import Page
 from application.ports import OrderStats, Spender, UserStats
@@ -36,6 +37,7 @@ from domain.passwords import MAX_LENGTH as MAX_PASSWORD
 from domain.passwords import MIN_LENGTH as MIN_PASSWORD
 from domain.stock import MAX_REASON, MovementKind, StockMovement
 from domain.users import User, normalize_email
+from entrypoints.api.address_schemas import AddressIn, OrderAddressRead, one_of
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -383,11 +385,31 @@ class OrderCreate(BaseModel):
     model_config = FORBID_EXTRA
     items: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES)
     user_id: Id | None = None
+    shipping_address: AddressIn | None = Field(default=None, description="Inline; or shipping_address_id.")
+    shipping_address_id: Id | None = Field(
+        default=None, description="An entry of the buyer's address book; the order keeps a copy."
+    )
+    billing_address: AddressIn | None = Field(
+        default=None, description="Inline; or billing_address_id. Neither: the shipping address."
+    )
+    billing_address_id: Id | None = None
 
     @field_validator("items")
     @classmethod
     def _lines(cls, items: list[OrderLineIn]) -> list[OrderLineIn]:
         return _as_value_error(check_lines, [(i.product_id, i.quantity) for i in items]) or items
+
+    @model_validator(mode="after")
+    def _addresses(self) -> "OrderCreate":
+        self.shipping()
+        self.billing()
+        return self
+
+    def shipping(self) -> AddressChoice | None:
+        return one_of(self.shipping_address, self.shipping_address_id, "shipping")
+
+    def billing(self) -> AddressChoice | None:
+        return one_of(self.billing_address, self.billing_address_id, "billing")
 
 
 class StatusChange(BaseModel):
@@ -404,6 +426,10 @@ class OrderItemRead(SQLModel):
     line_total: Decimal
 
 
+_BUILT_APART = ("items", "shipping_address", "billing_address")  # built apart in OrderRead.of
+_COPY = "The order's copy, as given when placed (or changed since); null: none."
+
+
 class OrderRead(SQLModel):
     id: int
     order_number: str
@@ -414,15 +440,28 @@ class OrderRead(SQLModel):
     updated_at: datetime
     version: int
     items: list[OrderItemRead]
+    shipping_address: OrderAddressRead | None = Field(
+        default=None, description="The order's copy; null: none."
+    )
+    billing_address: OrderAddressRead | None = Field(
+        default=None, description="The order's copy; null: none."
+    )
 
     @classmethod
     def of(cls, o: Order) -> "OrderRead":
         items = [OrderItemRead.model_validate(line, from_attributes=True) for line in o.lines]
         # Field by field, not dataclasses.asdict: that deep-copies every line only to throw it away.
-        return cls.model_validate({**{name: getattr(o, name) for name in _ORDER_FIELDS}, "items": items})
+        return cls.model_validate(
+            {
+                **{name: getattr(o, name) for name in _ORDER_FIELDS},
+                "items": items,
+                "shipping_address": OrderAddressRead.of(o.shipping_address),
+                "billing_address": OrderAddressRead.of(o.billing_address),
+            }
+        )
 
 
-_ORDER_FIELDS = [name for name in OrderRead.model_fields if name != "items"]
+_ORDER_FIELDS = [name for name in OrderRead.model_fields if name not in _BUILT_APART]
 
 
 class OrderEventRead(BaseModel):

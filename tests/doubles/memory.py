@@ -41,6 +41,7 @@ from application.ports import (
     UserStats,
 )
 from application.seen import SeenAggregates
+from domain.addresses import AddressBook, SavedAddress
 from domain.aggregate import Aggregate
 from domain.catalog import Category, CategoryStats, Product, name_key, normalize_sku
 from domain.errors import InsufficientStock
@@ -69,6 +70,7 @@ class Tables:
     status_history: dict[int, list[StatusChange]] = field(default_factory=dict)
     movements: list[StockMovement] = field(default_factory=list)
     idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
+    addresses: dict[int, SavedAddress] = field(default_factory=dict)
     throttle: dict[str, Attempts] = field(default_factory=dict)
     outbox: list[Event] = field(default_factory=list)
     webhooks: dict[int, Webhook] = field(default_factory=dict)
@@ -546,6 +548,38 @@ class InMemoryOrderRepository(_Repository):
         self.t.orders[order.id] = _kept(order)
 
 
+class InMemoryAddressRepository(_Repository):
+    def book(self, user_id: int, *, for_update: bool = False) -> AddressBook:
+        self._lock("user", [user_id], for_update)
+        mine = sorted((a for a in self.t.addresses.values() if a.user_id == user_id), key=lambda a: a.id or 0)
+        return AddressBook(user_id, copy.deepcopy(mine))
+
+    def get(self, address_id: int) -> SavedAddress | None:
+        return copy.deepcopy(self.t.addresses.get(address_id))
+
+    def save(self, book: AddressBook) -> None:
+        """As the database does: deletes, then each change in turn, refusing a second default of a kind
+        (the partial unique indexes)."""
+        for address_id in book.removed:
+            self.t.addresses.pop(address_id, None)
+        for entry in book.changes:
+            for other in self.t.addresses.values():
+                if (
+                    other.user_id == entry.user_id
+                    and other.id != entry.id
+                    and (
+                        (other.is_default_shipping and entry.is_default_shipping)
+                        or (other.is_default_billing and entry.is_default_billing)
+                    )
+                ):
+                    raise DuplicateKey("addresses.default")
+            if entry.id is None:
+                entry.id = self.t.new_id()
+            self.t.addresses[entry.id] = copy.deepcopy(entry)
+        book.changes.clear()
+        book.removed.clear()
+
+
 class InMemoryIdempotencyRepository(_Repository):
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         existing = self.t.idempotency.get((record.user_id, record.key))
@@ -768,6 +802,7 @@ class InMemoryUnitOfWork:
         self.products = InMemoryProductRepository(self._tables, self.store.locks, self.seen, self._collect)
         self.orders = InMemoryOrderRepository(self._tables, self.store.locks, self.seen)
         self.idempotency = InMemoryIdempotencyRepository(self._tables, self.store.locks)
+        self.addresses = InMemoryAddressRepository(self._tables, self.store.locks)
         self.throttle = InMemoryThrottleRepository(self._tables, self.store.locks)
         self.events = InMemoryEventRepository(self._tables, self.store.locks, present)
         self.webhooks = InMemoryWebhookRepository(self._tables, self.store.locks)

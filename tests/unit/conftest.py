@@ -64,6 +64,7 @@ def dump(store: InMemoryStore) -> dict:
         "status_history": {k: [asdict(c) for c in v] for k, v in t.status_history.items()},
         "movements": [asdict(m) for m in t.movements],
         "idempotency": {k: asdict(v) for k, v in t.idempotency.items()},
+        "addresses": {k: asdict(v) for k, v in t.addresses.items()},
         # The outbox too: a refused change raises no event.
         "outbox": [asdict(e) for e in t.outbox],
         "webhooks": {k: asdict(v) for k, v in t.webhooks.items()},

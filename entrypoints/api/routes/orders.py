@@ -12,6 +12,7 @@ from application.orders import OrderItem, PlaceOrder
 from application.sales import SalesQuery
 from domain.orders import Order, OrderStatus
 from domain.periods import Grouping
+from entrypoints.api.address_schemas import ShippingAddressChange
 from entrypoints.api.dependencies import ExpectedVersion, SignedIn
 from entrypoints.api.etag import tag
 from entrypoints.api.paging import Paged, ResourceId, utc_or_none
@@ -50,7 +51,8 @@ def with_etag(response: Response, order: Order) -> OrderRead:
 async def place_order(
     body: OrderCreate, response: Response, caller: SignedIn, idempotency_key: IdempotencyKey = None
 ) -> OrderRead:
-    cmd = PlaceOrder(tuple(OrderItem(i.product_id, i.quantity) for i in body.items), body.user_id)
+    items = tuple(OrderItem(i.product_id, i.quantity) for i in body.items)
+    cmd = PlaceOrder(items, body.user_id, body.shipping(), body.billing())
     if idempotency_key is None:
         order = await caller.as_user(caller.cases.place_order, cmd)
     else:
@@ -112,6 +114,26 @@ async def change_order_status(
     order_id: ResourceId, body: StatusChange, response: Response, caller: SignedIn, version: ExpectedVersion
 ) -> OrderRead:
     order = await caller.as_user(caller.cases.change_order_status, order_id, body.status, version)
+    return with_etag(response, order)
+
+
+@router.put(
+    "/{order_id}/shipping-address",
+    response_model=OrderRead,
+    responses=responses(400, 401, 404, 409, 412, 422),
+)
+async def change_shipping_address(
+    order_id: ResourceId,
+    body: ShippingAddressChange,
+    response: Response,
+    caller: SignedIn,
+    version: ExpectedVersion,
+) -> OrderRead:
+    """Its owner or an admin, while the order is pending or confirmed (409 `/problems/address-locked`
+    after): an address inline, or `address_id` from the buyer's address book (400 if not in it). A new
+    version (honours If-Match) and an entry in the order's history (`reason`: "shipping address changed",
+    from and to its status). The billing address stays as it is."""
+    order = await caller.as_user(caller.cases.change_shipping_address, order_id, body.choice(), version)
     return with_etag(response, order)
 
 

@@ -89,6 +89,14 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
         ("/webhooks/{webhook_id}", "patch"), ("/webhooks/{webhook_id}", "delete"),
         ("/webhooks/{webhook_id}/deliveries", "get"),
         ("/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", "post"),
+        ("/users/me/addresses", "get"), ("/users/me/addresses", "post"),
+        ("/users/me/addresses/{address_id}", "get"), ("/users/me/addresses/{address_id}", "patch"),
+        ("/users/me/addresses/{address_id}", "delete"),
+        ("/users/{user_id}/addresses", "get"), ("/users/{user_id}/addresses", "post"),
+        ("/users/{user_id}/addresses/{address_id}", "get"),
+        ("/users/{user_id}/addresses/{address_id}", "patch"),
+        ("/users/{user_id}/addresses/{address_id}", "delete"),
+        ("/orders/{order_id}/shipping-address", "put"),
     }  # fmt: skip
     place = spec["paths"]["/orders"]["post"]["responses"]
     assert {"201", "400", "401", "403", "409", "422"} <= set(place)
@@ -105,6 +113,14 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
     )
     assert {"200", "401", "403"} <= set(spec["paths"]["/users/stats"]["get"]["responses"])
     assert {"200", "401", "403", "422"} <= set(spec["paths"]["/users/bulk-deactivate"]["post"]["responses"])
+    add = spec["paths"]["/users/me/addresses"]["post"]["responses"]
+    assert {"201", "401", "409", "422"} <= set(add)
+    assert "application/problem+json" in add["409"]["content"]
+    assert {"200", "401", "404"} <= set(
+        spec["paths"]["/users/{user_id}/addresses/{address_id}"]["get"]["responses"]
+    )
+    change = spec["paths"]["/orders/{order_id}/shipping-address"]["put"]["responses"]
+    assert {"200", "400", "401", "404", "409", "412", "422"} <= set(change)
 
 
 def test_docs_are_served_without_a_cdn(api: Api) -> None:
