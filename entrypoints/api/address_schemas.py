@@ -26,8 +26,8 @@ class AddressIn(AddressFields):
 
 
 class AddressCreate(AddressIn):
-    is_default_shipping: bool = False
-    is_default_billing: bool = False
+    is_default_shipping: bool = Field(default=False, strict=True)
+    is_default_billing: bool = Field(default=False, strict=True)
 
 
 def _patch_text(name: str) -> Any:
@@ -48,8 +48,8 @@ class AddressUpdate(StorableModel):
     region: str | None = _patch_text("region")
     country: Country | None = None
     phone: Phone | None = None
-    is_default_shipping: bool | None = None
-    is_default_billing: bool | None = None
+    is_default_shipping: bool | None = Field(default=None, strict=True)
+    is_default_billing: bool | None = Field(default=None, strict=True)
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> "AddressUpdate":
