@@ -51,10 +51,10 @@ def values(table: Table, entity: Any, **extra: Any) -> dict[str, Any]:
     """The entity's fields that are columns of `table`, ready to write; the id is the database's."""
     row = {c.name: getattr(entity, c.name) for c in table.c if c.name != "id" and hasattr(entity, c.name)}
     row.update(extra)
-    return {k: _to_db(v) for k, v in row.items()}
+    return {k: to_db(v) for k, v in row.items()}
 
 
-def _to_db(value: Any) -> Any:
+def to_db(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value.as_dict() if isinstance(value, Address) else value

@@ -108,7 +108,12 @@ class SqlOrderRepository(SqlRepository):
         updated = self.tx.execute(
             update(orders)
             .where(orders.c.id == order.id, orders.c.version == order.version - 1)
-            .values(status=order.status.value, version=order.version, updated_at=order.updated_at)
+            .values(
+                status=order.status.value,
+                version=order.version,
+                updated_at=order.updated_at,
+                shipping_address=mapping.to_db(order.shipping_address),  # it may have been replaced
+            )
         )
         if updated.rowcount == 0:
             raise StaleVersion(self._version(orders, order.id))
