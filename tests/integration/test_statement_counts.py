@@ -3,12 +3,14 @@
 Each path runs as the API runs it: the caller is identified in the same unit of work (`as_caller`). Reads
 open no transaction (no BEGIN, no COMMIT); a write opens one at its first write or lock."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
 
 from adapters.sql.unit_of_work import sync_unit_of_work
+from application.addresses import NewAddress, add_address
 from application.auth import _close_login, as_caller
 from application.categories import (
     CreateCategory,
@@ -23,6 +25,7 @@ from application.ports import TokenClaims
 from application.products import Expand, get_product_expanded, list_products, list_products_expanded
 from application.throttling import Limits, Rate, login_buckets
 from application.users import user_stats
+from domain.addresses import Address
 from entrypoints.api.event_schemas import present
 from tests.integration.helpers import admin, clock, count_statements, customer, product
 
@@ -104,13 +107,47 @@ def test_placing_an_order_is_a_fixed_number_of_statements_whatever_its_lines(see
     assert counter.statements[1].startswith("BEGIN"), "the caller is read before the transaction opens"
 
 
+HOME = Address("Ann Smith", "1 Main St", "Berlin", "10115", "DE", phone="+4930901820")
+
+
+@pytest.mark.parametrize("lines", [2, 4])
+def test_an_inline_address_adds_no_statement_and_a_book_entry_one_read(seeded, lines: int) -> None:
+    """Addresses ride in the order's own INSERT; an entry of the buyer's book is one read, before BEGIN."""
+    engine, ann, items, _ = seeded
+    plain = PlaceOrder(tuple(OrderItem(items[i].id, 1) for i in range(lines)))
+    inline = replace(plain, shipping_address=HOME, billing_address=replace(HOME, city="Potsdam"))
+    counts = []
+    for cmd in (plain, inline):
+        with count_statements(engine) as counter:
+            placed = as_request(
+                engine,
+                ann.id,
+                lambda uow, actor, cmd=cmd: place_order(cmd, uow=uow, actor=actor, clock=clock),
+            )
+        counts.append(counter.count)
+    assert counts[0] == counts[1] == (5 if engine.dialect.name == "postgresql" else 8 + lines)
+    assert placed.shipping_address == HOME
+    entry = add_address(
+        None, NewAddress(HOME), uow=sync_unit_of_work(engine, present), actor=ann, clock=clock
+    )
+    from_book = replace(plain, shipping_address=entry.id)
+    with count_statements(engine) as counter:
+        as_request(
+            engine, ann.id, lambda uow, actor: place_order(from_book, uow=uow, actor=actor, clock=clock)
+        )
+    assert counter.count == counts[0] + 1, counter.statements
+    assert "addresses" in counter.statements[1] and counter.statements[2].startswith("BEGIN")
+
+
 def test_the_hot_paths_are_compiled_once_then_served_from_the_cache(seeded) -> None:
     """Compiling a statement costs more CPU than PostgreSQL spends running it (~2 ms for the order insert):
     a construct SQLAlchemy cannot cache (a VALUES clause, say) would compile on every request."""
     engine, ann, items, orders = seeded
     cmd = PlaceOrder((OrderItem(items[0].id, 1), OrderItem(items[1].id, 1)))
+    with_address = replace(cmd, shipping_address=HOME)
     paths = [
         (ann.id, lambda uow, actor: place_order(cmd, uow=uow, actor=actor, clock=clock)),
+        (ann.id, lambda uow, actor: place_order(with_address, uow=uow, actor=actor, clock=clock)),
         (
             None,
             lambda uow, actor: list_products(
