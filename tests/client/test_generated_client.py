@@ -57,7 +57,20 @@ OPERATIONS = {
         "get_order",
         "list_order_events",
         "change_order_status",
+        "change_shipping_address",
         "cancel_order",
+    },
+    "addresses": {
+        "list_my_addresses",
+        "add_my_address",
+        "get_my_address",
+        "update_my_address",
+        "delete_my_address",
+        "list_user_addresses",
+        "add_user_address",
+        "get_user_address",
+        "update_user_address",
+        "delete_user_address",
     },
     "events": {"read_events"},
     "webhooks": {
@@ -137,10 +150,21 @@ def test_the_walkthrough_runs_through_the_generated_client(generated: str, api: 
         client=anonymous, body=models.BodyLogIn(username="ann@example.com", password="plum-kettle-42")
     )
     ann = signed_in(token.access_token)
+    home = api_of["addresses"]["add_my_address"].sync(
+        client=ann,
+        body=models.AddressCreate(
+            recipient_name="Ann", line1="1 Main St", city="Berlin", postal_code="10115", country="DE",
+            is_default_shipping=True,
+        ),
+    )  # fmt: skip
     order = api_of["orders"]["place_order"].sync(
-        client=ann, body=models.OrderCreate(items=[models.OrderLineIn(product_id=ddd.id, quantity=3)])
+        client=ann,
+        body=models.OrderCreate(
+            items=[models.OrderLineIn(product_id=ddd.id, quantity=3)], shipping_address_id=home.id
+        ),
     )
     assert (order.status, order.total_amount) == (models.OrderStatus.PENDING, "149.97")
+    assert (order.shipping_address.city, order.billing_address.country) == ("Berlin", "DE")
     cancelled = api_of["orders"]["cancel_order"].sync(client=ann, order_id=order.id)
     assert cancelled.status == models.OrderStatus.CANCELLED
     assert api_of["products"]["get_product"].sync(client=anonymous, product_id=ddd.id).stock_quantity == 5
