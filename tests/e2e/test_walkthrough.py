@@ -29,12 +29,27 @@ def test_readme_walkthrough(client: Client) -> None:
         == 201
     )
     ann = client.login("ann@example.com", "plum-kettle-42")
+    home = http.post(
+        "/users/me/addresses",
+        json={
+            "recipient_name": "Ann Smith",
+            "line1": "1 Main St",
+            "city": "Berlin",
+            "postal_code": "10115",
+            "country": "DE",
+            "phone": "+49 30 901820",
+            "is_default_shipping": True,
+        },
+        headers=ann,
+    )
+    assert home.status_code == 201 and home.json()["phone"] == "+4930901820"
     order = http.post(
         "/orders",
-        json={"items": [{"product_id": pid, "quantity": 3}]},
+        json={"items": [{"product_id": pid, "quantity": 3}], "shipping_address_id": home.json()["id"]},
         headers={**ann, "Idempotency-Key": "first-order"},
     )
     assert order.status_code == 201 and order.json()["total_amount"] == "149.97"
+    assert order.json()["shipping_address"]["city"] == order.json()["billing_address"]["city"] == "Berlin"
     oid = order.json()["id"]
     assert client.stock(pid) == 2
     confirmed = http.patch(f"/orders/{oid}/status", json={"status": "confirmed"}, headers=admin)
@@ -89,10 +104,40 @@ def test_every_route_succeeds(client: Client) -> None:
         )
     events = http.get(f"/orders/{order['id']}/events", headers=ann).json()
     assert [e["to_status"] for e in events] == ["pending", "confirmed", "processing", "shipped", "delivered"]
+
+    address = {"recipient_name": "Ann", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115"}
+    mine = http.post("/users/me/addresses", json={**address, "country": "DE"}, headers=ann).json()
+    theirs = http.post(f"/users/{ann_id}/addresses", json={**address, "country": "AT"}, headers=admin).json()
+    assert [a["id"] for a in http.get("/users/me/addresses", headers=ann).json()] == [
+        mine["id"],
+        theirs["id"],
+    ]
+    assert http.get(f"/users/{ann_id}/addresses", headers=admin).status_code == 200
+    assert http.get(f"/users/me/addresses/{mine['id']}", headers=ann).json()["country"] == "DE"
+    assert http.get(f"/users/{ann_id}/addresses/{theirs['id']}", headers=admin).json()["country"] == "AT"
+    one = f"/users/me/addresses/{mine['id']}"
+    assert http.patch(one, json={"is_default_billing": True}, headers=ann).json()["is_default_billing"]
+    path = f"/users/{ann_id}/addresses/{theirs['id']}"
+    assert http.patch(path, json={"city": "Wien"}, headers=admin).json()["city"] == "Wien"
+    second = http.post(
+        "/orders",
+        json={
+            "items": [{"product_id": product["id"], "quantity": 1}],
+            "shipping_address": {**address, "country": "DE"},
+        },
+        headers=ann,
+    ).json()
+    moved = http.put(
+        f"/orders/{second['id']}/shipping-address", json={"address_id": theirs["id"]}, headers=ann
+    )
+    assert moved.status_code == 200 and moved.json()["shipping_address"]["city"] == "Wien"
+    assert http.delete(one, headers=ann).status_code == 204
+    assert http.delete(path, headers=admin).status_code == 204
+    assert http.get(f"/orders/{second['id']}", headers=ann).json()["shipping_address"]["country"] == "AT"
     stats = http.get("/orders/stats", headers=admin).json()
     assert (stats["total_orders"], stats["total_revenue"], stats["orders_by_status"]["delivered"]) == (
-        1,
-        "24.00",
+        2,
+        "36.00",
         1,
     )
 
