@@ -1,7 +1,7 @@
 """address books, and the addresses orders keep
 
 Revision ID: 0012_addresses
-Revises: 0009_user_activity
+Revises: 0010_recent_spenders
 Create Date: 2026-12-02 02:30:00
 
 - addresses: users' address books (at most 50 entries each: domain.addresses, counted under the user's row
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "0012_addresses"
-down_revision: str | None = "0009_user_activity"
+down_revision: str | None = "0010_recent_spenders"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
