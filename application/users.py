@@ -325,8 +325,9 @@ def deactivate_customers(criteria: Deactivation, *, uow: UnitOfWork, actor: User
 
 
 def erase_user(user_id: int, *, uow: UnitOfWork, actor: User, clock: Clock) -> User:
-    """Anonymise a customer's account (`User.erase`), keeping the row their orders refer to. Erasing it
-    again answers the same and changes nothing; one's own account (an admin's) is refused."""
+    """Anonymise a customer's account (`User.erase`), keeping the row their orders refer to, and delete
+    their address book. Erasing it again answers the same and changes nothing; one's own account (an
+    admin's) is refused."""
     require_admin(actor, "erase accounts")
     if actor.id == user_id:
         raise Conflict("you cannot erase your own account")
@@ -334,6 +335,10 @@ def erase_user(user_id: int, *, uow: UnitOfWork, actor: User, clock: Clock) -> U
         user = _load(uow, user_id)
         if user.erase(clock.now()):
             uow.users.save(user)
+            # Its address book goes too; its orders keep their address copies, as they keep the rest.
+            book = uow.addresses.book(user_id, for_update=True)
+            book.clear()
+            uow.addresses.save(book)
             uow.commit()
     return user
 

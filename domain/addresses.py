@@ -158,6 +158,11 @@ class AddressBook:
         self.entries.remove(entry)
         self.removed.append(entry.id)
 
+    def clear(self) -> None:
+        """Every entry removed (an erased account keeps no addresses)."""
+        for entry in list(self.entries):
+            self.remove(entry)
+
     def _apply_defaults(
         self, entry: SavedAddress, shipping: bool | Unset, billing: bool | Unset, at: datetime
     ) -> None:

@@ -263,3 +263,17 @@ def test_the_idempotency_fingerprint_of_an_order_without_addresses_is_as_before(
         fingerprint(replace(cmd, shipping_address=HOME, billing_address=WORK)),
     }
     assert len(digests) == 6
+
+
+def test_erasing_an_account_deletes_its_book_and_leaves_its_orders_copies(world, people, store) -> None:
+    from application.users import erase_user
+
+    admin, ann, bob = people
+    add(world, ann, HOME, is_default_shipping=True)
+    work = add(world, ann, WORK)
+    bobs = add(world, bob, DEPOT)
+    placed = order(world, ann, shipping_address=work.id)
+    erase_user(ann.id, uow=world.uow, actor=admin, clock=world.clock)
+    assert list_addresses(ann.id, uow=world.uow, actor=admin) == []
+    assert [e.id for e in list_addresses(None, uow=world.uow, actor=bob)] == [bobs.id]
+    assert store.tables.orders[placed.id].shipping_address == WORK

@@ -284,3 +284,10 @@ def test_an_invalid_new_shipping_address_changes_nothing() -> None:
     with pytest.raises(InvalidAddress):
         order.change_shipping_address(replace(WORK, country="XXX"), actor_id=9, at=T1)
     assert (order.shipping_address, order.version, order.new_status_changes) == (HOME, 1, [])
+
+
+def test_clear_removes_every_entry() -> None:
+    one, two = entry(id=1, is_default_billing=True), entry(WORK, id=2)
+    book = AddressBook(7, [one, two])
+    book.clear()
+    assert book.entries == [] and book.removed == [1, 2] and book.changes == []
