@@ -180,10 +180,12 @@ class ScaleBench(Bench):
             if name == "placement":
                 ratio = after.requests_per_s / before.requests_per_s
                 target, met = f"rate >= {PLACEMENT_RATIO} x", ratio >= PLACEMENT_RATIO
-            else:
-                # No request finished in a short phase (`--duration`): no ratio, not met.
-                ratio = after.p99_ms / before.p99_ms if before.p99_ms else float("inf")
+            elif before.p99_ms and after.p99_ms:
+                ratio = after.p99_ms / before.p99_ms
                 target, met = f"p99 <= {P99_RATIO} x", ratio <= P99_RATIO
+            else:  # no request finished (a short `--duration`, or every one failed): no ratio, not met
+                ratio, target, met = float("inf"), f"p99 <= {P99_RATIO} x", False
+            met = met and not before.errors and not after.errors  # a failed request is not a fast one
             rows.append((name, before, after, ratio, target, met))
         command = "make bench-scale  # python -m tests.bench.scale " + " ".join(sys.argv[1:])
         print(f"\n{command}")
