@@ -12,10 +12,12 @@ from application.lists import EventFilter, Page, Window
 from domain.catalog import Product
 from domain.events import DomainEvent, Event
 from domain.orders import Order
+from domain.users import User
 from domain.webhooks import Attempt, Delivery, Webhook
 
-# The public representation of an order or a product (as the API returns it): the payload of its events.
-Presenter = Callable[[Order | Product], dict[str, Any]]
+# The public representation of an order, a product or a user (as the API returns it): the payload of its
+# events.
+Presenter = Callable[[Order | Product | User], dict[str, Any]]
 
 
 class EventRepository(Protocol):

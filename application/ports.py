@@ -105,14 +105,24 @@ class DuplicateKey(Exception):
 
 class UserRepository(Protocol):
     def add(self, user: User) -> None: ...
-    def get(self, user_id: int) -> User | None: ...
+    # Equivalent mutants: a protocol's default never runs (each adapter has its own).
+    def get(self, user_id: int, *, for_update: bool = False) -> User | None:  # pragma: no mutate
+        """`for_update`: locked until the unit ends (a status change: its event is raised once)."""
+        ...
+
     def get_by_email(self, email: str) -> User | None: ...
     def list(self, filters: UserFilter, window: Window) -> Page[User]: ...
     def save(self, user: User) -> None: ...
 
     # Bulk administration and statistics (issue 26)
-    def get_many(self, user_ids: Sequence[int]) -> builtins.list[User]:
-        """Those that exist, by id."""
+    # Equivalent mutants: a protocol's default never runs (each adapter has its own).
+    def get_many(
+        self,
+        user_ids: Sequence[int],
+        *,
+        for_update: bool = False,  # pragma: no mutate
+    ) -> builtins.list[User]:
+        """Those that exist, by id (locked in that order if `for_update`)."""
         ...
 
     def taken_emails(self, emails: Sequence[str]) -> set[str]:
@@ -123,9 +133,17 @@ class UserRepository(Protocol):
         """Store `user.last_login_at` and nothing else (the user may have changed since it was read)."""
         ...
 
-    def customers_not_seen_since(self, before: datetime, limit: int) -> builtins.list[User]:
+    # Equivalent mutants: a protocol's default never runs (each adapter has its own).
+    def customers_not_seen_since(
+        self,
+        before: datetime,
+        limit: int,
+        *,
+        for_update: bool = False,  # pragma: no mutate
+    ) -> builtins.list[User]:
         """Active non-admins whose last log-in (or, never logged in, registration) is before `before`:
-        at most `limit` of them (any, if more match), by id."""
+        at most `limit` of them (any, if more match), by id. `for_update`: locked, and still matching once
+        locked (one deactivated meanwhile by another unit is not among them)."""
         ...
 
     def stats(self, registered_from: datetime | None, registered_to: datetime | None) -> UserStats: ...

@@ -136,7 +136,7 @@ async def update_user(
 
     def plan(uow: UnitOfWork, actor: User | None) -> User:
         assert actor is not None
-        return _plan_update(uow, actor, user_id, patch)
+        return _plan_update(uow, actor, user_id, patch, lock=False)
 
     target = await runner.run(as_caller, claims, plan)
     # The plan refused one's own credentials change without a current password.
@@ -153,13 +153,15 @@ async def update_user(
     password_hash = await hasher.hash(patch.password) if sent(patch.password) else None
 
     def apply(uow: UnitOfWork, actor: User | None) -> User:
-        user = plan(uow, actor)
+        assert actor is not None
+        # Locked: a concurrent status change waits, then this one sees it (its event is raised once).
+        user = _plan_update(uow, actor, user_id, patch, lock=True)
         if user.credentials_version != target.credentials_version:
             raise Conflict("the account's credentials changed meanwhile; reload and retry")
         new_email = _new_email(patch, user)
         if new_email is not None:
             _ensure_email_free(uow, new_email)
-        _apply(user, patch, password_hash, clock)
+        _apply(user, patch, password_hash, clock, actor.id)
         _save(uow, user)
         uow.commit()
         return user
@@ -174,18 +176,20 @@ def _new_email(patch: UserPatch, user: User) -> str | None:
     return normalize_email(patch.email)
 
 
-def _plan_update(uow: UnitOfWork, actor: User, user_id: int, patch: UserPatch) -> User:
-    """Who may change what; the user as stored now."""
+def _plan_update(uow: UnitOfWork, actor: User, user_id: int, patch: UserPatch, *, lock: bool) -> User:
+    """Who may change what; the user as stored now (locked if `lock`)."""
     require_self_or_admin(actor, user_id, "user", user_id)
     if sent(patch.is_active) or sent(patch.is_admin):
         require_may_change_account_flags(actor)
     if actor.id == user_id and patch.changes_credentials() and not sent(patch.current_password):
         raise CurrentPasswordRequired()
     with uow:
-        return _load(uow, user_id)
+        return _load(uow, user_id, for_update=lock)
 
 
-def _apply(user: User, patch: UserPatch, password_hash: str | None, clock: Clock) -> None:
+def _apply(
+    user: User, patch: UserPatch, password_hash: str | None, clock: Clock, actor_id: int | None
+) -> None:
     user.update(
         at=clock.now(),
         email=patch.email,
@@ -193,15 +197,15 @@ def _apply(user: User, patch: UserPatch, password_hash: str | None, clock: Clock
         is_admin=patch.is_admin,
         is_active=patch.is_active,
         password_hash=password_hash,
+        actor_id=actor_id,
     )
 
 
 def deactivate_user(user_id: int, *, uow: UnitOfWork, actor: User, clock: Clock) -> None:
     require_self_or_admin(actor, user_id, "user", user_id)
     with uow:
-        user = _load(uow, user_id)
-        if user.is_active:
-            user.deactivate(clock.now())
+        user = _load(uow, user_id, for_update=True)
+        if user.deactivate(clock.now(), actor.id):
             uow.users.save(user)
             uow.commit()
 
@@ -304,21 +308,22 @@ class Deactivation:
 
 def deactivate_customers(criteria: Deactivation, *, uow: UnitOfWork, actor: User, clock: Clock) -> int:
     """How many customers were deactivated (each as a single deactivation does it: `User.deactivate`,
-    which revokes their tokens). Admins, unknown ids and accounts already inactive are left alone. By time,
-    at most MAX_DEACTIVATED_PER_CALL per call; calling again picks up the rest."""
+    which revokes their tokens and records its `user.deactivated`, stored in the same transaction).
+    Admins, unknown ids and accounts already inactive are left alone. By time, at most
+    MAX_DEACTIVATED_PER_CALL per call; calling again picks up the rest. The accounts are read locked, so
+    a concurrent deactivation of the same ones waits and then finds them inactive: one event each."""
     require_admin(actor, "deactivate users in bulk")
     now = clock.now()
     with uow:
         if criteria.ids is not None:
-            candidates = uow.users.get_many(criteria.ids)
+            candidates = uow.users.get_many(criteria.ids, for_update=True)
         else:
             assert criteria.last_login_before is not None
             candidates = uow.users.customers_not_seen_since(
-                criteria.last_login_before, MAX_DEACTIVATED_PER_CALL
+                criteria.last_login_before, MAX_DEACTIVATED_PER_CALL, for_update=True
             )
-        changed = [user for user in candidates if user.is_active and not user.is_admin]
+        changed = [user for user in candidates if not user.is_admin and user.deactivate(now, actor.id)]
         for user in changed:
-            user.deactivate(now)
             uow.users.save(user)
         uow.commit()
     return len(changed)
@@ -332,8 +337,8 @@ def erase_user(user_id: int, *, uow: UnitOfWork, actor: User, clock: Clock) -> U
     if actor.id == user_id:
         raise Conflict("you cannot erase your own account")
     with uow:
-        user = _load(uow, user_id)
-        if user.erase(clock.now()):
+        user = _load(uow, user_id, for_update=True)
+        if user.erase(clock.now(), actor.id):
             uow.users.save(user)
             # Its address book goes too; its orders keep their address copies, as they keep the rest.
             book = uow.addresses.book(user_id, for_update=True)
@@ -355,8 +360,8 @@ def user_stats(
         return uow.users.stats(registered_from, registered_to)
 
 
-def _load(uow: UnitOfWork, user_id: int) -> User:
-    user = uow.users.get(user_id)
+def _load(uow: UnitOfWork, user_id: int, *, for_update: bool = False) -> User:
+    user = uow.users.get(user_id, for_update=for_update)
     if user is None:
         raise NotFound("user", user_id)
     return user

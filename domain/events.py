@@ -1,6 +1,6 @@
-"""Domain events: what happened to an order or a product, for other systems to learn (the outbox, the
-event feed, webhooks). The aggregates record them as they change (domain.aggregate); the Unit of Work
-collects them and stores them with the change itself.
+"""Domain events: what happened to an order, a product or a user account, for other systems to learn
+(the outbox, the event feed, webhooks). The aggregates record them as they change (domain.aggregate); the
+Unit of Work collects them and stores them with the change itself.
 
 Not to be mixed up with an order's status history (domain.orders.StatusChange): that is part of the order,
 served at /orders/{id}/events; these are the outbox's, served at /events."""
@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the aggregates import this module to record their events
     from domain.catalog import Product
     from domain.orders import Order
+    from domain.users import User
 
 
 class ResourceType(StrEnum):
     ORDER = "order"
     PRODUCT = "product"
+    USER = "user"
 
 
 class EventType(StrEnum):
@@ -33,13 +35,19 @@ class EventType(StrEnum):
     PRODUCT_OUT_OF_STOCK = "product.out_of_stock"
     PRODUCT_BACK_IN_STOCK = "product.back_in_stock"
     STOCK_ADJUSTED = "stock.adjusted"  # an admin's adjustment or correction
+    USER_DEACTIVATED = "user.deactivated"  # by an admin, the user, or in bulk; its tokens are revoked
+    USER_REACTIVATED = "user.reactivated"
+    USER_ERASED = "user.erased"  # anonymised (and deactivated): the payload is the anonymised account
 
     @property
     def resource_type(self) -> ResourceType:
-        return ResourceType.ORDER if self in _ORDER_EVENTS else ResourceType.PRODUCT
+        if self in _ORDER_EVENTS:
+            return ResourceType.ORDER
+        return ResourceType.USER if self in _USER_EVENTS else ResourceType.PRODUCT
 
 
 _ORDER_EVENTS = frozenset({EventType.ORDER_PLACED, EventType.ORDER_STATUS_CHANGED, EventType.ORDER_CANCELLED})
+_USER_EVENTS = frozenset({EventType.USER_DEACTIVATED, EventType.USER_REACTIVATED, EventType.USER_ERASED})
 # Numbers every domain event in the order it was raised: a unit of work that collects the events of several
 # aggregates (an order and the products it emptied) stores them in that order.
 # Equivalent mutants: only the order of the numbers matters, not where they start.
@@ -48,11 +56,11 @@ _RAISED = itertools.count(1)  # pragma: no mutate
 
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
-    """Recorded by an aggregate as it changes; `subject` is the order or product, presented (as the API
-    shows it) when the Unit of Work collects the event, once the change is stored."""
+    """Recorded by an aggregate as it changes; `subject` is the order, product or user, presented (as the
+    API shows it) when the Unit of Work collects the event, once the change is stored."""
 
     type: EventType
-    subject: Order | Product
+    subject: Order | Product | User
     at: datetime
     actor_id: int | None = None
     raised: int = field(default_factory=_RAISED.__next__)

@@ -1,11 +1,13 @@
-"""Users: customers and admins, and the version of their credentials that every access token carries."""
+"""Users: customers and admins, and the version of their credentials that every access token carries.
+A change of an account's status (deactivated, reactivated, erased) records its domain event."""
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.entity import Entity
+from domain.aggregate import Aggregate
 from domain.errors import AdminNotErasable, InvalidEmail
+from domain.events import DomainEvent, EventType
 from domain.patch import UNSET, Unset, sent
 
 # Control, format (zero-width and bidi marks), surrogate, private-use and unassigned code points, and every
@@ -33,7 +35,7 @@ def erased_email(user_id: int) -> str:
 
 
 @dataclass(eq=False, slots=True)
-class User(Entity):
+class User(Aggregate):
     email: str
     name: str
     password_hash: str
@@ -45,6 +47,7 @@ class User(Entity):
     credentials_version: int = 1
     id: int | None = None
     last_login_at: datetime | None = None  # None: never logged in (since the column exists)
+    domain_events: list[DomainEvent] = field(default_factory=list)
 
     @classmethod
     def create(
@@ -70,10 +73,11 @@ class User(Entity):
         is_admin: bool | Unset = UNSET,
         is_active: bool | Unset = UNSET,
         password_hash: str | None = None,
+        actor_id: int | None = None,
     ) -> None:
         """A change of the account (who may make which is the use cases' to check): a new password or a
         deactivation revokes every earlier token. The e-mail is normalized (and refused if invalid) before
-        anything changes."""
+        anything changes. A change of status records its event (see `deactivate`, `reactivate`)."""
         normalized = normalize_email(email) if sent(email) else self.email
         self.updated_at = at
         self.email = normalized
@@ -82,9 +86,9 @@ class User(Entity):
         if sent(is_admin):
             self.is_admin = is_admin
         if is_active is True:
-            self.reactivate(at)
+            self.reactivate(at, actor_id)
         elif is_active is False:
-            self.deactivate(at)
+            self.deactivate(at, actor_id)
         if password_hash is not None:
             self.change_password(password_hash, at)
 
@@ -97,15 +101,24 @@ class User(Entity):
         self.credentials_version += 1
         self.updated_at = at
 
-    def deactivate(self, at: datetime) -> None:
-        """Reactivating later does not revive the tokens issued before."""
-        if self.is_active:
-            self.is_active = False
-            self.revoke_tokens(at)
+    def deactivate(self, at: datetime, actor_id: int | None = None) -> bool:
+        """Revokes its tokens and records `user.deactivated`; False, changing nothing, if it was inactive.
+        Reactivating later does not revive the tokens issued before."""
+        if not self.is_active:
+            return False
+        self.is_active = False
+        self.revoke_tokens(at)
+        self._record(EventType.USER_DEACTIVATED, at, actor_id)
+        return True
 
-    def reactivate(self, at: datetime) -> None:
+    def reactivate(self, at: datetime, actor_id: int | None = None) -> bool:
+        """Records `user.reactivated`; False, changing nothing, if it was active."""
+        if self.is_active:
+            return False
         self.is_active = True
         self.updated_at = at
+        self._record(EventType.USER_REACTIVATED, at, actor_id)
+        return True
 
     def record_login(self, at: datetime) -> None:
         """A successful log-in; not a change of the account (updated_at stays)."""
@@ -115,11 +128,12 @@ class User(Entity):
     def is_erased(self) -> bool:
         return self.id is not None and self.email == erased_email(self.id)
 
-    def erase(self, at: datetime) -> bool:
+    def erase(self, at: datetime, actor_id: int | None = None) -> bool:
         """Anonymise the account (GDPR erasure) and keep the row, which the user's orders refer to: the
         e-mail becomes a placeholder no mail can reach, the name a fixed one, the password unusable; it is
-        deactivated and its tokens revoked. Admins are refused. False when it was erased already (nothing
-        changes: erasing is idempotent)."""
+        deactivated and its tokens revoked, and `user.erased` recorded (only that one, active or not
+        before). Admins are refused. False when it was erased already (nothing changes: erasing is
+        idempotent)."""
         assert self.id is not None, "only a stored account is erased"
         if self.is_admin:
             raise AdminNotErasable(self.id)
@@ -131,7 +145,11 @@ class User(Entity):
         self.is_active = False
         self.last_login_at = None
         self.revoke_tokens(at)
+        self._record(EventType.USER_ERASED, at, actor_id)
         return True
 
     def accepts_token_version(self, version: int) -> bool:
         return self.is_active and version == self.credentials_version
+
+    def _record(self, event: EventType, at: datetime, actor_id: int | None) -> None:
+        self.domain_events.append(DomainEvent(event, self, at, actor_id))

@@ -54,9 +54,9 @@ class SqlUnitOfWork:
         self._opened: AbstractContextManager[Connection] | None = None
         self._depth = 0
         self.tx = OnDemandTransaction()
-        self.users = SqlUserRepository(self.tx)
-        self.categories = SqlCategoryRepository(self.tx)
         self.outbox = Outbox(present)
+        self.users = SqlUserRepository(self.tx, self.outbox)
+        self.categories = SqlCategoryRepository(self.tx)
         self.products = SqlProductRepository(self.tx, self.outbox)
         self.orders = SqlOrderRepository(self.tx, self.outbox)
         self.idempotency = SqlIdempotencyRepository(self.tx)

@@ -148,17 +148,31 @@ class _Repository:
 
 
 class InMemoryUserRepository(_Repository):
+    def __init__(
+        self, tables: Callable[[], Tables], locks: list[tuple[str, int]], seen: SeenAggregates
+    ) -> None:
+        super().__init__(tables, locks)
+        self._seen = seen  # the users the unit added, loaded or saved, whose events it collects
+
     def add(self, user: User) -> None:
         self._ensure_unique(user)
         user.id = self.t.new_id()
-        self.t.users[user.id] = copy.deepcopy(user)
+        self.t.users[user.id] = _kept(user)
+        self._seen.add(user)
 
-    def get(self, user_id: int) -> User | None:
-        return copy.deepcopy(self.t.users.get(user_id))
+    def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        self._lock("user", [user_id], for_update)
+        return self._loaded(self.t.users.get(user_id))
 
     def get_by_email(self, email: str) -> User | None:
-        found = next((u for u in self.t.users.values() if u.email == email.lower()), None)
-        return copy.deepcopy(found)
+        return self._loaded(next((u for u in self.t.users.values() if u.email == email.lower()), None))
+
+    def _loaded(self, stored: User | None) -> User | None:
+        if stored is None:
+            return None
+        user = copy.deepcopy(stored)
+        self._seen.add(user)
+        return user
 
     def list(self, filters: UserFilter, window: Window) -> Page[User]:
         found = [
@@ -172,7 +186,8 @@ class InMemoryUserRepository(_Repository):
     def save(self, user: User) -> None:
         self._ensure_unique(user)
         assert user.id in self.t.users
-        self.t.users[user.id] = copy.deepcopy(user)
+        self.t.users[user.id] = _kept(user)
+        self._seen.add(user)
 
     def _ensure_unique(self, user: User) -> None:
         if any(u.email == user.email and u.id != user.id for u in self.t.users.values()):
@@ -180,8 +195,10 @@ class InMemoryUserRepository(_Repository):
 
     # Bulk administration and statistics
 
-    def get_many(self, user_ids: Sequence[int]) -> list[User]:
-        return [copy.deepcopy(self.t.users[i]) for i in sorted(set(user_ids)) if i in self.t.users]
+    def get_many(self, user_ids: Sequence[int], *, for_update: bool = False) -> list[User]:
+        found = [i for i in sorted(set(user_ids)) if i in self.t.users]
+        self._lock("user", found, for_update)
+        return [user for i in found if (user := self._loaded(self.t.users[i])) is not None]
 
     def taken_emails(self, emails: Sequence[str]) -> set[str]:
         wanted = {e.lower() for e in emails}
@@ -191,13 +208,17 @@ class InMemoryUserRepository(_Repository):
         assert user.id is not None
         self.t.users[user.id].last_login_at = user.last_login_at
 
-    def customers_not_seen_since(self, before: datetime, limit: int) -> list[User]:
+    def customers_not_seen_since(
+        self, before: datetime, limit: int, *, for_update: bool = False
+    ) -> list[User]:
         found = [
             u
             for u in self.t.users.values()
             if u.is_active and not u.is_admin and (u.last_login_at or u.created_at) < before
         ]
-        return copy.deepcopy(sorted(found, key=lambda u: u.id or 0)[:limit])
+        taken = sorted(found, key=lambda u: u.id or 0)[:limit]
+        self._lock("user", [u.id for u in taken if u.id is not None], for_update)
+        return [user for u in taken if (user := self._loaded(u)) is not None]
 
     def stats(self, registered_from: datetime | None, registered_to: datetime | None) -> UserStats:
         everyone = list(self.t.users.values())
@@ -797,7 +818,7 @@ class InMemoryUnitOfWork:
         self._depth = 0
         self.commits = 0
         self.seen = SeenAggregates()
-        self.users = InMemoryUserRepository(self._tables, self.store.locks)
+        self.users = InMemoryUserRepository(self._tables, self.store.locks, self.seen)
         self.categories = InMemoryCategoryRepository(self._tables, self.store.locks)
         self.products = InMemoryProductRepository(self._tables, self.store.locks, self.seen, self._collect)
         self.orders = InMemoryOrderRepository(self._tables, self.store.locks, self.seen)
