@@ -381,11 +381,21 @@ class TestCollection:
 
     def test_an_event_names_its_resource_by_its_type(self) -> None:
         p, order = product(7), order_in(OrderStatus.PENDING, (product(), 1))
+        user = User.create(email="u@shop.test", name="U", password_hash="x", at=AT)
+        user.id = 9
         for kind in EventType:
-            subject = order if kind.value.startswith("order.") else p
-            expected = ResourceType.ORDER if subject is order else ResourceType.PRODUCT
+            prefix = kind.value.split(".")[0]
+            subject = {"order": order, "user": user}.get(prefix, p)
+            expected = {"order": ResourceType.ORDER, "user": ResourceType.USER}.get(
+                prefix, ResourceType.PRODUCT
+            )
             event = DomainEvent(kind, subject, AT)
             assert (event.resource_type, event.resource_id) == (expected, subject.id)
+        assert [t.value for t in EventType if t.resource_type is ResourceType.USER] == [
+            "user.deactivated",
+            "user.reactivated",
+            "user.erased",
+        ]
         with pytest.raises(AssertionError, match="^events are collected once the resource is stored$"):
             _ = DomainEvent(
                 EventType.PRODUCT_CREATED, Product.create(name="N", sku="n", price=Decimal(1), at=AT), AT

@@ -44,7 +44,7 @@ def test_the_feed_lists_every_change_in_order_with_filters_and_a_cursor(api: Api
         ({"type": "order.exploded"}, 422),
         ({"limit": 0}, 422),
         ({"limit": 101}, 422),
-        ({"resource": "user"}, 422),
+        ({"resource": "customer"}, 422),
     ],
 )
 def test_bad_feed_requests_are_refused(api: Api, admin, params, status) -> None:
