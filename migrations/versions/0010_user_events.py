@@ -67,7 +67,7 @@ def _replace_checks(checks: dict[str, str]) -> None:
         op.execute(f"DELETE FROM {table}")  # nothing left for the DROP of the old events to cascade into
     with op.batch_alter_table("events", recreate="always") as batch:
         for name, sql in checks.items():
-            batch.drop_constraint(name, type_="check")
+            batch.drop_constraint(op.f(name), type_="check")
             batch.create_check_constraint(op.f(name), sql)
     for table in CHILDREN:
         op.execute(f"INSERT INTO {table} SELECT * FROM temp.kept_{table}")
