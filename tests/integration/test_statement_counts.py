@@ -19,13 +19,14 @@ from application.categories import (
     get_category,
     list_category_stats,
 )
-from application.lists import OrderFilter, ProductFilter, ProductSort, Window
+from application.lists import EventFilter, OrderFilter, ProductFilter, ProductSort, Window
 from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
 from application.ports import TokenClaims
 from application.products import Expand, get_product_expanded, list_products, list_products_expanded
 from application.throttling import Limits, Rate, login_buckets
-from application.users import user_stats
+from application.users import Deactivation, deactivate_customers, user_stats
 from domain.addresses import Address
+from domain.events import ResourceType
 from entrypoints.api.event_schemas import present
 from tests.integration.helpers import admin, clock, count_statements, customer, product
 
@@ -253,3 +254,28 @@ def test_user_stats_is_one_statement_after_the_caller(seeded) -> None:
     assert (stats.total, stats.with_orders) == (2, 1)
     assert counter.count == 2, counter.statements  # caller, stats
     assert not counter.opened_a_transaction
+
+
+@pytest.mark.parametrize("users", [2, 5])
+def test_bulk_deactivation_stores_its_events_in_one_insert(seeded, users: int) -> None:
+    """Caller, BEGIN, the accounts locked, an UPDATE per account, then one INSERT for every event."""
+    engine, _, _, _ = seeded
+    ids = tuple(customer(engine, f"bulk{i}@shop.test").id for i in range(users))
+    with count_statements(engine) as counter:
+        changed = as_request(
+            engine,
+            1,
+            lambda uow, actor: deactivate_customers(Deactivation(ids=ids), uow=uow, actor=actor, clock=clock),
+        )
+    assert changed == users
+    assert counter.count == 4 + users, counter.statements
+    assert (
+        counter.statements[1].startswith("BEGIN")
+        and "FOR UPDATE" in counter.statements[2]
+        or (engine.dialect.name == "sqlite")
+    )
+    inserts = [s for s in counter.statements if s.startswith("INSERT INTO events")]
+    assert len(inserts) == 1 and counter.statements[-1] == inserts[0], counter.statements
+    with sync_unit_of_work(engine, present) as uow:
+        stored = uow.events.feed(EventFilter(resource_type=ResourceType.USER), None, 100)
+    assert sorted((e.resource_id, e.sequence) for e in stored) == [(i, 1) for i in ids]
