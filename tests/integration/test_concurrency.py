@@ -14,6 +14,7 @@ from adapters.sql.tables import sales_window
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.orders import OrderItem, PlaceOrder, place_order
 from application.sales import roll_recent_window
+from application.users import deactivate_user
 from domain.errors import InsufficientStock
 from domain.periods import last_days
 from domain.stock import MovementKind, StockMovement
@@ -141,3 +142,26 @@ def test_the_recent_window_moves_on_after_a_change_to_a_day_it_lets_go(pg: Engin
             last_days(30, clock.now()).timestamp()
         )
     assert_kept_totals_are_a_recount(pg, orders_count=2)
+
+
+def test_a_deactivation_racing_a_bulk_one_waits_and_raises_no_second_event(pg: Engine) -> None:
+    """The bulk call holds the account locked; the single one waits, then finds it inactive: one event."""
+    boss = admin(pg)
+    ann = customer(pg, "ann@shop.test")
+    first = sync_unit_of_work(pg, present)
+    with first:
+        [held] = first.users.get_many([ann.id], for_update=True)
+        assert held.deactivate(clock.now(), boss.id)
+        first.users.save(held)
+        worker = threading.Thread(
+            target=deactivate_user,
+            args=(ann.id,),
+            kwargs={"uow": sync_unit_of_work(pg, present), "actor": boss, "clock": clock},
+        )
+        worker.start()
+        wait_until_blocked(pg)
+        first.commit()
+    worker.join(timeout=30)
+    with pg.connect() as c:
+        events = c.execute(text("SELECT type, sequence FROM events WHERE resource_type = 'user'")).all()
+    assert [tuple(e) for e in events] == [("user.deactivated", 1)]
