@@ -258,3 +258,13 @@ def test_ensure_admin_reactivating_an_account_records_it_with_no_actor(world: Wo
         (EventType.USER_DEACTIVATED, admin.id),
         (EventType.USER_REACTIVATED, None),
     ]
+
+
+def test_a_status_change_without_an_actor_names_nobody() -> None:
+    user = account()
+    user.deactivate(LATER)
+    user.reactivate(LATER)
+    assert recorded(user) == [
+        (EventType.USER_DEACTIVATED, LATER, None),
+        (EventType.USER_REACTIVATED, LATER, None),
+    ]
