@@ -39,6 +39,10 @@ from application.seen import SeenAggregates
 from domain.events import DomainEvent, Event, EventType, ResourceType
 
 _WRITTEN = ("type", "resource_type", "resource_id", "actor_id", "created_at", "payload")
+# Rows per INSERT when the outbox is written on its own (`SqlEventRepository.flush`): a bulk change (1,000
+# deactivations) takes a few statements, not one per event, and SQLite, which refuses a compound SELECT of
+# more than 500 terms, takes them too; and `insert_events_statement` caches at most this many shapes.
+MAX_EVENTS_PER_STATEMENT = 250
 
 
 @cache
@@ -110,19 +114,32 @@ class Outbox:
         empty after."""
         self.collect()
         rows, self._rows = self._rows, []
-        ordinals: dict[tuple[str, int], int] = {}
-        parameters: dict[str, Any] = {}
-        for i, row in enumerate(rows):
-            key = (row["resource_type"], row["resource_id"])
-            ordinals[key] = ordinals.get(key, 0) + 1
-            parameters.update({f"e{i}_{name}": value for name, value in row.items()})
-            parameters[f"e{i}_ordinal"] = ordinals[key]
-        return len(rows), parameters
+        return _numbered(rows)
+
+    def take_in_batches(self, size: int) -> list[tuple[int, dict[str, Any]]]:
+        """As `take`, in batches of at most `size` rows, each for a statement of its own (run in order:
+        each numbers its rows on from what the ones before it stored)."""
+        self.collect()
+        rows, self._rows = self._rows, []
+        return [_numbered(rows[i : i + size]) for i in range(0, len(rows), size)]
 
     def discard(self) -> None:
         """The unit did not commit: nothing it raised is written, and it forgets what it saw."""
         self._rows = []
         self.seen.clear()
+
+
+def _numbered(rows: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    """How many rows, and their parameters for `insert_events_statement`: each with its ordinal among the
+    rows of its resource."""
+    ordinals: dict[tuple[str, int], int] = {}
+    parameters: dict[str, Any] = {}
+    for i, row in enumerate(rows):
+        key = (row["resource_type"], row["resource_id"])
+        ordinals[key] = ordinals.get(key, 0) + 1
+        parameters.update({f"e{i}_{name}": value for name, value in row.items()})
+        parameters[f"e{i}_ordinal"] = ordinals[key]
+    return len(rows), parameters
 
 
 class SqlEventRepository(SqlRepository):
@@ -135,8 +152,7 @@ class SqlEventRepository(SqlRepository):
         self._outbox.add(raised)
 
     def flush(self) -> None:
-        count, parameters = self._outbox.take()
-        if count:
+        for count, parameters in self._outbox.take_in_batches(MAX_EVENTS_PER_STATEMENT):
             self.tx.execute(insert_events_statement(count), parameters)
 
     def get(self, event_id: int) -> Event | None:
