@@ -150,7 +150,8 @@ async def deactivate_users(body: UsersDeactivate, caller: SignedIn) -> UsersDeac
     """Admins: deactivate customers (never admins) not seen since `last_login_before` (their last log-in,
     or their registration if they never logged in), at most 1,000 a call (call again until it answers
     fewer), or those listed in `ids` (up to 1,000; unknown ids, admins and inactive accounts are skipped).
-    Each deactivation revokes the account's tokens, as `DELETE /users/{id}` does."""
+    Each deactivation revokes the account's tokens, as `DELETE /users/{id}` does, and puts its
+    `user.deactivated` event in the feed (`GET /events?resource=user`), in the same transaction."""
     criteria = Deactivation(
         last_login_before=utc_or_none(body.last_login_before),
         ids=None if body.ids is None else tuple(body.ids),
@@ -176,7 +177,8 @@ async def get_users_stats(
 async def erase_user(user_id: ResourceId, caller: SignedIn) -> UserRead:
     """Admins: anonymise a customer's account (GDPR erasure): e-mail and name replaced, password unusable,
     deactivated, tokens revoked; their orders keep their history. Erasing again answers the same. An admin's
-    account, your own included, is refused (409): demote it first."""
+    account, your own included, is refused (409): demote it first. The first erasure puts `user.erased`
+    (with the anonymised account) in the event feed."""
     return UserRead.of(await caller.as_user(caller.cases.erase_user, user_id))
 
 
