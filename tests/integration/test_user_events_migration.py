@@ -7,6 +7,7 @@ import json
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
@@ -14,7 +15,10 @@ from adapters.sql.engine import make_sync_engine
 from adapters.sql.migrate import alembic_config, migrate
 from tests.support.postgres import ThrowawayPostgres
 
-BEFORE = "0009_user_activity"
+# The revision 0010 follows (wherever it is chained).
+BEFORE = (
+    ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision("0010_user_events").down_revision
+)
 AT = "2026-12-01 10:00:00+00:00"
 
 
