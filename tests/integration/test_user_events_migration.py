@@ -17,7 +17,7 @@ from tests.support.postgres import ThrowawayPostgres
 
 # The revision 0010 follows (wherever it is chained).
 BEFORE = (
-    ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision("0010_user_events").down_revision
+    ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision("0012_user_events").down_revision
 )
 AT = "2026-12-01 10:00:00+00:00"
 

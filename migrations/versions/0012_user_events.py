@@ -1,7 +1,7 @@
 """user status events in the outbox: user.deactivated, user.reactivated, user.erased
 
-Revision ID: 0010_user_events
-Revises: 0012_addresses
+Revision ID: 0012_user_events
+Revises: 0011_addresses
 Create Date: 2026-12-02 02:10:00
 
 - events: the CHECKs ck_events_type_known and ck_events_resource_known admit the user events and the
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010_user_events"
-down_revision: str | None = "0012_addresses"
+revision: str = "0012_user_events"
+down_revision: str | None = "0011_addresses"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

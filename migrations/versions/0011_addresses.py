@@ -1,6 +1,6 @@
 """address books, and the addresses orders keep
 
-Revision ID: 0012_addresses
+Revision ID: 0011_addresses
 Revises: 0010_recent_spenders
 Create Date: 2026-12-02 02:30:00
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "0012_addresses"
+revision: str = "0011_addresses"
 down_revision: str | None = "0010_recent_spenders"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
