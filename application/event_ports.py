@@ -12,10 +12,11 @@ from application.lists import EventFilter, Page, Window
 from domain.catalog import Product
 from domain.events import DomainEvent, Event
 from domain.orders import Order
+from domain.payments import Payment
 from domain.webhooks import Attempt, Delivery, Webhook
 
-# The public representation of an order or a product (as the API returns it): the payload of its events.
-Presenter = Callable[[Order | Product], dict[str, Any]]
+# The public representation of an order, a product or a payment (as the API returns it): its events' payload.
+Presenter = Callable[[Order | Product | Payment], dict[str, Any]]
 
 
 class EventRepository(Protocol):

@@ -1,6 +1,6 @@
-"""Domain events: what happened to an order or a product, for other systems to learn (the outbox, the
-event feed, webhooks). The aggregates record them as they change (domain.aggregate); the Unit of Work
-collects them and stores them with the change itself.
+"""Domain events: what happened to an order, a product or a payment, for other systems to learn (the
+outbox, the event feed, webhooks). The aggregates record them as they change (domain.aggregate); the Unit
+of Work collects them and stores them with the change itself.
 
 Not to be mixed up with an order's status history (domain.orders.StatusChange): that is part of the order,
 served at /orders/{id}/events; these are the outbox's, served at /events."""
@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the aggregates import this module to record their events
     from domain.catalog import Product
     from domain.orders import Order
+    from domain.payments import Payment
 
 
 class ResourceType(StrEnum):
     ORDER = "order"
     PRODUCT = "product"
+    PAYMENT = "payment"
 
 
 class EventType(StrEnum):
@@ -33,13 +35,27 @@ class EventType(StrEnum):
     PRODUCT_OUT_OF_STOCK = "product.out_of_stock"
     PRODUCT_BACK_IN_STOCK = "product.back_in_stock"
     STOCK_ADJUSTED = "stock.adjusted"  # an admin's adjustment or correction
+    PAYMENT_AUTHORIZED = "payment.authorized"
+    PAYMENT_CAPTURED = "payment.captured"  # a capture, or a charge (authorised and captured at once)
+    PAYMENT_VOIDED = "payment.voided"
+    PAYMENT_REFUNDED = "payment.refunded"
 
     @property
     def resource_type(self) -> ResourceType:
-        return ResourceType.ORDER if self in _ORDER_EVENTS else ResourceType.PRODUCT
+        if self in _ORDER_EVENTS:
+            return ResourceType.ORDER
+        return ResourceType.PAYMENT if self in _PAYMENT_EVENTS else ResourceType.PRODUCT
 
 
 _ORDER_EVENTS = frozenset({EventType.ORDER_PLACED, EventType.ORDER_STATUS_CHANGED, EventType.ORDER_CANCELLED})
+_PAYMENT_EVENTS = frozenset(
+    {
+        EventType.PAYMENT_AUTHORIZED,
+        EventType.PAYMENT_CAPTURED,
+        EventType.PAYMENT_VOIDED,
+        EventType.PAYMENT_REFUNDED,
+    }
+)
 # Numbers every domain event in the order it was raised: a unit of work that collects the events of several
 # aggregates (an order and the products it emptied) stores them in that order.
 # Equivalent mutants: only the order of the numbers matters, not where they start.
@@ -52,7 +68,7 @@ class DomainEvent:
     shows it) when the Unit of Work collects the event, once the change is stored."""
 
     type: EventType
-    subject: Order | Product
+    subject: Order | Product | Payment
     at: datetime
     actor_id: int | None = None
     raised: int = field(default_factory=_RAISED.__next__)

@@ -8,16 +8,25 @@ from pydantic import AnyUrl, BaseModel, ConfigDict, Field, UrlConstraints
 from domain.catalog import Product
 from domain.events import Event, EventType, ResourceType
 from domain.orders import Order
+from domain.payments import Payment
 from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
+from entrypoints.api.payment_schemas import PaymentRead
 from entrypoints.api.schemas import OrderRead, ProductRead
 
 WebhookUrl = Annotated[AnyUrl, UrlConstraints(max_length=2048, allowed_schemes=["http", "https"])]
 EventTypes = Annotated[set[EventType], Field(min_length=1, description="The event types to deliver.")]
 
 
-def present(subject: Order | Product) -> dict[str, Any]:
-    """An event's payload: the order or product as the API returns it (application.event_ports.Presenter)."""
-    read = OrderRead.of(subject) if isinstance(subject, Order) else ProductRead.of(subject)
+def present(subject: Order | Product | Payment) -> dict[str, Any]:
+    """An event's payload: the order, product or payment as the API returns it
+    (application.event_ports.Presenter)."""
+    read: OrderRead | ProductRead | PaymentRead
+    if isinstance(subject, Order):
+        read = OrderRead.of(subject)
+    elif isinstance(subject, Payment):
+        read = PaymentRead.of(subject)
+    else:
+        read = ProductRead.of(subject)
     return read.model_dump(mode="json")
 
 

@@ -5,6 +5,7 @@ open no transaction (no BEGIN, no COMMIT); a write opens one at its first write 
 
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine
@@ -21,11 +22,13 @@ from application.categories import (
 )
 from application.lists import OrderFilter, ProductFilter, ProductSort, Window
 from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
+from application.payments import RecordPayment, capture_payment, list_payments, record_payment
 from application.ports import TokenClaims
 from application.products import Expand, get_product_expanded, list_products, list_products_expanded
 from application.throttling import Limits, Rate, login_buckets
 from application.users import user_stats
 from domain.addresses import Address
+from domain.payments import USD, PaymentAction, PaymentStatus
 from entrypoints.api.event_schemas import present
 from tests.integration.helpers import admin, clock, count_statements, customer, product
 
@@ -252,4 +255,40 @@ def test_user_stats_is_one_statement_after_the_caller(seeded) -> None:
         stats = as_request(engine, 1, lambda uow, actor: user_stats(None, None, uow=uow, actor=actor))
     assert (stats.total, stats.with_orders) == (2, 1)
     assert counter.count == 2, counter.statements  # caller, stats
+    assert not counter.opened_a_transaction
+
+
+@pytest.mark.parametrize("payments", [1, 4])
+def test_payments_show_on_orders_and_list_in_fixed_statements(seeded, payments: int) -> None:
+    """payment_status is read from the orders row: the order list stays four statements; an order's
+    payments are five (caller, order, its lines, payments, their transactions) however many."""
+    engine, ann, _, orders = seeded
+    staff = admin(engine)  # the seeded admin again
+    for i in range(payments):
+        cmd = RecordPayment("psp", f"pi_{i}", orders[0].total_amount, PaymentAction.AUTHORIZE)
+        paid = record_payment(
+            orders[0].id, cmd, uow=sync_unit_of_work(engine, present), actor=staff, clock=clock, currency=USD
+        ).payment
+        capture_payment(
+            paid.id,
+            Decimal("0.01"),
+            uow=sync_unit_of_work(engine, present),
+            actor=staff,
+            clock=clock,
+            currency=USD,
+        )
+    with count_statements(engine) as counter:
+        page = as_request(
+            engine, ann.id, lambda uow, actor: list_orders(OrderFilter(), Window(25, 0), uow=uow, actor=actor)
+        )
+    assert counter.count == 4, counter.statements
+    statuses = {o.id: o.payment_status for o in page.items}
+    assert statuses[orders[0].id] is PaymentStatus.PARTIALLY_PAID
+    assert list(statuses.values()).count(PaymentStatus.UNPAID) == 24
+    with count_statements(engine) as counter:
+        listed = as_request(
+            engine, ann.id, lambda uow, actor: list_payments(orders[0].id, uow=uow, actor=actor)
+        )
+    assert len(listed) == payments and all(len(p.transactions) == 2 for p in listed)
+    assert counter.count == 5, counter.statements
     assert not counter.opened_a_transaction

@@ -382,6 +382,8 @@ class TestCollection:
     def test_an_event_names_its_resource_by_its_type(self) -> None:
         p, order = product(7), order_in(OrderStatus.PENDING, (product(), 1))
         for kind in EventType:
+            if kind.value.startswith("payment."):
+                continue  # tests/unit/test_payments.py
             subject = order if kind.value.startswith("order.") else p
             expected = ResourceType.ORDER if subject is order else ResourceType.PRODUCT
             event = DomainEvent(kind, subject, AT)
