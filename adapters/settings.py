@@ -6,11 +6,14 @@ import secrets
 from datetime import timedelta
 from typing import Annotated, Literal
 
+from babel.numbers import get_currency_precision, list_currencies
 from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from adapters.sql.engine import EngineOptions
+from application.payments import PaymentOptions
 from application.throttling import Limits, Rate
+from domain.payments import ConfirmRequires, Currency
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,28 @@ def parse_period(value: object) -> timedelta:
 DurationSetting = Annotated[timedelta | None, BeforeValidator(parse_duration)]
 PeriodSetting = Annotated[timedelta, BeforeValidator(parse_period)]
 _ENGINE = EngineOptions()
+# Prices are kept to the cent: a currency whose minor unit is finer cannot be the shop's.
+MAX_CURRENCY_PLACES = 2
+
+
+def parse_currency(value: object) -> Currency:
+    """An ISO 4217 code ('usd' is USD) with its minor unit's places from CLDR (Babel); refused when unknown or
+    finer than a cent (KWD, BHD: 3 places)."""
+    if isinstance(value, Currency):
+        return value
+    code = str(value).strip().upper()
+    if code not in list_currencies():
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code such as 'USD' or 'EUR'")
+    places = get_currency_precision(code)
+    if places > MAX_CURRENCY_PLACES:
+        raise ValueError(
+            f"{code} has {places} decimal places; the shop keeps prices to {MAX_CURRENCY_PLACES}, so it "
+            "cannot take payments in it"
+        )
+    return Currency(code, places)
+
+
+CurrencySetting = Annotated[Currency, BeforeValidator(parse_currency)]
 
 _PLACEHOLDERS = {"changethis", "change-me", "secret", "changeme", ""}
 MIN_SECRET_LENGTH = 32
@@ -133,6 +158,9 @@ class Settings(BaseSettings):
     webhook_connect_timeout: float = Field(default=5.0, gt=0)
     webhook_read_timeout: float = Field(default=10.0, gt=0)
     webhook_allow_private: bool = False  # allow loopback, private and link-local targets (tests, LANs)
+    # Payments (docs/api.md#payments): the shop's one currency, and what an order needs to be confirmed.
+    currency: CurrencySetting = Currency("USD", 2)
+    confirm_requires: ConfirmRequires = ConfirmRequires.NOTHING
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -148,6 +176,10 @@ class Settings(BaseSettings):
             registration_per_address=self.registration_limit_per_address,
             known_client_for=self.login_known_client_for,
         )
+
+    @property
+    def payments(self) -> PaymentOptions:
+        return PaymentOptions(self.currency, self.confirm_requires)
 
     @model_validator(mode="after")
     def _require_a_real_secret_in_production(self) -> "Settings":

@@ -104,3 +104,15 @@ class RowRefused(ApplicationError):
         self.index = index
         self.error = error
         super().__init__(f"row {index}: {error}")
+
+
+class PaymentReferenceReused(ApplicationError):
+    """A provider's reference (of a payment, or of a refund of one payment) already recorded with another
+    body: a repeat with the same body replays the first answer instead."""
+
+    def __init__(self, what: str, reference: str) -> None:
+        self.reference = reference
+        super().__init__(
+            f"{what} reference {reference!r} was already recorded with a different body; a repeat must send "
+            "the same body"
+        )

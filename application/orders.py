@@ -1,5 +1,6 @@
 """Use cases for orders: placing (stock taken in the same transaction), reading, status changes."""
 
+import logging
 import secrets
 import string
 from dataclasses import dataclass, replace
@@ -19,7 +20,11 @@ from application.ports import (
     UnitOfWork,
 )
 from domain.orders import Order, OrderStatus, StatusChange, order_number
+from domain.payment_errors import PaymentOutstanding
+from domain.payments import ConfirmRequires
 from domain.users import User
+
+log = logging.getLogger(__name__)
 
 _SUFFIX_ALPHABET = string.ascii_uppercase + string.digits
 _SUFFIX_LENGTH = 10  # 36**10 values: collisions are negligible even at millions of orders a day
@@ -114,7 +119,9 @@ def change_order_status(
     actor: User,
     clock: Clock,
     counters: Counters = NO_COUNTERS,
+    confirm_requires: ConfirmRequires = ConfirmRequires.NOTHING,
 ) -> Order:
+    """`confirm_requires`: what money confirming needs (SHOP_CONFIRM_REQUIRES), the order's to check."""
     require_admin(actor, "change an order's status")
     with uow:
         order = _load(uow, order_id, for_update=True)
@@ -124,7 +131,7 @@ def change_order_status(
         if cancelling:
             _cancel(uow, order, actor, clock)
         else:
-            order.change_status(to_status, actor_id=actor.id, at=clock.now())
+            order.change_status(to_status, actor_id=actor.id, at=clock.now(), requires=confirm_requires)
             _save(uow, order)
         uow.commit()
     counters.count(BusinessEvent.ORDER_STATUS_CHANGED)
@@ -182,20 +189,28 @@ def expire_pending_orders(
 ) -> int:
     """Cancel one batch of pending orders older than `ttl`, giving their stock back; return how many.
     Orders a customer or an admin holds at this moment are skipped (and left to them, or to the next
-    pass), so a cancel or a confirm racing the expiry finds the order either untouched or expired."""
+    pass), so a cancel or a confirm racing the expiry finds the order either untouched or expired. Orders
+    that hold money are not expired (the storage leaves them out; one the order itself still refuses is
+    skipped and logged): their payments are settled first."""
     now = clock.now()
+    expired = 0
     with uow:
         expiring = uow.orders.pending_before(now - ttl, batch)
         ids = sorted({line.product_id for order in expiring for line in order.lines})
         products = uow.products.get_many(ids, for_update=True)
         for order in expiring:  # each order's events say what its own stock move left
-            order.expire(products, at=now)
+            try:
+                order.expire(products, at=now)
+            except PaymentOutstanding as held:
+                log.warning("not expiring order %s: %s", order.id, held)
+                continue
             _save(uow, order)  # before its stock move, as _cancel does
             uow.products.move_stock(order.movements())
+            expired += 1
         uow.commit()
-    for _ in expiring:
+    for _ in range(expired):
         counters.count(BusinessEvent.ORDER_EXPIRED)
-    return len(expiring)
+    return expired
 
 
 def _cancel(uow: UnitOfWork, order: Order, actor: User, clock: Clock) -> None:

@@ -25,6 +25,7 @@ from application.lists import (
 from domain.addresses import AddressBook, SavedAddress
 from domain.catalog import Category, CategoryStats, Product
 from domain.orders import Order, OrderStatus, StatusChange
+from domain.payments import Payment
 from domain.stock import StockDrift, StockMovement
 from domain.users import User
 
@@ -245,7 +246,8 @@ class OrderRepository(Protocol):
         ...
 
     def save(self, order: Order) -> None:
-        """Store status, version and new status changes; raise StaleVersion as ProductRepository.save does."""
+        """Store status, version, its payments' sums and new status changes; raise StaleVersion as
+        ProductRepository.save does."""
         ...
 
     def stats(self) -> OrderStats: ...
@@ -270,8 +272,31 @@ class OrderRepository(Protocol):
         ...
 
     def pending_before(self, cutoff: datetime, limit: int) -> builtins.list[Order]:
-        """Up to `limit` pending orders created before `cutoff`, oldest first, locked for update; orders
-        another transaction holds are skipped, so several runners share the work."""
+        """Up to `limit` pending orders created before `cutoff` that hold no money (nothing captured and not
+        refunded, nothing authorised and not captured), oldest first, locked for update; orders another
+        transaction holds are skipped, so several runners share the work."""
+        ...
+
+
+class PaymentRepository(Protocol):
+    def add(self, payment: Payment) -> None:
+        """Store it and its new transactions; ids are set. DuplicateKey (nothing stored) when its provider
+        already has a payment of that reference."""
+        ...
+
+    # Equivalent mutants: a protocol's default never runs (each adapter has its own).
+    def get(self, payment_id: int, *, for_update: bool = False) -> Payment | None:  # pragma: no mutate
+        """With its transactions, oldest first; `for_update` locks its row until the transaction ends."""
+        ...
+
+    def get_by_reference(self, provider: str, reference: str) -> Payment | None: ...
+    def save(self, payment: Payment) -> None:
+        """Store its amounts, voided flag, version and new transactions; raise StaleVersion unless the row
+        is at `payment.version - 1`, DuplicateKey if a new refund repeats a reference of its refunds."""
+        ...
+
+    def for_order(self, order_id: int) -> builtins.list[Payment]:
+        """Its payments, oldest first, each with its transactions oldest first: two reads."""
         ...
 
 
@@ -349,6 +374,8 @@ class UnitOfWork(Protocol):
     def products(self) -> ProductRepository: ...
     @property
     def orders(self) -> OrderRepository: ...
+    @property
+    def payments(self) -> PaymentRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

@@ -1,6 +1,6 @@
-"""Domain events: what happened to an order, a product or a user account, for other systems to learn
-(the outbox, the event feed, webhooks). The aggregates record them as they change (domain.aggregate); the
-Unit of Work collects them and stores them with the change itself.
+"""Domain events: what happened to an order, a product, a payment or a user account, for other systems to
+learn (the outbox, the event feed, webhooks). The aggregates record them as they change (domain.aggregate);
+the Unit of Work collects them and stores them with the change itself.
 
 Not to be mixed up with an order's status history (domain.orders.StatusChange): that is part of the order,
 served at /orders/{id}/events; these are the outbox's, served at /events."""
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the aggregates import this module to record their events
     from domain.catalog import Product
     from domain.orders import Order
+    from domain.payments import Payment
     from domain.users import User
 
 
@@ -23,6 +24,7 @@ class ResourceType(StrEnum):
     ORDER = "order"
     PRODUCT = "product"
     USER = "user"
+    PAYMENT = "payment"
 
 
 class EventType(StrEnum):
@@ -38,16 +40,25 @@ class EventType(StrEnum):
     USER_DEACTIVATED = "user.deactivated"  # by an admin, the user, or in bulk; its tokens are revoked
     USER_REACTIVATED = "user.reactivated"
     USER_ERASED = "user.erased"  # anonymised (and deactivated): the payload is the anonymised account
+    PAYMENT_AUTHORIZED = "payment.authorized"
+    PAYMENT_CAPTURED = "payment.captured"  # a capture, or a charge (authorised and captured at once)
+    PAYMENT_VOIDED = "payment.voided"
+    PAYMENT_REFUNDED = "payment.refunded"
 
     @property
     def resource_type(self) -> ResourceType:
-        if self in _ORDER_EVENTS:
-            return ResourceType.ORDER
-        return ResourceType.USER if self in _USER_EVENTS else ResourceType.PRODUCT
+        return _RESOURCES[self.value.partition(".")[0]]
 
 
-_ORDER_EVENTS = frozenset({EventType.ORDER_PLACED, EventType.ORDER_STATUS_CHANGED, EventType.ORDER_CANCELLED})
-_USER_EVENTS = frozenset({EventType.USER_DEACTIVATED, EventType.USER_REACTIVATED, EventType.USER_ERASED})
+# An event type's resource, by the type's prefix.
+_RESOURCES = {
+    "order": ResourceType.ORDER,
+    "product": ResourceType.PRODUCT,
+    "stock": ResourceType.PRODUCT,
+    "user": ResourceType.USER,
+    "payment": ResourceType.PAYMENT,
+}
+
 # Numbers every domain event in the order it was raised: a unit of work that collects the events of several
 # aggregates (an order and the products it emptied) stores them in that order.
 # Equivalent mutants: only the order of the numbers matters, not where they start.
@@ -56,11 +67,11 @@ _RAISED = itertools.count(1)  # pragma: no mutate
 
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
-    """Recorded by an aggregate as it changes; `subject` is the order, product or user, presented (as the
-    API shows it) when the Unit of Work collects the event, once the change is stored."""
+    """Recorded by an aggregate as it changes; `subject` is the order, product, user or payment, presented
+    (as the API shows it) when the Unit of Work collects the event, once the change is stored."""
 
     type: EventType
-    subject: Order | Product | User
+    subject: Order | Product | User | Payment
     at: datetime
     actor_id: int | None = None
     raised: int = field(default_factory=_RAISED.__next__)

@@ -14,6 +14,8 @@ from domain.entity import Entity
 from domain.errors import AddressLocked, IllegalStatusChange, InactiveUser, InvalidOrder
 from domain.events import DomainEvent, EventType
 from domain.money import money
+from domain.payment_errors import OrderNotPayable, PaymentOutstanding, PaymentRequired
+from domain.payments import ZERO, ConfirmRequires, MoneyTotals, PaymentStatus
 from domain.stock import MovementKind, StockMovement
 from domain.users import User
 
@@ -107,6 +109,10 @@ class Order(Aggregate):
     # Copies, kept as they were given: a change to the address book never reaches an order.
     shipping_address: Address | None = None
     billing_address: Address | None = None
+    # The sums of its payments (domain.payments), moved by `take_payment` with each payment action.
+    authorized: Decimal = ZERO  # less what voids released
+    captured: Decimal = ZERO
+    refunded: Decimal = ZERO
     # Since the order was loaded, for the repositories to store: its status changes, and the stock it took
     # (placing) or gave back (cancelling, expiring).
     new_status_changes: list[StatusChange] = field(default_factory=list)
@@ -163,11 +169,43 @@ class Order(Aggregate):
         assert self.id is not None
         return [replace(m, order_id=self.id) for m in self.stock_movements]
 
-    def change_status(self, to_status: OrderStatus, *, actor_id: int | None, at: datetime) -> None:
-        """Any legal move but to cancelled, which gives stock back (`cancel`)."""
+    @property
+    def money(self) -> MoneyTotals:
+        return MoneyTotals(self.authorized, self.captured, self.refunded)
+
+    @property
+    def payment_status(self) -> PaymentStatus:
+        return self.money.status(self.total_amount)
+
+    def check_payable(self) -> None:
+        """New money (a payment, a capture) only for an order that is not cancelled."""
+        if self.status is OrderStatus.CANCELLED:
+            raise OrderNotPayable(self.id, self.status.value)
+
+    def take_payment(self, moved: MoneyTotals, *, at: datetime) -> None:
+        """Its payments' sums move with each payment action (under the order's row lock): a new version."""
+        now = self.money + moved
+        self.authorized, self.captured, self.refunded = now.authorized, now.captured, now.refunded
+        self.version += 1
+        self.updated_at = at
+
+    def change_status(
+        self,
+        to_status: OrderStatus,
+        *,
+        actor_id: int | None,
+        at: datetime,
+        requires: ConfirmRequires = ConfirmRequires.NOTHING,
+    ) -> None:
+        """Any legal move but to cancelled, which gives stock back (`cancel`). Confirming needs the money
+        `requires` names (SHOP_CONFIRM_REQUIRES)."""
         assert to_status is not OrderStatus.CANCELLED, "cancel() gives the units back"
         if not can_change(self.status, to_status):
             raise IllegalStatusChange(self.status.value, OrderStatus(to_status).value)
+        if to_status is OrderStatus.CONFIRMED:
+            has = self.money.covers(self.total_amount, requires)
+            if has is not None:
+                raise PaymentRequired(self.id, requires, self.total_amount, has)
         self._move_to(to_status, EventType.ORDER_STATUS_CHANGED, actor_id=actor_id, at=at)
 
     def change_shipping_address(self, address: Address, *, actor_id: int | None, at: datetime) -> None:
@@ -212,7 +250,10 @@ class Order(Aggregate):
         at: datetime,
         reason: str | None = None,
     ) -> None:
-        """Cancelled first, so its event comes before the products' back in stock."""
+        """Never while it holds money (PaymentOutstanding: refund and void first). Cancelled first, so its
+        event comes before the products' back in stock."""
+        if self.money.outstanding():
+            raise PaymentOutstanding(self.id, self.money.held, self.money.open_authorization)
         self._move_to(
             OrderStatus.CANCELLED, EventType.ORDER_CANCELLED, actor_id=actor_id, at=at, reason=reason
         )

@@ -97,6 +97,7 @@ class Container(containers.DeclarativeContainer):
         sender=webhook_sender,
         render=providers.Object(render_event),
         delivery=delivery_options,
+        money=settings.provided.payments,
     )
     flows = providers.Singleton(
         Flows,

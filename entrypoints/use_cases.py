@@ -13,6 +13,7 @@ are where each gets them."""
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from application import (
     addresses,
@@ -21,6 +22,7 @@ from application import (
     events,
     idempotency,
     orders,
+    payments,
     products,
     sales,
     throttling,
@@ -50,6 +52,7 @@ from application.lists import (
     Window,
 )
 from application.orders import PlaceOrder
+from application.payments import PaymentOptions, Recorded, RecordPayment, RefundPayment
 from application.ports import (
     AccessToken,
     Clock,
@@ -72,6 +75,7 @@ from domain.addresses import AddressPatch, SavedAddress
 from domain.catalog import Product
 from domain.events import Event
 from domain.orders import Order, OrderStatus, StatusChange
+from domain.payments import Payment
 from domain.stock import StockDrift, StockMovement
 from domain.users import User
 from domain.webhooks import Delivery, Webhook
@@ -86,6 +90,7 @@ class UseCases:
     sender: WebhookSender
     render: Callable[[Event], bytes]  # an event as webhooks receive it
     delivery: DeliveryOptions
+    money: PaymentOptions = PaymentOptions()  # the currency, what confirming needs
 
     # Categories
     def create_category(self, uow: UnitOfWork, actor: User, cmd: CreateCategory) -> CategoryView:
@@ -222,6 +227,7 @@ class UseCases:
             actor=actor,
             clock=self.clock,
             counters=self.counters,
+            confirm_requires=self.money.confirm_requires,
         )
 
     def change_shipping_address(
@@ -261,6 +267,30 @@ class UseCases:
         return orders.expire_pending_orders(
             ttl, uow=uow, clock=self.clock, batch=batch, counters=self.counters
         )
+
+    # Payments
+    def record_payment(self, uow: UnitOfWork, actor: User, order_id: int, cmd: RecordPayment) -> Recorded:
+        return payments.record_payment(
+            order_id, cmd, uow=uow, actor=actor, clock=self.clock, currency=self.money.currency
+        )
+
+    def capture_payment(
+        self, uow: UnitOfWork, actor: User, payment_id: int, amount: Decimal | None
+    ) -> Payment:
+        return payments.capture_payment(
+            payment_id, amount, uow=uow, actor=actor, clock=self.clock, currency=self.money.currency
+        )
+
+    def void_payment(self, uow: UnitOfWork, actor: User, payment_id: int) -> Payment:
+        return payments.void_payment(payment_id, uow=uow, actor=actor, clock=self.clock)
+
+    def refund_payment(self, uow: UnitOfWork, actor: User, payment_id: int, cmd: RefundPayment) -> Recorded:
+        return payments.refund_payment(
+            payment_id, cmd, uow=uow, actor=actor, clock=self.clock, currency=self.money.currency
+        )
+
+    def list_payments(self, uow: UnitOfWork, actor: User, order_id: int) -> list[Payment]:
+        return payments.list_payments(order_id, uow=uow, actor=actor)
 
     def purge_expired_keys(self, uow: UnitOfWork) -> int:
         return idempotency.purge_expired_keys(uow=uow, clock=self.clock)

@@ -1,7 +1,8 @@
 """Rows <-> entities, in one place. Rows never leave the adapter.
 
 Columns and entity fields share their names, so one pair of generic functions does the copying; only what
-the database hands back differently is converted (naive SQLite times, unquantized numerics, status text)."""
+the database hands back differently is converted (naive SQLite times, unquantized numerics, status text).
+An amount field `x` (a Decimal) kept in whole cents, exact on SQLite too, is the column `x_cents`."""
 
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from domain.money import money
 from domain.orders import Order, OrderLine, OrderStatus, StatusChange
 
 E = TypeVar("E")
+CENTS = "_cents"
 
 
 def utc(value: datetime) -> datetime:
@@ -34,22 +36,41 @@ def _from_db(value: Any) -> Any:
 
 
 def from_row(entity: type[E], row: Any, **extra: Any) -> E:
-    """Build `entity` from the row's columns of the same names."""
+    """Build `entity` from the row's columns of the same names (and its amounts from their `_cents`)."""
     kind: type = entity  # mypy does not see that a type[E] is hashable, as the cache needs
-    wanted = _wanted(kind, row._fields)
+    wanted, in_cents = _wanted(kind, row._fields)
     values = {name: _from_db(value) for name, value in zip(row._fields, row, strict=True) if name in wanted}
+    if in_cents:
+        values.update({field: from_cents(getattr(row, column)) for column, field in in_cents})
     return entity(**values, **extra)
 
 
 @cache
-def _wanted(entity: type, columns: tuple[str, ...]) -> frozenset[str]:
-    """The columns that are fields of `entity`: worked out once per entity and column list, not per row."""
-    return frozenset(f.name for f in fields(entity)) & frozenset(columns)
+def _wanted(entity: type, columns: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+    """The columns that are fields of `entity`, and the (column, field) pairs of its amounts in cents:
+    worked out once per entity and column list, not per row."""
+    names = frozenset(f.name for f in fields(entity))
+    in_cents = tuple(
+        (c, c[: -len(CENTS)]) for c in columns if c.endswith(CENTS) and c[: -len(CENTS)] in names
+    )
+    return names & frozenset(columns), in_cents
+
+
+def cents(amount: Decimal) -> int:
+    return int(money(amount) * 100)
+
+
+def from_cents(value: int) -> Decimal:
+    return money(Decimal(value) / 100)
 
 
 def values(table: Table, entity: Any, **extra: Any) -> dict[str, Any]:
-    """The entity's fields that are columns of `table`, ready to write; the id is the database's."""
+    """The entity's fields that are columns of `table` (its amounts in cents), ready to write; the id is the
+    database's."""
     row = {c.name: getattr(entity, c.name) for c in table.c if c.name != "id" and hasattr(entity, c.name)}
+    for c in table.c:
+        if c.name.endswith(CENTS) and hasattr(entity, c.name[: -len(CENTS)]):
+            row[c.name] = cents(getattr(entity, c.name[: -len(CENTS)]))
     row.update(extra)
     return {k: to_db(v) for k, v in row.items()}
 

@@ -35,10 +35,16 @@ _TOTALS_BY_STATUS = select(
 _KEPT_TOTAL = select(func.coalesce(func.sum(order_totals.c.orders), 0))
 _ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("id"))
 # Oldest pending orders first, on ix_orders_status_created_id; those another transaction holds (a cancel,
-# a confirm, another runner) are skipped rather than waited for.
+# a confirm, another runner) are skipped rather than waited for. Those holding money are left out: the
+# order refuses to expire then (domain.orders), and they must not fill every batch.
 _EXPIRING = (
     select(orders)
-    .where(orders.c.status == OrderStatus.PENDING.value, orders.c.created_at < bindparam("cutoff"))
+    .where(
+        orders.c.status == OrderStatus.PENDING.value,
+        orders.c.created_at < bindparam("cutoff"),
+        orders.c.captured_cents == orders.c.refunded_cents,
+        orders.c.authorized_cents == orders.c.captured_cents,
+    )
     .order_by(orders.c.created_at, orders.c.id)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
@@ -113,6 +119,9 @@ class SqlOrderRepository(SqlRepository):
                 version=order.version,
                 updated_at=order.updated_at,
                 shipping_address=mapping.to_db(order.shipping_address),  # it may have been replaced
+                authorized_cents=mapping.cents(order.authorized),
+                captured_cents=mapping.cents(order.captured),
+                refunded_cents=mapping.cents(order.refunded),
             )
         )
         if updated.rowcount == 0:

@@ -23,6 +23,7 @@ from adapters.fields import CategoryFields, ProductFields, UserFields
 from domain.addresses import MAX_LENGTHS
 from domain.events import EventType, ResourceType
 from domain.orders import OrderStatus
+from domain.payments import MAX_PAYMENT_REASON, MAX_PAYMENT_REFERENCE, MAX_PROVIDER, TransactionKind
 from domain.stock import MAX_REASON, MovementKind
 
 # Named constraints make migrations reproducible and let errors say which rule broke.
@@ -59,6 +60,7 @@ _STATUSES = ", ".join(f"'{s.value}'" for s in OrderStatus)
 _KINDS = ", ".join(f"'{k.value}'" for k in MovementKind)
 _EVENT_TYPES = ", ".join(f"'{t.value}'" for t in EventType)
 _RESOURCES = ", ".join(f"'{r.value}'" for r in ResourceType)
+_TRANSACTION_KINDS = ", ".join(f"'{k.value}'" for k in TransactionKind)
 _BIG_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite's rowid alias must be INTEGER
 _JSON = JSON().with_variant(JSONB(), "postgresql")
 # An order's address copies: SQL NULL for none (not JSON 'null').
@@ -73,6 +75,12 @@ def _timestamp(*, index: bool = False) -> datetime:
 
 def _money(digits: int) -> Decimal:
     field: Decimal = Field(sa_type=Numeric(digits, 2), nullable=False)
+    return field
+
+
+def _cents() -> int:
+    """0 by the database's default, so that a row written without it (a bulk load) starts at 0."""
+    field: int = Field(sa_type=BigInteger, nullable=False, sa_column_kwargs={"server_default": text("0")})
     return field
 
 
@@ -168,6 +176,11 @@ class OrderRow(SQLModel, table=True):
     # order's own row, so that an order with an inline address is still one INSERT.
     shipping_address: dict[str, Any] | None = Field(default=None, sa_type=_NULLABLE_JSON, nullable=True)
     billing_address: dict[str, Any] | None = Field(default=None, sa_type=_NULLABLE_JSON, nullable=True)
+    # The sums of its payments (domain.payments.MoneyTotals), moved with every payment action in its
+    # transaction, so that every order, in lists too, shows its payment_status without another read.
+    authorized_cents: int = _cents()
+    captured_cents: int = _cents()
+    refunded_cents: int = _cents()
 
 
 class OrderLineRow(SQLModel, table=True):
@@ -265,6 +278,61 @@ class AddressRow(SQLModel, table=True):
     is_default_billing: bool = Field(default=False)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+
+
+class PaymentRow(SQLModel, table=True):
+    """A payment of an order (domain.payments.Payment): its amounts in cents, as its transactions sum them."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        Index("uq_payments_provider_reference", "provider", "reference", unique=True),
+        Index("ix_payments_order_id", "order_id", "id"),
+        CheckConstraint(
+            "authorized_cents >= captured_cents AND captured_cents >= refunded_cents AND refunded_cents >= 0",
+            name="amounts_within_limits",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", ondelete="RESTRICT")
+    provider: str = Field(max_length=MAX_PROVIDER)
+    reference: str = Field(max_length=MAX_PAYMENT_REFERENCE)
+    currency: str = Field(max_length=3)
+    authorized_cents: int = Field(sa_type=BigInteger)
+    captured_cents: int = Field(sa_type=BigInteger)
+    refunded_cents: int = Field(sa_type=BigInteger)
+    voided: bool = Field(default=False)
+    version: int = Field(default=1)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class PaymentTransactionRow(SQLModel, table=True):
+    """What a provider did with a payment, oldest first; a refund's reference is unique in its payment."""
+
+    __tablename__ = "payment_transactions"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_TRANSACTION_KINDS})", name="kind_known"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        Index("ix_payment_transactions_payment_id", "payment_id", "id"),
+        Index(
+            "uq_payment_transactions_refund_reference",
+            "payment_id",
+            "reference",
+            unique=True,
+            postgresql_where=text("kind = 'refund'"),
+            sqlite_where=text("kind = 'refund'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    payment_id: int = Field(foreign_key="payments.id", ondelete="CASCADE")
+    kind: str = Field(max_length=20)
+    amount_cents: int = Field(sa_type=BigInteger)
+    reference: str | None = Field(default=None, max_length=MAX_PAYMENT_REFERENCE)
+    reason: str | None = Field(default=None, max_length=MAX_PAYMENT_REASON)
+    actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    at: datetime = _timestamp()
 
 
 class IdempotencyKeyRow(SQLModel, table=True):
@@ -498,6 +566,8 @@ order_events = _table(OrderEventRow)
 stock_movements = _table(StockMovementRow)
 idempotency_keys = _table(IdempotencyKeyRow)
 addresses = _table(AddressRow)
+payments = _table(PaymentRow)
+payment_transactions = _table(PaymentTransactionRow)
 counts = _table(CategoryProductCountRow)
 order_totals = _table(OrderTotalRow)
 order_sales = _table(OrderSalesRow)

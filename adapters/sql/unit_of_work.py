@@ -23,6 +23,7 @@ from adapters.sql.events import Outbox, SqlEventRepository
 from adapters.sql.gate import FairGate
 from adapters.sql.idempotency import SqlIdempotencyRepository
 from adapters.sql.orders import SqlOrderRepository
+from adapters.sql.payments import SqlPaymentRepository
 from adapters.sql.products import SqlProductRepository
 from adapters.sql.throttle import SqlThrottleRepository
 from adapters.sql.transaction import OnDemandTransaction
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self.categories = SqlCategoryRepository(self.tx)
         self.products = SqlProductRepository(self.tx, self.outbox)
         self.orders = SqlOrderRepository(self.tx, self.outbox)
+        self.payments = SqlPaymentRepository(self.tx, self.outbox)
         self.idempotency = SqlIdempotencyRepository(self.tx)
         self.addresses = SqlAddressRepository(self.tx)
         self.throttle = SqlThrottleRepository(self.tx)

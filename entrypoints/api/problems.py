@@ -24,6 +24,7 @@ from application.errors import (
     InvalidCursor,
     NotFound,
     OffsetTooDeep,
+    PaymentReferenceReused,
     PreconditionFailed,
     RejectedValue,
     RowRefused,
@@ -41,6 +42,14 @@ from domain.errors import (
     InvalidAddress,
     WeakPassword,
 )
+from domain.payment_errors import (
+    InvalidPaymentAmount,
+    OrderNotPayable,
+    PaymentLimit,
+    PaymentOutstanding,
+    PaymentRequired,
+    PaymentVoided,
+)
 from domain.periods import InvalidPeriod
 from entrypoints.api.echo import safe_errors
 from entrypoints.api.schemas import Problem
@@ -56,6 +65,7 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (IncorrectPassword, 403),
     (NotFound, 404),
     (IdempotencyKeyInUse, 409),
+    (PaymentReferenceReused, 409),
     (Conflict, 409),
     (PreconditionFailed, 412),
     (IdempotencyKeyReused, 422),
@@ -72,6 +82,12 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (AddressBookFull, 409),
     (AddressLocked, 409),
     (InvalidAddress, 422),
+    (PaymentLimit, 409),
+    (PaymentVoided, 409),
+    (PaymentOutstanding, 409),
+    (PaymentRequired, 409),
+    (OrderNotPayable, 409),
+    (InvalidPaymentAmount, 422),
     (DomainError, 400),
 ]
 
@@ -80,7 +96,12 @@ _REFUSAL_REASONS = {409: "conflict", 412: "precondition_failed", 429: "too_many_
 
 
 def problem(
-    status: int, detail: str, *, slug: str | None = None, headers: dict[str, str] | None = None
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, str] | None = None,
 ) -> JSONResponse:
     phrase = HTTPStatus(status).phrase
     body = Problem(
@@ -93,7 +114,10 @@ def problem(
     if status in _REFUSAL_REASONS:
         REFUSALS.labels(_REFUSAL_REASONS[status]).inc()
     return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
+        body.model_dump(exclude_none=True) | (extensions or {}),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
     )
 
 
@@ -124,7 +148,11 @@ async def _application_error(request: Request, error: Exception) -> JSONResponse
     if isinstance(error, InsufficientStock):
         REFUSALS.labels("insufficient_stock").inc()
     detail = str(error) or HTTPStatus(status).description
-    return problem(status, _sentence(detail), slug=_slug(error), headers=headers)
+    # Members of its own a refusal names (a payment's limit and what it allows).
+    extensions = (
+        error.extensions() if isinstance(error, PaymentLimit | PaymentOutstanding | PaymentRequired) else None
+    )
+    return problem(status, _sentence(detail), slug=_slug(error), headers=headers, extensions=extensions)
 
 
 async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -35,6 +35,7 @@ from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, check_lin
 from domain.orders import StatusChange as HistoryEntry  # StatusChange here is the PATCH body
 from domain.passwords import MAX_LENGTH as MAX_PASSWORD
 from domain.passwords import MIN_LENGTH as MIN_PASSWORD
+from domain.payments import PaymentStatus
 from domain.stock import MAX_REASON, MovementKind, StockMovement
 from domain.users import User, normalize_email
 from entrypoints.api.address_schemas import AddressIn, OrderAddressRead, one_of
@@ -75,6 +76,12 @@ class Problem(BaseModel):
     request_id: str | None = None
     index: int | None = Field(
         default=None, description="In a bulk request's refusal: the position (from 0) of the row at fault."
+    )
+    limit: str | None = Field(
+        default=None, description="/problems/payment-limit: the limit refused (capture, refund, void)."
+    )
+    available: str | None = Field(
+        default=None, description="/problems/payment-limit: what the limit allows now (an amount)."
     )
 
 
@@ -445,6 +452,9 @@ class OrderRead(SQLModel):
     )
     billing_address: OrderAddressRead | None = Field(
         default=None, description="The order's copy; null: none."
+    )
+    payment_status: PaymentStatus = Field(
+        description="Its payments' amounts against its total (docs/api.md#payments); `unpaid` without any."
     )
 
     @classmethod

@@ -72,6 +72,7 @@ OPERATIONS = {
         "update_user_address",
         "delete_user_address",
     },
+    "payments": {"record_payment", "list_payments", "capture_payment", "void_payment", "refund_payment"},
     "events": {"read_events"},
     "webhooks": {
         "create_webhook",

@@ -49,6 +49,7 @@ from domain.events import DomainEvent, Event
 from domain.money import money
 from domain.orders import Order, OrderStatus, StatusChange
 from domain.patch import sent
+from domain.payments import Payment, TransactionKind
 from domain.stock import OF_ORDERS, StockDrift, StockMovement
 from domain.users import User
 from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
@@ -71,6 +72,7 @@ class Tables:
     movements: list[StockMovement] = field(default_factory=list)
     idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
     addresses: dict[int, SavedAddress] = field(default_factory=dict)
+    payments: dict[int, Payment] = field(default_factory=dict)
     throttle: dict[str, Attempts] = field(default_factory=dict)
     outbox: list[Event] = field(default_factory=list)
     webhooks: dict[int, Webhook] = field(default_factory=dict)
@@ -552,7 +554,9 @@ class InMemoryOrderRepository(_Repository):
 
     def pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
         pending = [
-            o for o in self.t.orders.values() if o.status is OrderStatus.PENDING and o.created_at < cutoff
+            o
+            for o in self.t.orders.values()
+            if o.status is OrderStatus.PENDING and o.created_at < cutoff and not o.money.outstanding()
         ]
         pending.sort(key=lambda o: (o.created_at, o.id or 0))
         expiring = copy.deepcopy(pending[:limit])
@@ -599,6 +603,59 @@ class InMemoryAddressRepository(_Repository):
             self.t.addresses[entry.id] = copy.deepcopy(entry)
         book.changes.clear()
         book.removed.clear()
+
+
+class InMemoryPaymentRepository(_Repository):
+    def __init__(
+        self, tables: Callable[[], Tables], locks: list[tuple[str, int]], seen: SeenAggregates
+    ) -> None:
+        super().__init__(tables, locks)
+        self._seen = seen
+
+    def add(self, payment: Payment) -> None:
+        if self.get_by_reference(payment.provider, payment.reference) is not None:
+            raise DuplicateKey("payments.provider, payments.reference")
+        payment.id = self.t.new_id()
+        self._store(payment)
+
+    def get(self, payment_id: int, *, for_update: bool = False) -> Payment | None:
+        self._lock("payment", [payment_id], for_update)
+        return self._loaded(self.t.payments.get(payment_id))
+
+    def get_by_reference(self, provider: str, reference: str) -> Payment | None:
+        found = (p for p in self.t.payments.values() if (p.provider, p.reference) == (provider, reference))
+        return self._loaded(next(found, None))
+
+    def save(self, payment: Payment) -> None:
+        assert payment.id is not None
+        stored = self.t.payments[payment.id]
+        if stored.version != payment.version - 1:
+            raise StaleVersion(stored.version)
+        refunds = {t.reference for t in stored.transactions if t.kind is TransactionKind.REFUND}
+        new = [t.reference for t in payment.new_transactions if t.kind is TransactionKind.REFUND]
+        if refunds & set(new) or len(set(new)) != len(new):
+            raise DuplicateKey("payment_transactions.reference")
+        self._store(payment)
+
+    def for_order(self, order_id: int) -> list[Payment]:
+        mine = sorted(
+            (p for p in self.t.payments.values() if p.order_id == order_id), key=lambda p: p.id or 0
+        )
+        return [copy.deepcopy(p) for p in mine]
+
+    def _loaded(self, stored: Payment | None) -> Payment | None:
+        if stored is None:
+            return None
+        payment = copy.deepcopy(stored)
+        self._seen.add(payment)
+        return payment
+
+    def _store(self, payment: Payment) -> None:
+        self._seen.add(payment)
+        for transaction in payment.new_transactions:
+            transaction.id = self.t.new_id()
+        payment.new_transactions.clear()
+        self.t.payments[payment.id or 0] = _kept(payment)
 
 
 class InMemoryIdempotencyRepository(_Repository):
@@ -822,6 +879,7 @@ class InMemoryUnitOfWork:
         self.categories = InMemoryCategoryRepository(self._tables, self.store.locks)
         self.products = InMemoryProductRepository(self._tables, self.store.locks, self.seen, self._collect)
         self.orders = InMemoryOrderRepository(self._tables, self.store.locks, self.seen)
+        self.payments = InMemoryPaymentRepository(self._tables, self.store.locks, self.seen)
         self.idempotency = InMemoryIdempotencyRepository(self._tables, self.store.locks)
         self.addresses = InMemoryAddressRepository(self._tables, self.store.locks)
         self.throttle = InMemoryThrottleRepository(self._tables, self.store.locks)

@@ -52,8 +52,27 @@ def test_readme_walkthrough(client: Client) -> None:
     assert order.json()["shipping_address"]["city"] == order.json()["billing_address"]["city"] == "Berlin"
     oid = order.json()["id"]
     assert client.stock(pid) == 2
+    payment = http.post(
+        f"/orders/{oid}/payments",
+        json={"provider": "stripe", "reference": "pi_1", "amount": "149.97", "action": "authorize"},
+        headers=admin,
+    )
+    assert payment.status_code == 201 and payment.json()["authorized"] == "149.97"
+    pay_id = payment.json()["id"]
     confirmed = http.patch(f"/orders/{oid}/status", json={"status": "confirmed"}, headers=admin)
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+    assert confirmed.json()["payment_status"] == "authorized"
+    assert http.post(f"/payments/{pay_id}/capture", headers=admin).json()["captured"] == "149.97"
+    assert http.get(f"/orders/{oid}", headers=ann).json()["payment_status"] == "paid"
+    for amount, reason, reference, status in (
+        ("49.99", "one copy arrived damaged", "re_1", "partially_refunded"),
+        ("99.98", "order cancelled", "re_2", "refunded"),
+    ):
+        refund = {"amount": amount, "reason": reason, "reference": reference}
+        assert http.post(f"/payments/{pay_id}/refunds", json=refund, headers=admin).status_code == 201
+        assert http.get(f"/orders/{oid}", headers=ann).json()["payment_status"] == status
+    kinds = [t["kind"] for t in http.get(f"/orders/{oid}/payments", headers=ann).json()[0]["transactions"]]
+    assert kinds == ["authorize", "capture", "refund", "refund"]
     cancelled = http.delete(f"/orders/{oid}", headers=ann)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert client.stock(pid) == 5

@@ -5,6 +5,7 @@ open no transaction (no BEGIN, no COMMIT); a write opens one at its first write 
 
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine
@@ -21,12 +22,14 @@ from application.categories import (
 )
 from application.lists import EventFilter, OrderFilter, ProductFilter, ProductSort, Window
 from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
+from application.payments import RecordPayment, capture_payment, list_payments, record_payment
 from application.ports import TokenClaims
 from application.products import Expand, get_product_expanded, list_products, list_products_expanded
 from application.throttling import Limits, Rate, login_buckets
 from application.users import Deactivation, deactivate_customers, user_stats
 from domain.addresses import Address
 from domain.events import ResourceType
+from domain.payments import USD, PaymentAction, PaymentStatus
 from entrypoints.api.event_schemas import present
 from tests.integration.helpers import admin, clock, count_statements, customer, product
 
@@ -277,3 +280,39 @@ def test_bulk_deactivation_stores_its_events_in_one_insert(seeded, users: int) -
     with sync_unit_of_work(engine, present) as uow:
         stored = uow.events.feed(EventFilter(resource_type=ResourceType.USER), None, 100)
     assert sorted((e.resource_id, e.sequence) for e in stored) == [(i, 1) for i in ids]
+
+
+@pytest.mark.parametrize("payments", [1, 4])
+def test_payments_show_on_orders_and_list_in_fixed_statements(seeded, payments: int) -> None:
+    """payment_status is read from the orders row: the order list stays four statements; an order's
+    payments are five (caller, order, its lines, payments, their transactions) however many."""
+    engine, ann, _, orders = seeded
+    staff = admin(engine)  # the seeded admin again
+    for i in range(payments):
+        cmd = RecordPayment("psp", f"pi_{i}", orders[0].total_amount, PaymentAction.AUTHORIZE)
+        paid = record_payment(
+            orders[0].id, cmd, uow=sync_unit_of_work(engine, present), actor=staff, clock=clock, currency=USD
+        ).payment
+        capture_payment(
+            paid.id,
+            Decimal("0.01"),
+            uow=sync_unit_of_work(engine, present),
+            actor=staff,
+            clock=clock,
+            currency=USD,
+        )
+    with count_statements(engine) as counter:
+        page = as_request(
+            engine, ann.id, lambda uow, actor: list_orders(OrderFilter(), Window(25, 0), uow=uow, actor=actor)
+        )
+    assert counter.count == 4, counter.statements
+    statuses = {o.id: o.payment_status for o in page.items}
+    assert statuses[orders[0].id] is PaymentStatus.PARTIALLY_PAID
+    assert list(statuses.values()).count(PaymentStatus.UNPAID) == 24
+    with count_statements(engine) as counter:
+        listed = as_request(
+            engine, ann.id, lambda uow, actor: list_payments(orders[0].id, uow=uow, actor=actor)
+        )
+    assert len(listed) == payments and all(len(p.transactions) == 2 for p in listed)
+    assert counter.count == 5, counter.statements
+    assert not counter.opened_a_transaction

@@ -385,6 +385,8 @@ class TestCollection:
         user.id = 9
         for kind in EventType:
             prefix = kind.value.split(".")[0]
+            if prefix == "payment":
+                continue  # tests/unit/test_payments.py
             subject = {"order": order, "user": user}.get(prefix, p)
             expected = {"order": ResourceType.ORDER, "user": ResourceType.USER}.get(
                 prefix, ResourceType.PRODUCT

@@ -97,6 +97,9 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
         ("/users/{user_id}/addresses/{address_id}", "patch"),
         ("/users/{user_id}/addresses/{address_id}", "delete"),
         ("/orders/{order_id}/shipping-address", "put"),
+        ("/orders/{order_id}/payments", "post"), ("/orders/{order_id}/payments", "get"),
+        ("/payments/{payment_id}/capture", "post"), ("/payments/{payment_id}/void", "post"),
+        ("/payments/{payment_id}/refunds", "post"),
     }  # fmt: skip
     place = spec["paths"]["/orders"]["post"]["responses"]
     assert {"201", "400", "401", "403", "409", "422"} <= set(place)
@@ -121,6 +124,17 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
     )
     change = spec["paths"]["/orders/{order_id}/shipping-address"]["put"]["responses"]
     assert {"200", "400", "401", "404", "409", "412", "422"} <= set(change)
+    paths = spec["paths"]
+    for path in ("/orders/{order_id}/payments", "/payments/{payment_id}/refunds"):
+        assert {"200", "201", "401", "403", "404", "409", "422"} <= set(paths[path]["post"]["responses"])
+        assert "application/problem+json" in paths[path]["post"]["responses"]["409"]["content"]
+    assert {"200", "401", "403", "404", "409", "422"} <= set(
+        paths["/payments/{payment_id}/capture"]["post"]["responses"]
+    )
+    assert {"200", "401", "403", "404", "409"} <= set(
+        paths["/payments/{payment_id}/void"]["post"]["responses"]
+    )
+    assert {"200", "401", "404"} <= set(paths["/orders/{order_id}/payments"]["get"]["responses"])
 
 
 def test_docs_are_served_without_a_cdn(api: Api) -> None:
