@@ -396,10 +396,6 @@ class UserSalesRow(SQLModel, table=True):
     recent columns count the non-cancelled orders of the days from `sales_window.first_day` on (0010)."""
 
     __tablename__ = "user_sales"
-    __table_args__ = (
-        Index("ix_user_sales_revenue_user", "revenue_cents", "user_id"),
-        Index("ix_user_sales_recent_revenue_user", "recent_revenue_cents", "user_id"),
-    )
 
     user_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     pending: int = Field(default=0, sa_type=BigInteger)
@@ -572,6 +568,11 @@ counts = _table(CategoryProductCountRow)
 order_totals = _table(OrderTotalRow)
 order_sales = _table(OrderSalesRow)
 user_sales = _table(UserSalesRow)
+# The top spenders' order (revenue, highest first; ties by id), as the indexes keep it: their first entries
+# are the answer (an ascending index read backwards gives ties in the wrong order, and the planner then
+# sorted every customer; migration 0010).
+Index("ix_user_sales_revenue_user", user_sales.c.revenue_cents.desc(), user_sales.c.user_id)
+Index("ix_user_sales_recent_revenue_user", user_sales.c.recent_revenue_cents.desc(), user_sales.c.user_id)
 user_day_sales = _table(UserDaySalesRow)
 sales_window = _table(SalesWindowRow)
 category_stats = _table(CategoryStatsRow)

@@ -37,6 +37,10 @@ depends_on: str | Sequence[str] | None = None
 
 DAYS = 30
 DAY = 86400
+_RANKINGS = [
+    ("ix_user_sales_revenue_user", "revenue_cents"),
+    ("ix_user_sales_recent_revenue_user", "recent_revenue_cents"),
+]
 
 
 def _sales_totals() -> ModuleType:
@@ -141,14 +145,20 @@ def upgrade() -> None:
         "  FROM user_day_sales AS d WHERE d.day >= (SELECT first_day FROM sales_window) GROUP BY d.user_id) AS r"
         " WHERE user_sales.user_id = r.user_id"
     )
-    op.create_index("ix_user_sales_recent_revenue_user", "user_sales", ["recent_revenue_cents", "user_id"])
+    # Both rankings in the order they are read (revenue descending, ties by id ascending): 0007's ascending
+    # index, read backwards, gave ties in the wrong order, so the planner sorted every customer instead.
+    op.drop_index("ix_user_sales_revenue_user", table_name="user_sales")
+    for name, revenue in _RANKINGS:
+        op.create_index(name, "user_sales", [sa.text(f"{revenue} DESC"), "user_id"])
     _replace_triggers(_widened(_sales_totals()), postgres)
 
 
 def downgrade() -> None:
     postgres = op.get_context().dialect.name == "postgresql"
     _replace_triggers(_sales_totals(), postgres)
-    op.drop_index("ix_user_sales_recent_revenue_user", table_name="user_sales")
+    for name, _ in _RANKINGS:
+        op.drop_index(name, table_name="user_sales")
+    op.create_index("ix_user_sales_revenue_user", "user_sales", ["revenue_cents", "user_id"])
     for name in ("recent_revenue_cents", "recent_orders"):
         op.execute(f"ALTER TABLE user_sales DROP COLUMN {name}")
     op.drop_table("sales_window")
