@@ -80,6 +80,11 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./shop.db"
+    # PostgreSQL streaming replicas for the reads that may be a little stale (docs/scaling.md), comma
+    # separated; none by default. Secrets like database_url: never logged with their passwords.
+    database_replica_urls: Annotated[list[str], NoDecode] = []
+    replica_max_lag: float = Field(default=5.0, gt=0)  # seconds; a replica further behind is skipped
+    replica_check_interval: float = Field(default=1.0, gt=0)  # seconds between two checks of the replicas
     secret_key: SecretStr | None = None
     # Revocation is checked per request, but a leaked token is still good until it expires or its user
     # logs out: keep lifetimes short.
@@ -134,7 +139,7 @@ class Settings(BaseSettings):
     webhook_read_timeout: float = Field(default=10.0, gt=0)
     webhook_allow_private: bool = False  # allow loopback, private and link-local targets (tests, LANs)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "database_replica_urls", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
@@ -148,6 +153,16 @@ class Settings(BaseSettings):
             registration_per_address=self.registration_limit_per_address,
             known_client_for=self.login_known_client_for,
         )
+
+    @model_validator(mode="after")
+    def _replicas_only_of_postgresql(self) -> "Settings":
+        urls = [self.database_url, *self.database_replica_urls]
+        if self.database_replica_urls and not all(u.startswith("postgresql") for u in urls):
+            raise ValueError(
+                "SHOP_DATABASE_REPLICA_URLS are PostgreSQL streaming replicas of a PostgreSQL "
+                "SHOP_DATABASE_URL (postgresql://...)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _require_a_real_secret_in_production(self) -> "Settings":
