@@ -2,9 +2,9 @@
 
 - Which use cases may read from a replica is decided once, where they are bound (entrypoints/use_cases.py,
   `replica_read`); the API's `Caller` hands those to `ReplicaReads`, everything else to the primary's runner.
-- Read-your-writes: with replicas configured the primary's runner reads `pg_current_wal_lsn()` on the
-  connection that just committed and records it in the request's `ReadPosition`; the API returns it to the
-  client (header and cookie) and a later request carrying it is served by a replica only once that replica's
+- Read-your-writes: with replicas configured the primary's runner reads `pg_current_wal_insert_lsn()` on
+  the connection that just committed and records it in the request's `ReadPosition`; the API returns it
+  to the client (header and cookie) and a later request carrying it is served by a replica only once that replica's
   replayed LSN has passed it.
 - `ReplicaSet` keeps each replica's state (replayed LSN, lag, reachable or not) per process, refreshed in
   the background at most every `interval` seconds from its own connections, so choosing a replica costs no
@@ -73,7 +73,8 @@ def describe(url: str) -> str:
     return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
 
 
-_PRIMARY_LSN = text("SELECT pg_current_wal_lsn()::text")
+# Flushed: what a standby can have received (with synchronous_commit=off a commit may not be yet).
+_PRIMARY_LSN = text("SELECT pg_current_wal_flush_lsn()::text")
 _STANDBY = text(
     "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, "
     "extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8"

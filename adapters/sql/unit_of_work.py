@@ -138,7 +138,9 @@ def is_unavailable(error: BaseException) -> bool:
     return False
 
 
-_COMMIT_POSITION = text("SELECT pg_current_wal_lsn()::text")
+# The insert position, not pg_current_wal_lsn() (the write position): with synchronous_commit=off a COMMIT
+# returns before its record is written, and only the insert position is sure to be past it.
+_COMMIT_POSITION = text("SELECT pg_current_wal_insert_lsn()::text")
 
 
 async def _record_commit_position(connection: AsyncConnection) -> None:
