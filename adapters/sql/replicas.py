@@ -4,8 +4,8 @@
   `replica_read`); the API's `Caller` hands those to `ReplicaReads`, everything else to the primary's runner.
 - Read-your-writes: with replicas configured the primary's runner reads `pg_current_wal_insert_lsn()` on
   the connection that just committed and records it in the request's `ReadPosition`; the API returns it
-  to the client (header and cookie) and a later request carrying it is served by a replica only once that replica's
-  replayed LSN has passed it.
+  to the client (header and cookie), and a later request carrying it is served by a replica only once
+  that replica's replayed LSN has passed it.
 - `ReplicaSet` keeps each replica's state (replayed LSN, lag, reachable or not) per process, refreshed in
   the background at most every `interval` seconds from its own connections, so choosing a replica costs no
   round trip. A replica more than `max_lag` behind, unreachable, or not a standby is skipped; one that fails

@@ -6,6 +6,7 @@ users and is used again once back, and the load invariants hold with it configur
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -286,7 +287,7 @@ def test_every_route_answers_with_the_standby_stopped_and_reads_return_after(
         assert http.get("/orders", headers=ann).json()["total"] == 2
         assert routed(http, "replica-0") == before + 1
         shown = http.get("/health/ready").text + http.get("/metrics").text
-    log = open(client.server.log.name).read()
+    log = Path(client.server.log.name).read_text()
     assert PASSWORD not in shown + log and "replica-0" in shown
 
 
