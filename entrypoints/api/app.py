@@ -23,7 +23,10 @@ from entrypoints.container import Container
 
 DESCRIPTION = """Users, a product catalog with categories and stock, and orders with a status workflow.
 
-Errors other than schema violations (422) are RFC 9457 `application/problem+json`."""
+Errors other than schema violations (422) are RFC 9457 `application/problem+json`.
+
+Where read replicas are configured, an answer to a write carries `Shop-Read-After` (header and cookie): send
+it back and your next reads see that write (docs/api.md)."""
 
 
 def create_app(container: Container) -> FastAPI:
