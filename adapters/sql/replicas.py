@@ -105,7 +105,7 @@ class ReplicaSet:
     replicas: list[Replica]
     max_lag: float
     interval: float  # seconds between two background checks
-    timeout: float  # a check's bound
+    timeout: float  # a whole check's bound: half for the primary's position, half for the replicas
     clock: Callable[[], float] = time.monotonic
     checked_at: float | None = None
     _task: "asyncio.Task[None] | None" = None
@@ -148,7 +148,7 @@ class ReplicaSet:
 
     async def _primary_lsn(self) -> int | None:
         try:
-            async with asyncio.timeout(self.timeout), self.primary_probe.connect() as connection:
+            async with asyncio.timeout(self.timeout / 2), self.primary_probe.connect() as connection:
                 return parse_lsn(str((await connection.execute(_PRIMARY_LSN)).scalar_one()))
         except Exception as error:  # the primary's own health is /health's business
             log.info("could not read the primary's WAL position: %s", _reason(error))
@@ -156,7 +156,7 @@ class ReplicaSet:
 
     async def _check_one(self, replica: Replica, primary: int | None) -> None:
         try:
-            async with asyncio.timeout(self.timeout), replica.probe.connect() as connection:
+            async with asyncio.timeout(self.timeout / 2), replica.probe.connect() as connection:
                 in_recovery, replayed, age = (await connection.execute(_STANDBY)).one()
         except Exception as error:
             replica.state, replica.lag, replica.problem = ReplicaState.UNREACHABLE, None, _reason(error)

@@ -313,3 +313,101 @@ def test_replica_urls_are_a_comma_separated_list_of_postgresql_standbys() -> Non
         Settings(database_replica_urls="postgresql://db-2/shop")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="greater than 0"):
         Settings(database_url="postgresql://db-1/shop", replica_max_lag=0)
+
+
+class Probe:
+    """An AsyncEngine's `connect()` for the checks: answers a row, fails, or never answers."""
+
+    def __init__(self, row: tuple | None = None, fail: Exception | None = None, hang: bool = False) -> None:
+        self.row, self.fail, self.hang, self.asked = row, fail, hang, 0
+
+    def connect(self) -> "Probe":
+        return self
+
+    async def __aenter__(self) -> "Probe":
+        self.asked += 1
+        if self.fail is not None:
+            raise self.fail
+        if self.hang:
+            await asyncio.Event().wait()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+    async def execute(self, _statement: object) -> "Probe":
+        return self
+
+    def scalar_one(self) -> object:
+        assert self.row is not None
+        return self.row[0]
+
+    def one(self) -> tuple:
+        assert self.row is not None
+        return self.row
+
+
+def checked(primary: Probe, *probes: Probe, max_lag: float = 5.0) -> list[Replica]:
+    replicas = [
+        Replica(f"db-{n}:5432/shop", f"replica-{n}", Runner(f"replica-{n}"), p)  # type: ignore[arg-type]
+        for n, p in enumerate(probes)
+    ]
+    asyncio.run(ReplicaSet(primary, replicas, max_lag=max_lag, interval=1.0, timeout=0.2).check())  # type: ignore[arg-type]
+    return replicas
+
+
+def test_a_check_reads_each_replica_against_the_primary_position() -> None:
+    caught_up, behind, far_behind, primary_itself = checked(
+        Probe(("0/100",)),
+        Probe((True, "0/100", 3600.0)),
+        Probe((True, "0/F0", 2.5)),
+        Probe((True, "0/F0", 9.0)),
+        Probe((False, None, None)),
+    )
+    assert (caught_up.state, caught_up.lag, caught_up.replayed) == (ReplicaState.OK, 0.0, 0x100)
+    assert (behind.state, behind.lag, behind.replayed) == (ReplicaState.OK, 2.5, 0xF0)
+    assert (far_behind.state, far_behind.lag) == (ReplicaState.LAGGING, 9.0)
+    assert (primary_itself.state, primary_itself.replayed) == (ReplicaState.NOT_A_STANDBY, None)
+
+
+def test_a_replica_that_fails_or_does_not_answer_in_time_is_unreachable() -> None:
+    refused, silent = checked(Probe(("0/100",)), Probe(fail=OSError("connection refused")), Probe(hang=True))
+    assert (refused.state, refused.lag, refused.problem) == (
+        ReplicaState.UNREACHABLE,
+        None,
+        "connection refused",
+    )
+    assert (silent.state, silent.problem) == (ReplicaState.UNREACHABLE, "TimeoutError")
+
+
+def test_without_the_primary_position_a_replica_is_judged_by_its_replay_age() -> None:
+    (replica,) = checked(Probe(fail=OSError("primary down")), Probe((True, "0/F0", 1.0)))
+    assert (replica.state, replica.lag) == (ReplicaState.OK, 1.0)
+
+
+def test_choosing_starts_a_check_when_one_is_due_and_not_before() -> None:
+    now = [0.0]
+    probe = Probe((True, "0/100", 0.0))
+    replicas = ReplicaSet(
+        Probe(("0/100",)),  # type: ignore[arg-type]
+        [Replica("db-0:5432/shop", "replica-0", Runner("replica-0"), probe)],  # type: ignore[arg-type]
+        max_lag=5.0,
+        interval=1.0,
+        timeout=0.2,
+        clock=lambda: now[0],
+    )
+
+    async def scenario() -> list[Replica | None]:
+        first = replicas.choose(None)  # nothing known yet: the primary, and a check starts
+        await replicas._task  # type: ignore[misc]
+        second = replicas.choose(None)
+        now[0] = 0.5
+        replicas.choose(None)  # not due: no check
+        now[0] = 1.0
+        replicas.choose(None)  # due
+        await replicas._task  # type: ignore[misc]
+        return [first, second]
+
+    first, second = asyncio.run(scenario())
+    assert first is None and second is replicas.replicas[0]
+    assert probe.asked == 2
