@@ -76,7 +76,10 @@ MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SHOP_", env_file=".env", extra="ignore")
+    # Inputs are never echoed in errors: database URLs (the primary's, the replicas') carry passwords.
+    model_config = SettingsConfigDict(
+        env_prefix="SHOP_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./shop.db"

@@ -411,3 +411,10 @@ def test_choosing_starts_a_check_when_one_is_due_and_not_before() -> None:
     first, second = asyncio.run(scenario())
     assert first is None and second is replicas.replicas[0]
     assert probe.asked == 2
+
+
+def test_a_settings_error_never_shows_a_replica_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_DATABASE_REPLICA_URLS", "postgresql://shop:topsecret-7@db-2/shop")
+    with pytest.raises(ValueError) as refused:
+        Settings()
+    assert "streaming replicas" in str(refused.value) and "topsecret-7" not in str(refused.value)
