@@ -51,6 +51,26 @@ RETRIES = Counter("shop_uow_retries_total", "Units of work run again, by cause",
 BUSINESS = Counter("shop_business_events_total", "What the shop did, by event", ["event"])
 REFUSALS = Counter("shop_refusals_total", "Answers refusing a request, by reason", ["reason"])
 
+# Read replicas (adapters/sql/replicas.py); labels are "primary" and "replica-<n>" in the order of
+# SHOP_DATABASE_REPLICA_URLS, so bounded by the configuration.
+REPLICA_LAG = Gauge(
+    "shop_replica_lag_seconds", "Replica lag at its last check", ["replica"], multiprocess_mode="livemax"
+)
+REPLICA_UP = Gauge(
+    "shop_replica_up",
+    "1 while the replica serves reads (reachable, within the lag)",
+    ["replica"],
+    multiprocess_mode="livemin",
+)
+ROUTED_READS = Counter(
+    "shop_replica_routed_reads_total",
+    "Units of work of replica-readable use cases, by where they ran",
+    ["target"],
+)
+REPLICA_FALLBACKS = Counter(
+    "shop_replica_fallbacks_total", "Reads that failed on a replica and ran again on the primary", ["replica"]
+)
+
 
 class PrometheusCounters:
     """The application's Counters port: business events as one labelled counter."""

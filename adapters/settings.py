@@ -101,10 +101,18 @@ MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SHOP_", env_file=".env", extra="ignore")
+    # Inputs are never echoed in errors: database URLs (the primary's, the replicas') carry passwords.
+    model_config = SettingsConfigDict(
+        env_prefix="SHOP_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./shop.db"
+    # PostgreSQL streaming replicas for the reads that may be a little stale (docs/scaling.md), comma
+    # separated; none by default. Secrets like database_url: never logged with their passwords.
+    database_replica_urls: Annotated[list[str], NoDecode] = []
+    replica_max_lag: float = Field(default=5.0, gt=0)  # seconds; a replica further behind is skipped
+    replica_check_interval: float = Field(default=1.0, gt=0)  # seconds between two checks of the replicas
     secret_key: SecretStr | None = None
     # Revocation is checked per request, but a leaked token is still good until it expires or its user
     # logs out: keep lifetimes short.
@@ -162,7 +170,7 @@ class Settings(BaseSettings):
     currency: CurrencySetting = Currency("USD", 2)
     confirm_requires: ConfirmRequires = ConfirmRequires.NOTHING
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "database_replica_urls", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
@@ -180,6 +188,16 @@ class Settings(BaseSettings):
     @property
     def payments(self) -> PaymentOptions:
         return PaymentOptions(self.currency, self.confirm_requires)
+
+    @model_validator(mode="after")
+    def _replicas_only_of_postgresql(self) -> "Settings":
+        urls = [self.database_url, *self.database_replica_urls]
+        if self.database_replica_urls and not all(u.startswith("postgresql") for u in urls):
+            raise ValueError(
+                "SHOP_DATABASE_REPLICA_URLS are PostgreSQL streaming replicas of a PostgreSQL "
+                "SHOP_DATABASE_URL (postgresql://...)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _require_a_real_secret_in_production(self) -> "Settings":

@@ -16,6 +16,7 @@ from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engi
 from adapters.sql.gate import FairGate
 from adapters.sql.health import DatabaseProbe
 from adapters.sql.migrate import head_revisions
+from adapters.sql.replicas import build_replica_set, replica_runner
 from adapters.sql.unit_of_work import SqlUnitOfWorkRunner, sync_unit_of_work
 from adapters.webhook_sender import HttpWebhookSender
 from application.webhooks import DeliveryOptions
@@ -49,7 +50,26 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(pool_capacity, settings.provided.database_url, engine_options),
         settings.provided.pool_timeout,
     )
-    unit_of_work_runner = providers.Singleton(SqlUnitOfWorkRunner, async_engine, presenter, pool_gate)
+    unit_of_work_runner = providers.Singleton(
+        SqlUnitOfWorkRunner,
+        async_engine,
+        presenter,
+        pool_gate,
+        track_commits=providers.Callable(bool, settings.provided.database_replica_urls),
+    )
+    # Streaming replicas (none by default) and the runner of the use cases marked `replica_read`: the
+    # primary's own runner when there are none (adapters/sql/replicas.py).
+    replica_set = providers.Singleton(
+        build_replica_set,
+        settings.provided.database_url,
+        settings.provided.database_replica_urls,
+        engine_options,
+        presenter,
+        max_lag=settings.provided.replica_max_lag,
+        interval=settings.provided.replica_check_interval,
+        timeout=settings.provided.health_timeout,
+    )
+    replica_reads = providers.Singleton(replica_runner, replica_set, unit_of_work_runner)
     database_probe = providers.Factory(
         DatabaseProbe, async_engine, settings.provided.health_timeout, providers.Object(head_revisions)
     )

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from application import (
     addresses,
@@ -80,6 +81,23 @@ from domain.stock import StockDrift, StockMovement
 from domain.users import User
 from domain.webhooks import Delivery, Webhook
 
+F = TypeVar("F", bound=Callable[..., Any])
+_REPLICA_READ = "reads_from_replica"
+
+
+def replica_read(use_case: F) -> F:
+    """Marks a use case that only reads and may be a little stale: with SHOP_DATABASE_REPLICA_URLS set, the
+    API runs it on a streaming replica that has replayed the client's own last write (docs/scaling.md lists
+    them). Everything unmarked runs on the primary. The replica's transactions are read-only, so a marked
+    use case that writes fails loudly instead of being served elsewhere."""
+    setattr(use_case, _REPLICA_READ, True)
+    return use_case
+
+
+def reads_from_replica(work: object) -> bool:
+    """Whether `work` (a bound use case) is marked `replica_read`."""
+    return bool(getattr(work, _REPLICA_READ, False))
+
 
 @dataclass(frozen=True, slots=True)
 class UseCases:
@@ -96,21 +114,25 @@ class UseCases:
     def create_category(self, uow: UnitOfWork, actor: User, cmd: CreateCategory) -> CategoryView:
         return categories.create_category(cmd, uow=uow, actor=actor, clock=self.clock)
 
+    @replica_read
     def list_categories(
         self, uow: UnitOfWork, window: Window, filters: CategoryFilter = ALL_CATEGORIES
     ) -> Page[CategoryView]:
         return categories.list_categories(window, filters, uow=uow)
 
+    @replica_read
     def category_stats(
         self, uow: UnitOfWork, actor: User, category_id: int, include_descendants: bool
     ) -> CategoryStatsView:
         return categories.category_stats(category_id, include_descendants, uow=uow, actor=actor)
 
+    @replica_read
     def list_category_stats(
         self, uow: UnitOfWork, actor: User, window: Window, include_descendants: bool
     ) -> Page[CategoryStatsView]:
         return categories.list_category_stats(window, include_descendants, uow=uow, actor=actor)
 
+    @replica_read
     def get_category(self, uow: UnitOfWork, category_id: int) -> CategoryDetail:
         return categories.get_category(category_id, uow=uow)
 
@@ -126,14 +148,17 @@ class UseCases:
     def create_product(self, uow: UnitOfWork, actor: User, cmd: CreateProduct) -> Product:
         return products.create_product(cmd, uow=uow, actor=actor, clock=self.clock)
 
+    @replica_read
     def list_products(
         self, uow: UnitOfWork, actor: User | None, filters: ProductFilter, window: Window
     ) -> Page[Product]:
         return products.list_products(filters, window, uow=uow, actor=actor)
 
+    @replica_read
     def get_product(self, uow: UnitOfWork, product_id: int) -> Product:
         return products.get_product(product_id, uow=uow)
 
+    @replica_read
     def list_products_expanded(
         self,
         uow: UnitOfWork,
@@ -144,6 +169,7 @@ class UseCases:
     ) -> tuple[Page[Product], Embedded]:
         return products.list_products_expanded(filters, window, expand, uow=uow, actor=actor)
 
+    @replica_read
     def get_product_expanded(
         self, uow: UnitOfWork, product_id: int, expand: frozenset[Expand]
     ) -> tuple[Product, Embedded]:
@@ -164,6 +190,7 @@ class UseCases:
     ) -> Product:
         return products.adjust_stock(product_id, delta, reason, uow=uow, actor=actor, clock=self.clock)
 
+    @replica_read
     def stock_movements(
         self, uow: UnitOfWork, actor: User, product_id: int, filters: MovementFilter, window: Window
     ) -> Page[StockMovement]:
@@ -176,19 +203,24 @@ class UseCases:
     def place_order(self, uow: UnitOfWork, actor: User, cmd: PlaceOrder) -> Order:
         return orders.place_order(cmd, uow=uow, actor=actor, clock=self.clock, counters=self.counters)
 
+    @replica_read
     def list_orders(self, uow: UnitOfWork, actor: User, filters: OrderFilter, window: Window) -> Page[Order]:
         return orders.list_orders(filters, window, uow=uow, actor=actor)
 
+    @replica_read
     def order_stats(self, uow: UnitOfWork, actor: User) -> OrderStats:
         return orders.order_stats(uow=uow, actor=actor)
 
     # Sales reports
+    @replica_read
     def sales_report(self, uow: UnitOfWork, actor: User, query: SalesQuery) -> SalesReport:
         return sales.sales_report(query, uow=uow, actor=actor, clock=self.clock)
 
+    @replica_read
     def customer_stats(self, uow: UnitOfWork, actor: User, user_id: int) -> CustomerStats:
         return sales.customer_stats(user_id, uow=uow, actor=actor)
 
+    @replica_read
     def top_spenders(
         self,
         uow: UnitOfWork,
@@ -299,6 +331,7 @@ class UseCases:
     def log_out(self, uow: UnitOfWork, actor: User) -> None:
         auth.log_out(uow=uow, actor=actor, clock=self.clock)
 
+    @replica_read
     def list_users(self, uow: UnitOfWork, actor: User, filters: UserFilter, window: Window) -> Page[User]:
         return users.list_users(filters, window, uow=uow, actor=actor)
 
@@ -317,6 +350,7 @@ class UseCases:
     def erase_user(self, uow: UnitOfWork, actor: User, user_id: int) -> User:
         return users.erase_user(user_id, uow=uow, actor=actor, clock=self.clock)
 
+    @replica_read
     def user_stats(
         self, uow: UnitOfWork, actor: User, registered_from: datetime | None, registered_to: datetime | None
     ) -> UserStats:
@@ -326,6 +360,7 @@ class UseCases:
         return throttling.purge_ended_windows(uow=uow, clock=self.clock)
 
     # Events and webhooks
+    @replica_read
     def read_events(
         self, uow: UnitOfWork, actor: User, filters: EventFilter, starting_after: int | None, limit: int
     ) -> Feed:

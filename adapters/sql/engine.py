@@ -92,12 +92,29 @@ def make_sync_engine(url: str, options: EngineOptions = EngineOptions()) -> Engi
     return engine
 
 
-def make_async_engine(url: str, options: EngineOptions = EngineOptions()) -> AsyncEngine:
+def make_async_engine(
+    url: str, options: EngineOptions = EngineOptions(), *, read_only: bool = False, instrumented: bool = True
+) -> AsyncEngine:
     # No ping, a round trip per request: the async Unit of Work replaces a connection that fails its first
     # statement instead (SqlUnitOfWorkRunner.run).
-    engine = create_async_engine(
-        async_url(url), echo=options.log_statements, **_pool_options(url, options, pre_ping=False)
-    )
+    # `read_only` (a replica's pool): every transaction read-only from the connection's start-up options, no
+    # statement spent on it, so a write sent there by mistake fails loudly even on a server that is not a
+    # standby. (Behind PgBouncer, list `options` in its ignore_startup_parameters: a standby refuses writes
+    # anyway.)
+    pool = _pool_options(url, options, pre_ping=False)
+    if read_only and not is_sqlite(url):
+        pool["connect_args"] = pool["connect_args"] | {"options": "-c default_transaction_read_only=on"}
+    engine = create_async_engine(async_url(url), echo=options.log_statements, **pool)
     _sqlite_pragmas(engine.sync_engine, url, options)
-    instrument_pool(engine.sync_engine.pool, pool_capacity(url, options))
+    if instrumented:  # the pool gauges are the primary's
+        instrument_pool(engine.sync_engine.pool, pool_capacity(url, options))
     return engine
+
+
+def make_probe_engine(url: str, connect_timeout: float) -> AsyncEngine:
+    """One connection of its own, for the replica checks: they never wait behind requests for a connection,
+    nor hold one a request waits for."""
+    options = EngineOptions(
+        pool_size=1, max_overflow=0, pool_timeout=connect_timeout, connect_timeout=connect_timeout
+    )
+    return make_async_engine(url, options, instrumented=False)

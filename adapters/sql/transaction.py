@@ -22,11 +22,13 @@ class OnDemandTransaction:
         self.connection: Connection | None = None
         self.begun = False
         self.statements = 0  # that succeeded on this connection: 0 means a dead one can be replaced
+        self.committed = False  # a transaction was committed: there is a write to read after
 
     def attach(self, connection: Connection) -> None:
         self.connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         self.begun = False
         self.statements = 0
+        self.committed = False
 
     def execute(
         self, statement: Executable, parameters: Any = None, *, locks: bool = False
@@ -49,6 +51,7 @@ class OnDemandTransaction:
             # and through SQLAlchemy, which skips a connection it found dead.
             if commit:
                 connection.commit()
+                self.committed = True
             else:
                 connection.rollback()
 

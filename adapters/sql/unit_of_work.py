@@ -11,10 +11,10 @@ from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Concatenate, ParamSpec, Self, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.metrics import RETRIES
 from adapters.sql.addresses import SqlAddressRepository
@@ -28,6 +28,7 @@ from adapters.sql.products import SqlProductRepository
 from adapters.sql.throttle import SqlThrottleRepository
 from adapters.sql.transaction import OnDemandTransaction
 from adapters.sql.users import SqlUserRepository
+from adapters.sql.wal import record_commit
 from adapters.sql.webhooks import SqlWebhookRepository
 from application.errors import Conflict, RejectedValue, ServiceUnavailable
 from application.event_ports import Presenter
@@ -139,6 +140,20 @@ def is_unavailable(error: BaseException) -> bool:
     return False
 
 
+# The insert position, not pg_current_wal_lsn() (the write position): with synchronous_commit=off a COMMIT
+# returns before its record is written, and only the insert position is sure to be past it.
+_COMMIT_POSITION = text("SELECT pg_current_wal_insert_lsn()::text")
+
+
+async def _record_commit_position(connection: AsyncConnection) -> None:
+    """After the COMMIT, on its connection: at or past the commit's WAL record. The write is done whatever
+    happens here, so a failure costs only read-your-writes for this answer (logged), never a retry."""
+    try:
+        record_commit(str((await connection.execute(_COMMIT_POSITION)).scalar_one()))
+    except DBAPIError as error:
+        log.warning("committed, but could not read the WAL position after it: %s", error.orig)
+
+
 class SqlUnitOfWorkRunner:
     """Runs `work(uow, ...)` on a fresh connection, retrying serialization failures and deadlocks."""
 
@@ -148,11 +163,17 @@ class SqlUnitOfWorkRunner:
         present: Presenter,
         gate: FairGate | None = None,
         max_attempts: int = MAX_ATTEMPTS,
+        *,
+        track_commits: bool = False,
     ) -> None:
+        """`track_commits` (only with replicas configured: a round trip per write): after a unit of work
+        that committed, read the primary's WAL position on the same connection and record it in the
+        request's `ReadPosition` (read-your-writes)."""
         self._engine = engine
         self._present = present
         self._gate = gate or FairGate(None, 0)
         self._max_attempts = max_attempts
+        self._track_commits = track_commits
         self.retries = 0
 
     async def run(
@@ -164,7 +185,10 @@ class SqlUnitOfWorkRunner:
                 async with self._gate.admitted(), self._engine.connect() as connection:
                     # An open AsyncConnection always has its sync connection (typed Optional).
                     uow = SqlUnitOfWork.on(connection.sync_connection, self._present)  # type: ignore[arg-type]
-                    return await connection.run_sync(lambda _, u: work(u, *args, **kwargs), uow)
+                    result = await connection.run_sync(lambda _, u: work(u, *args, **kwargs), uow)
+                    if self._track_commits and uow.tx.committed:
+                        await _record_commit_position(connection)
+                    return result
             except DBAPIError as error:
                 if attempt < self._max_attempts and self._worth_retrying(error, uow):
                     self.retries += 1

@@ -16,13 +16,17 @@ from entrypoints.api import metrics, problems
 from entrypoints.api.headers import SecurityHeaders
 from entrypoints.api.limits import BodySizeLimit
 from entrypoints.api.observe import Observe
+from entrypoints.api.read_after import HEADER, ReadYourWrites, cookie_lifetime
 from entrypoints.api.request_id import new_request_id, sane_request_id
 from entrypoints.api.routes import addresses, catalog, events, health, orders, payments, users
 from entrypoints.container import Container
 
 DESCRIPTION = """Users, a product catalog with categories and stock, and orders with a status workflow.
 
-Errors other than schema violations (422) are RFC 9457 `application/problem+json`."""
+Errors other than schema violations (422) are RFC 9457 `application/problem+json`.
+
+Where read replicas are configured, an answer to a write carries `Shop-Read-After` (header and cookie): send
+it back and your next reads see that write (docs/api.md)."""
 
 
 def create_app(container: Container) -> FastAPI:
@@ -30,6 +34,9 @@ def create_app(container: Container) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await container.async_engine().dispose()  # creating an engine opens no connection
+        replicas = container.replica_set()
+        if replicas is not None:
+            await replicas.dispose()
 
     app = FastAPI(
         title="shop",
@@ -43,14 +50,17 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     problems.install(app)
     settings = container.settings()
+    if settings.database_replica_urls:  # read-your-writes (docs/api.md); nothing to route without replicas
+        lifetime = cookie_lifetime(settings.replica_max_lag, settings.replica_check_interval)
+        app.add_middleware(ReadYourWrites, cookie_max_age=lifetime)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # off unless origins are named: browsers then refuse cross-origin calls
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
-            expose_headers=["ETag", "Location", "Retry-After"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", HEADER],
+            expose_headers=["ETag", "Location", "Retry-After", HEADER],
             max_age=600,
         )
     app.add_middleware(SecurityHeaders)  # on 413s and CORS answers too

@@ -9,7 +9,11 @@ the result's type is the use case's):
 - `await caller.as_anyone(caller.cases.list_products, filters, window)`: the same with None for an anonymous
   caller (public routes that show admins more);
 - `await caller.flows.update_user(caller.claims, user_id, patch, address)`: an async flow over the runner
-  (password hashing, idempotent placement), given the token's claims where it identifies the caller itself."""
+  (password hashing, idempotent placement), given the token's claims where it identifies the caller itself.
+
+Where the work reads is decided here, once, from the use case itself: those marked `replica_read`
+(entrypoints.use_cases) go to `reads` (a streaming replica when one may serve the request), all others and
+every flow to the primary's runner. Without replicas `reads` is None."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +28,7 @@ from application.errors import AuthenticationFailed
 from application.ports import TokenClaims, UnitOfWork, UnitOfWorkRunner
 from domain.users import User
 from entrypoints.container import Container
-from entrypoints.use_cases import Flows, UseCases
+from entrypoints.use_cases import Flows, UseCases, reads_from_replica
 
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 P = ParamSpec("P")
@@ -43,11 +47,16 @@ class Caller:
     runner: UnitOfWorkRunner
     cases: UseCases
     flows: Flows
+    reads: UnitOfWorkRunner | None = None  # for the use cases marked replica_read; None: the runner
+
+    def runner_for(self, work: object) -> UnitOfWorkRunner:
+        """The one place that decides where a use case runs: a replica-readable one on `reads`."""
+        return self.reads if self.reads is not None and reads_from_replica(work) else self.runner
 
     async def anonymous(
         self, work: Callable[Concatenate[UnitOfWork, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        return await self.runner.run(work, *args, **kwargs)
+        return await self.runner_for(work).run(work, *args, **kwargs)
 
     async def as_anyone(
         self, work: Callable[Concatenate[UnitOfWork, User | None, P], T], /, *args: P.args, **kwargs: P.kwargs
@@ -55,7 +64,7 @@ class Caller:
         def as_them(uow: UnitOfWork, actor: User | None) -> T:
             return work(uow, actor, *args, **kwargs)
 
-        return await self.runner.run(as_caller, self.claims, as_them)
+        return await self.runner_for(work).run(as_caller, self.claims, as_them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +81,18 @@ class SignedInCaller(Caller):
                 raise AuthenticationFailed("log in again")
             return work(uow, actor, *args, **kwargs)
 
-        return await self.runner.run(as_caller, self.claims, as_them)
+        return await self.runner_for(work).run(as_caller, self.claims, as_them)
 
 
-def _wiring(request: Request) -> tuple[UnitOfWorkRunner, UseCases, Flows]:
+def _wiring(request: Request) -> tuple[UnitOfWorkRunner, UseCases, Flows, UnitOfWorkRunner | None]:
     """What every caller runs with, built once by the container."""
     container: Container = request.app.state.container
-    return container.unit_of_work_runner(), container.use_cases(), container.flows()
+    return (
+        container.unit_of_work_runner(),
+        container.use_cases(),
+        container.flows(),
+        container.replica_reads(),
+    )
 
 
 def _claims(request: Request, token: str) -> TokenClaims:

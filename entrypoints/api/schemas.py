@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field, RootModel, Strict, field_validator, model_validator
 from sqlmodel import SQLModel
@@ -566,6 +566,21 @@ class Liveness(BaseModel):
     status: str
 
 
+class ReplicaHealth(BaseModel):
+    name: str = Field(description="host:port/database (never credentials)")
+    state: Literal["unknown", "ok", "lagging", "unreachable", "not_a_standby"] = Field(
+        description="`ok`: serving reads; any other state: skipped, the primary serves"
+    )
+    lag_seconds: float | None = Field(description="Behind the primary at this check; null when unknown")
+    replay_lsn: str | None = Field(description="The WAL position it has replayed")
+    problem: str | None = Field(default=None, description="Why it is unreachable, in a few words")
+
+
 class Readiness(BaseModel):
     status: str
     reason: str | None
+    replicas: list[ReplicaHealth] | None = Field(
+        default=None,
+        description="Only with SHOP_DATABASE_REPLICA_URLS set: each streaming replica, checked now. Replicas "
+        "down never make the service unready: the primary serves their reads.",
+    )

@@ -389,6 +389,16 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1_000)
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--scale-products", type=int, default=1_000_000, help="0 to skip the scale check")
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="instead: with and without one hot standby (reads/s, orders/s, the primary's CPU split)",
+    )
+    if parser.parse_known_args()[0].replica:
+        from tests.bench.replica import ReplicaBench  # imports this module: not at the top
+
+        measure(parser, ReplicaBench, "bench-replica-results.json")
+        return
     measure(parser, Bench, "bench-results.json")
 
 

@@ -3,6 +3,7 @@
 import asyncio
 import random
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 
 import httpx
@@ -27,12 +28,12 @@ def count(engine: Engine, sql: str, **params: object) -> int:
         return int(c.execute(text(sql), params).scalar_one())
 
 
-def mixed_load(client: Client, engine: Engine) -> dict[str, str]:
+def mixed_load(client: Client, engine: Engine, settle: Callable[[], None] = lambda: None) -> dict[str, str]:
     """Three rounds of 32 customers ordering random products in random order while an admin adjusts their
     stock and corrects one product's figure, then a third of the orders cancelled at once: nothing answers
     5xx, and every product's stock is its initial stock plus the adjustments minus what live orders hold
     (the corrected product aside), and `shop check-stock` finds the ledger in agreement with every stock.
-    Returns the admin's headers."""
+    Returns the admin's headers. `settle` runs before the checks (with replicas: until they caught up)."""
     rng = random.Random(20261122)
     admin = client.admin()
     accounts = [client.customer(f"c{i}@shop.test") for i in range(32)]
@@ -79,6 +80,7 @@ def mixed_load(client: Client, engine: Engine) -> dict[str, str]:
         changed = gather(client.server.url, changes)
         assert all(r.status_code == 200 for r in changed), [r.text for r in changed if r.status_code != 200]
         print(f"round {round_}: {Counter(r.status_code for r in responses)}, cancelled and confirmed {third}")
+    settle()
     for p in products[1:]:
         taken = count(
             engine,

@@ -2,7 +2,6 @@
 test): a connection killed mid-transaction, the server stopped, and the server coming back."""
 
 import threading
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -14,6 +13,7 @@ from adapters.sql.migrate import migrate
 from tests.e2e.conftest import Client
 from tests.support.postgres import ThrowawayPostgres
 from tests.support.server import LiveServer
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +28,6 @@ def faulty() -> Iterator[tuple[ThrowawayPostgres, LiveServer, Engine]]:
     engine.dispose()
     server.stop()
     pg.destroy()
-
-
-def wait_for(condition, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def orders(engine: Engine) -> int:

