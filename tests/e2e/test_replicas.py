@@ -298,7 +298,9 @@ def test_every_route_answers_with_the_standby_stopped_and_reads_return_after(
 def test_every_route_succeeds_through_the_replica(client: Client, pair: Pair) -> None:
     """The walk through every route, unchanged: each write's position in the client's cookie jar keeps its
     next reads on what it wrote, whatever the standby has replayed."""
+    before = routed(client.http, "primary") + routed(client.http, "replica-0")
     test_walkthrough.test_every_route_succeeds(client)
+    assert routed(client.http, "primary") + routed(client.http, "replica-0") > before  # routed, not bypassed
 
 
 def test_load_invariants_hold_with_the_replica(client: Client, pair: Pair) -> None:
