@@ -148,12 +148,15 @@ class SqlOrderRepository(SqlRepository):
         )
 
     def top_spenders(self, limit: int, period: TimeRange) -> builtins.list[Spender]:
-        statement = sales.top_spenders_statement(limit, period)
+        return sales.spenders_from_rows(self.tx.execute(self._spenders_statement(limit, period)).all())
+
+    def _spenders_statement(self, limit: int, period: TimeRange) -> Select[Any]:
+        """The kept recent ranking when `period` is exactly its window, else the period's days."""
         if period.start is not None and period.end is None:
             window = self.tx.execute(sales.WINDOW).one()
             if sales.holds_recent_window(period, sales.window_start(window)):
-                statement = sales.recent_spenders_statement(limit)
-        return sales.spenders_from_rows(self.tx.execute(statement).all())
+                return sales.recent_spenders_statement(limit)
+        return sales.top_spenders_statement(limit, period)
 
     def roll_recent_window(self, now: datetime) -> None:
         """Locked for update once there is a day to let go: a change to an old order waits for it (the
