@@ -25,12 +25,15 @@ class ResourceType(StrEnum):
     PRODUCT = "product"
     USER = "user"
     PAYMENT = "payment"
+    FULFILLMENT = "fulfillment"
+    RETURN = "return"
 
 
 class EventType(StrEnum):
     ORDER_PLACED = "order.placed"
     ORDER_STATUS_CHANGED = "order.status_changed"  # any move but to cancelled
     ORDER_CANCELLED = "order.cancelled"  # by a customer, an admin, or expiry (then the actor is None)
+    ORDER_REFUNDED = "order.refunded"  # money given back for a return or as a goodwill gesture
     PRODUCT_CREATED = "product.created"
     PRODUCT_UPDATED = "product.updated"
     PRODUCT_DELETED = "product.deleted"  # soft: it leaves the catalog
@@ -44,6 +47,11 @@ class EventType(StrEnum):
     PAYMENT_CAPTURED = "payment.captured"  # a capture, or a charge (authorised and captured at once)
     PAYMENT_VOIDED = "payment.voided"
     PAYMENT_REFUNDED = "payment.refunded"
+    FULFILLMENT_CREATED = "fulfillment.created"
+    FULFILLMENT_CANCELLED = "fulfillment.cancelled"
+    RETURN_REQUESTED = "return.requested"  # by the customer, for an admin to accept or reject
+    RETURN_ACCEPTED = "return.accepted"  # by an admin (one an admin records is accepted at once)
+    RETURN_REJECTED = "return.rejected"
 
     @property
     def resource_type(self) -> ResourceType:
@@ -57,6 +65,8 @@ _RESOURCES = {
     "stock": ResourceType.PRODUCT,
     "user": ResourceType.USER,
     "payment": ResourceType.PAYMENT,
+    "fulfillment": ResourceType.FULFILLMENT,
+    "return": ResourceType.RETURN,
 }
 
 # Numbers every domain event in the order it was raised: a unit of work that collects the events of several

@@ -69,6 +69,9 @@ class OrderLine(Entity):
     unit_price: Decimal
     line_total: Decimal
     id: int | None = None
+    # What left the shop (fulfilments) and came back (accepted returns): 0 <= returned <= shipped <= quantity.
+    quantity_shipped: int = 0
+    quantity_returned: int = 0
 
     @classmethod
     def for_product(cls, product: Product, quantity: int) -> "OrderLine":
@@ -118,6 +121,8 @@ class Order(Aggregate):
     new_status_changes: list[StatusChange] = field(default_factory=list)
     stock_movements: list[StockMovement] = field(default_factory=list)
     domain_events: list[DomainEvent] = field(default_factory=list)
+    # Lines whose shipped or returned quantity moved since it was loaded, for the repository to store.
+    changed_lines: list[OrderLine] = field(default_factory=list)
 
     @classmethod
     def place(

@@ -17,6 +17,7 @@ class MovementKind(StrEnum):
     EXPIRY = "expiry"  # given back by a pending order that expired
     ADJUSTMENT = "adjustment"  # an admin's delta (POST /products/{id}/stock)
     CORRECTION = "correction"  # an admin's new figure (PATCH stock_quantity)
+    RETURN = "return"  # units an accepted return put back on the shelf (it names the order)
 
 
 # Kinds that an admin causes by hand: they must say why.

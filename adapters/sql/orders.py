@@ -49,6 +49,12 @@ _EXPIRING = (
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
 )
+# The lines a fulfilment, its cancellation or a return moved (Order.changed_lines), one statement for all.
+_MOVE_LINES = (
+    update(order_lines)
+    .where(order_lines.c.id == bindparam("line_id"))
+    .values(quantity_shipped=bindparam("shipped"), quantity_returned=bindparam("returned"))
+)
 _LINES_OF_ORDERS = (
     select(order_lines)
     .where(order_lines.c.order_id.in_(bindparam("ids", expanding=True)))
@@ -128,6 +134,7 @@ class SqlOrderRepository(SqlRepository):
             raise StaleVersion(self._version(orders, order.id))
         self._seen.add(order)
         self._store_status_changes(order)
+        self._store_changed_lines(order)
 
     def stats(self) -> OrderStats:
         by_status = {status: 0 for status in OrderStatus}
@@ -196,6 +203,15 @@ class SqlOrderRepository(SqlRepository):
         for r in rows:
             grouped.setdefault(r.order_id, []).append(mapping.from_row(OrderLine, r))
         return grouped
+
+    def _store_changed_lines(self, order: Order) -> None:
+        if order.changed_lines:
+            rows = [
+                {"line_id": line.id, "shipped": line.quantity_shipped, "returned": line.quantity_returned}
+                for line in order.changed_lines
+            ]
+            self.tx.execute(_MOVE_LINES, rows)
+            order.changed_lines.clear()
 
     def _store_status_changes(self, order: Order) -> None:
         assert order.id is not None

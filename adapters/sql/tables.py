@@ -61,6 +61,8 @@ _KINDS = ", ".join(f"'{k.value}'" for k in MovementKind)
 _EVENT_TYPES = ", ".join(f"'{t.value}'" for t in EventType)
 _RESOURCES = ", ".join(f"'{r.value}'" for r in ResourceType)
 _TRANSACTION_KINDS = ", ".join(f"'{k.value}'" for k in TransactionKind)
+SHIPPED_WITHIN = "quantity_shipped >= 0 AND quantity_shipped <= quantity"
+RETURNED_WITHIN = "quantity_returned >= 0 AND quantity_returned <= quantity_shipped"
 _BIG_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite's rowid alias must be INTEGER
 _JSON = JSON().with_variant(JSONB(), "postgresql")
 # An order's address copies: SQL NULL for none (not JSON 'null').
@@ -185,7 +187,12 @@ class OrderRow(SQLModel, table=True):
 
 class OrderLineRow(SQLModel, table=True):
     __tablename__ = "order_lines"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        # Never more shipped than ordered, nor more returned than shipped (domain.orders.OrderLine).
+        CheckConstraint(SHIPPED_WITHIN, name="shipped_within_quantity"),
+        CheckConstraint(RETURNED_WITHIN, name="returned_within_shipped"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="orders.id", ondelete="CASCADE", index=True)
@@ -194,6 +201,8 @@ class OrderLineRow(SQLModel, table=True):
     quantity: int
     unit_price: Decimal = _money(10)
     line_total: Decimal = _money(14)
+    quantity_shipped: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    quantity_returned: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 class OrderEventRow(SQLModel, table=True):

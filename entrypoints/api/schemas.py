@@ -431,6 +431,8 @@ class OrderItemRead(SQLModel):
     quantity: int
     unit_price: Decimal
     line_total: Decimal
+    quantity_shipped: int = Field(default=0, description="Units its fulfilments shipped (not cancelled).")
+    quantity_returned: int = Field(default=0, description="Units accepted returns took back.")
 
 
 _BUILT_APART = ("items", "shipping_address", "billing_address")  # built apart in OrderRead.of

@@ -63,11 +63,12 @@ def _checks(types: Sequence[str], resources: Sequence[str]) -> dict[str, str]:
     }
 
 
-def _set_checks(checks: dict[str, str]) -> None:
+def _set_checks(checks: dict[str, str], table: str = "events") -> None:
+    """Replace `table`'s named CHECKs (0014_line_quantities changes stock_movements' the same way)."""
     if op.get_context().dialect.name == "postgresql":
         for name, condition in checks.items():
-            op.execute(f"ALTER TABLE events DROP CONSTRAINT {name}")
-            op.execute(f"ALTER TABLE events ADD CONSTRAINT {name} CHECK ({condition})")
+            op.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+            op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({condition})")
         return
     # SQLite: in the stored CREATE TABLE, each `CONSTRAINT <name> CHECK (<condition>)` (its condition ends at
     # the first "))" after it) gets the new condition; in SQL, so nothing is read to decide what to write.
@@ -79,7 +80,7 @@ def _set_checks(checks: dict[str, str]) -> None:
             f"UPDATE sqlite_master SET sql = substr(sql, 1, {start} - 1) "
             f"|| 'CONSTRAINT {name} CHECK ({condition.replace(chr(39), chr(39) * 2)})' "
             f"|| substr({rest}, instr({rest}, '))') + 2) "
-            f"WHERE type = 'table' AND name = 'events' AND {start} > 0"
+            f"WHERE type = 'table' AND name = '{table}' AND {start} > 0"
         )
     op.execute("PRAGMA writable_schema = OFF")
 

@@ -570,6 +570,7 @@ class InMemoryOrderRepository(_Repository):
             change.id = self.t.new_id()
             self.t.status_history[order.id].append(copy.deepcopy(change))
         order.new_status_changes.clear()
+        order.changed_lines.clear()  # the whole order is kept, its lines as they are now
         self.t.orders[order.id] = _kept(order)
 
 

@@ -385,14 +385,24 @@ class TestCollection:
         user.id = 9
         for kind in EventType:
             prefix = kind.value.split(".")[0]
-            if prefix == "payment":
-                continue  # tests/unit/test_payments.py
+            if prefix in ("payment", "fulfillment", "return"):
+                continue  # their own tests: tests/unit/test_payments.py, ...
             subject = {"order": order, "user": user}.get(prefix, p)
             expected = {"order": ResourceType.ORDER, "user": ResourceType.USER}.get(
                 prefix, ResourceType.PRODUCT
             )
             event = DomainEvent(kind, subject, AT)
             assert (event.resource_type, event.resource_id) == (expected, subject.id)
+        assert [t.value for t in EventType if t.resource_type is ResourceType.FULFILLMENT] == [
+            "fulfillment.created",
+            "fulfillment.cancelled",
+        ]
+        assert [t.value for t in EventType if t.resource_type is ResourceType.RETURN] == [
+            "return.requested",
+            "return.accepted",
+            "return.rejected",
+        ]
+        assert EventType.ORDER_REFUNDED.resource_type is ResourceType.ORDER
         assert [t.value for t in EventType if t.resource_type is ResourceType.USER] == [
             "user.deactivated",
             "user.reactivated",
