@@ -4,9 +4,10 @@ Revision ID: 0014_line_quantities
 Revises: 0013_payments
 Create Date: 2026-12-02 05:20:00
 
-- order_lines.quantity_shipped and quantity_returned (0 for every existing line: nothing was shipped through
-  the service before), with CHECKs 0 <= returned <= shipped <= quantity, the database's own guard behind the
-  domain's rule when two fulfilments or two returns race.
+- order_lines.quantity_shipped and quantity_returned, with CHECKs 0 <= returned <= shipped <= quantity, the
+  database's own guard behind the domain's rule when two fulfilments or two returns race. The lines of an
+  order already shipped or delivered (by a status change, before fulfilments existed) count as all shipped,
+  so such an order can be returned; every other line starts with nothing shipped. Nothing was returned.
 - stock_movements: the `return` kind (units an accepted return put back).
 - events: fulfillment.created / cancelled, return.requested / accepted / rejected, order.refunded, and the
   `fulfillment` and `return` resources.
@@ -77,6 +78,10 @@ def upgrade() -> None:
                 f"ALTER TABLE order_lines ADD COLUMN {column} INTEGER DEFAULT 0 NOT NULL "
                 f"CONSTRAINT {name} CHECK ({condition})"
             )
+    op.execute(
+        "UPDATE order_lines SET quantity_shipped = quantity WHERE order_id IN "
+        "(SELECT id FROM orders WHERE status IN ('shipped', 'delivered'))"
+    )
     before._set_checks(_kinds((*KINDS, "return")), table="stock_movements")
     before._set_checks(
         before._checks(

@@ -1,5 +1,5 @@
-"""Migration 0014 on a database that already has an order, a movement and an event: its lines start with
-nothing shipped or returned, the CHECKs refuse more shipped than ordered and more returned than shipped, the
+"""Migration 0014 on a database that already has orders, an event and a webhook delivery: the lines of a
+delivered order count as shipped, others start with nothing shipped, nothing returned; the CHECKs refuse more shipped than ordered and more returned than shipped, the
 new ledger kind and event types are accepted; the downgrade keeps the ledger's sum (a return's movement stays,
 as an adjustment) and drops the new events."""
 
@@ -32,8 +32,15 @@ def _seed_lines(url: str) -> None:
         )
         c.execute(
             text(
+                "INSERT INTO orders (order_number, user_id, status, total_amount, version, created_at,"
+                " updated_at) VALUES ('OLD-2', 1, 'delivered', 20.00, 1, :at, :at)"
+            ),
+            {"at": AT},
+        )
+        c.execute(
+            text(
                 "INSERT INTO order_lines (order_id, product_id, product_name, quantity, unit_price,"
-                " line_total) VALUES (1, 1, 'P', 3, 10.00, 30.00)"
+                " line_total) VALUES (1, 1, 'P', 3, 10.00, 30.00), (2, 1, 'P', 2, 10.00, 20.00)"
             )
         )
     engine.dispose()
@@ -51,8 +58,9 @@ def _check(url: str) -> None:
     migrate(url)
     engine = make_sync_engine(url)
     with engine.connect() as c:
-        line = "SELECT quantity_shipped, quantity_returned FROM order_lines"
-        assert c.execute(text(line)).one() == (0, 0)
+        lines = "SELECT quantity_shipped, quantity_returned FROM order_lines ORDER BY id"
+        assert c.execute(text(lines)).all() == [(0, 0), (2, 0)]  # the delivered order's line: all shipped
+        line = "SELECT quantity_shipped, quantity_returned FROM order_lines WHERE order_id = 1"
         for shipped, returned, constraint in (
             (4, 0, "ck_order_lines_shipped_within_quantity"),
             (-1, 0, "ck_order_lines_"),  # below 0 breaks both
@@ -61,7 +69,8 @@ def _check(url: str) -> None:
         ):
             _refused(
                 c,
-                f"UPDATE order_lines SET quantity_shipped = {shipped}, quantity_returned = {returned}",
+                f"UPDATE order_lines SET quantity_shipped = {shipped}, quantity_returned = {returned}"
+                " WHERE order_id = 1",
                 constraint,
             )
         _refused(
@@ -70,7 +79,9 @@ def _check(url: str) -> None:
             " VALUES ('return.stolen', 'return', 1, 1, :at, '{}')",
             "ck_events_type_known",
         )
-        c.execute(text("UPDATE order_lines SET quantity_shipped = 3, quantity_returned = 1"))
+        c.execute(
+            text("UPDATE order_lines SET quantity_shipped = 3, quantity_returned = 1 WHERE order_id = 1")
+        )
         c.execute(
             text(
                 "INSERT INTO stock_movements (product_id, delta, quantity, kind, order_id, created_at)"
