@@ -1,7 +1,8 @@
 """Migration 0014 on a database that already has orders, an event and a webhook delivery: the lines of a
-delivered order count as shipped, others start with nothing shipped, nothing returned; the CHECKs refuse more shipped than ordered and more returned than shipped, the
-new ledger kind and event types are accepted; the downgrade keeps the ledger's sum (a return's movement stays,
-as an adjustment) and drops the new events."""
+delivered order count as shipped, others start with nothing shipped, nothing returned; the CHECKs refuse
+more shipped than ordered and more returned than shipped; the new ledger kind and event types are accepted;
+the downgrade keeps the ledger's sum (a return's movement stays, as an adjustment) and drops the
+new events."""
 
 from datetime import UTC, datetime
 
