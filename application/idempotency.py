@@ -10,7 +10,7 @@ from typing import Any
 
 from application.auth import as_caller
 from application.errors import IdempotencyKeyInUse, IdempotencyKeyReused
-from application.orders import PlaceOrder, get_order, place_order
+from application.orders import PlaceOrder, get_order, place_order_as_caller
 from application.ports import (
     NO_COUNTERS,
     BusinessEvent,
@@ -98,11 +98,7 @@ async def place_order_idempotently(
         return replayed
     try:
         return await runner.run(
-            as_caller,
-            claims,
-            lambda uow, actor: place_order(
-                cmd, uow=uow, actor=actor, clock=clock, idempotency_key=key, counters=counters
-            ),
+            place_order_as_caller, cmd, claims, clock=clock, idempotency_key=key, counters=counters
         )
     except BaseException:
         # The order was not placed: free the key so the client may retry with it.

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from application.access import require_admin, require_may_order_for, require_self_or_admin
 from application.addresses import AddressChoice, resolve
+from application.auth import as_caller
 from application.errors import NotFound, PreconditionFailed, UnknownReference
 from application.lists import OrderFilter, Page, Window
 from application.ports import (
@@ -17,6 +18,7 @@ from application.ports import (
     Counters,
     OrderStats,
     StaleVersion,
+    TokenClaims,
     UnitOfWork,
 )
 from domain.orders import Order, OrderStatus, StatusChange, order_number
@@ -88,6 +90,30 @@ def place_order(
         uow.commit()
     counters.count(BusinessEvent.ORDER_PLACED)
     return order
+
+
+def place_order_as_caller(
+    uow: UnitOfWork,
+    cmd: PlaceOrder,
+    claims: TokenClaims,
+    *,
+    clock: Clock,
+    idempotency_key: str | None = None,
+    counters: Counters = NO_COUNTERS,
+) -> Order:
+    """`place_order` for the caller of a request, identified in the same unit (`as_caller`; run by a
+    `UnitOfWorkRunner`, hence `uow` first), announced first so that the adapter may read the caller and
+    lock the products in one round trip."""
+    with uow:
+        uow.orders.expect_placement([item.product_id for item in cmd.items])
+
+        def place(uow: UnitOfWork, actor: User | None) -> Order:
+            assert actor is not None  # as_caller finds the user the claims name, or raises
+            return place_order(
+                cmd, uow=uow, actor=actor, clock=clock, idempotency_key=idempotency_key, counters=counters
+            )
+
+        return as_caller(uow, claims, place)
 
 
 def get_order(order_id: int, *, uow: UnitOfWork, actor: User) -> Order:

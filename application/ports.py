@@ -230,6 +230,12 @@ class ProductRepository(Protocol):
 
 
 class OrderRepository(Protocol):
+    def expect_placement(self, product_ids: Sequence[int]) -> None:
+        """A hint, before the unit's first statement: it is about to place one order of these products
+        (lock them with `ProductRepository.get_many(..., for_update=True)`, then `add`, then `move_stock`).
+        Changes nothing by itself; an adapter may send that work in fewer round trips."""
+        ...
+
     def add(self, order: Order) -> None:
         """Store the order, its lines and its new status changes; ids are set on the entities."""
         ...

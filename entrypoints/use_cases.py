@@ -458,6 +458,11 @@ class Flows:
             email, password, name, runner=self.runner, hasher=self.hasher, clock=self.clock
         )
 
+    async def place_order(self, claims: TokenClaims, cmd: PlaceOrder) -> Order:
+        return await self.runner.run(
+            orders.place_order_as_caller, cmd, claims, clock=self.clock, counters=self.counters
+        )
+
     async def place_order_idempotently(self, claims: TokenClaims, cmd: PlaceOrder, key: str) -> Order:
         return await idempotency.place_order_idempotently(
             cmd, key, runner=self.runner, claims=claims, clock=self.clock, counters=self.counters

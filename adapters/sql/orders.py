@@ -67,8 +67,13 @@ class SqlOrderRepository(SqlRepository):
         super().__init__(tx)
         self._seen = outbox.seen  # the orders this unit adds, loads and saves, whose events it collects
 
+    def expect_placement(self, product_ids: Sequence[int]) -> None:
+        self.tx.announce_placement(list(product_ids))
+
     def add(self, order: Order) -> None:
         self._seen.add(order)
+        if self._add_with_the_commit(order):
+            return
         if self.tx.dialect_name == "postgresql":
             self._add_in_one_statement(order)
             return
@@ -79,6 +84,21 @@ class SqlOrderRepository(SqlRepository):
         for line, line_id in zip(order.lines, line_ids, strict=True):
             line.id = line_id
         self._store_status_changes(order)
+
+    def _add_with_the_commit(self, order: Order) -> bool:
+        """An announced placement on PostgreSQL: the ids reserved by the read half, the statement sent
+        with the COMMIT (adapters/sql/placement.py)."""
+        placement = self.tx.placement
+        ids = placement.take_ids(len(order.lines)) if placement is not None and self.tx.begun else None
+        if ids is None:
+            return False
+        order.id = ids[0]
+        for line, line_id in zip(order.lines, ids[1], strict=True):
+            line.id = line_id
+        statement = insert_order_statement(len(order.lines), len(order.new_status_changes), with_ids=True)
+        self.tx.queue(statement, insert_order_parameters(order, with_ids=True))
+        order.new_status_changes.clear()
+        return True
 
     def _add_in_one_statement(self, order: Order) -> None:
         statement = insert_order_statement(len(order.lines), len(order.new_status_changes))

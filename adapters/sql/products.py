@@ -58,10 +58,10 @@ class SqlProductRepository(SqlRepository):
 
     def get_many(self, product_ids: Sequence[int], *, for_update: bool = False) -> dict[int, Product]:
         query = _PRODUCTS_TO_LOCK if for_update else _PRODUCTS_BY_IDS
-        return {
-            r.id: self._seen(mapping.from_row(Product, r))
-            for r in self.tx.execute(query, {"ids": list(product_ids)}, locks=for_update)
-        }
+        rows = self.tx.locked_ahead(list(product_ids)) if for_update else None  # placing an order
+        if rows is None:
+            rows = list(self.tx.execute(query, {"ids": list(product_ids)}, locks=for_update))
+        return {r.id: self._seen(mapping.from_row(Product, r)) for r in rows}
 
     def get_by_sku(self, sku: str) -> Product | None:
         row = self.tx.execute(select(products).where(products.c.sku == sku.upper())).first()
@@ -94,6 +94,13 @@ class SqlProductRepository(SqlRepository):
         if not movements:
             return
         parameters = move_parameters(list(movements))
+        if self.tx.placement is not None and self.tx.begun:  # with the COMMIT (adapters/sql/placement.py)
+            events, event_parameters = self._outbox.take()
+            statement = move_and_record_statement(len(movements), events, guarded=False)
+            self.tx.queue(statement, parameters | event_parameters)
+            stock = self.tx.placement.stock
+            self.tx.placement.refusal = lambda: self._refuse(movements, stock)
+            return
         if self.tx.dialect_name == "postgresql":
             events, event_parameters = self._outbox.take()
             statement = move_and_record_statement(len(movements), events)
@@ -126,14 +133,16 @@ class SqlProductRepository(SqlRepository):
             self.tx.execute(INSERT_MOVEMENTS, rows)
             product.new_movements.clear()
 
-    def _refuse(self, movements: Sequence[StockMovement]) -> NoReturn:
-        """Name the first product (by id) that lacked the units; the unit of work rolls back the rest."""
-        rows = self.tx.execute(
-            select(products.c.id, products.c.stock_quantity).where(
-                products.c.id.in_([m.product_id for m in movements])
+    def _refuse(self, movements: Sequence[StockMovement], stock: dict[int, int] | None = None) -> NoReturn:
+        """Name the first product (by id) that lacked the units; the unit of work rolls back the rest.
+        `stock`: the products' as locked (the hot path's, read before the refusal rolled back)."""
+        if stock is None:
+            rows = self.tx.execute(
+                select(products.c.id, products.c.stock_quantity).where(
+                    products.c.id.in_([m.product_id for m in movements])
+                )
             )
-        )
-        stock = {row.id: row.stock_quantity for row in rows}
+            stock = {row.id: row.stock_quantity for row in rows}
         short = next(
             m
             for m in sorted(movements, key=lambda m: m.product_id)

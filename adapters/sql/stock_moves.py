@@ -6,7 +6,9 @@ number of movements and events.
 
 Parameters: `id<i>` and `delta<i>` for product i, `m<i>_<column>` for its movement (i from 0), and `at`.
 The UPDATE's WHERE keeps every result at or above zero: the database's safety net behind the products'
-own check on rows locked for update; fewer rows than movements means it refused one."""
+own check on rows locked for update; fewer rows than movements means it refused one. Without it
+(`guarded=False`, the hot path's, adapters/sql/placement.py) the `stock_non_negative` CHECK constraint
+refuses a stock below zero by failing the statement."""
 
 from functools import cache
 from typing import Any
@@ -23,12 +25,13 @@ INSERT_MOVEMENTS = insert(stock_movements)
 
 
 @cache
-def move_stock_statement(count: int) -> Update:
+def move_stock_statement(count: int, guarded: bool = True) -> Update:
     ids = [bindparam(f"id{i}", type_=Integer) for i in range(count)]
     delta = case(*((products.c.id == ids[i], bindparam(f"delta{i}", type_=Integer)) for i in range(count)))
+    guard = [products.c.stock_quantity + delta >= 0] if guarded else []
     return (
         update(products)
-        .where(products.c.id.in_(ids), products.c.stock_quantity + delta >= 0)
+        .where(products.c.id.in_(ids), *guard)
         .values(
             stock_quantity=products.c.stock_quantity + delta,
             version=products.c.version + 1,
@@ -38,10 +41,10 @@ def move_stock_statement(count: int) -> Update:
 
 
 @cache
-def move_and_record_statement(count: int, events: int = 0) -> Insert:
+def move_and_record_statement(count: int, events: int = 0, guarded: bool = True) -> Insert:
     """PostgreSQL: the UPDATE in WITH, then the movements of the products it moved; RETURNING their ids.
     With `events`, the outbox's rows too (adapters.sql.events.Outbox), in another WITH."""
-    moved = move_stock_statement(count).returning(products.c.id).cte("moved")
+    moved = move_stock_statement(count, guarded).returning(products.c.id).cte("moved")
     rows = union_all(
         *(
             select(*(bindparam(f"m{i}_{c.name}", type_=c.type).label(c.name) for c in LEDGER_COLUMNS))

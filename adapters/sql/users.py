@@ -37,7 +37,11 @@ class SqlUserRepository(SqlRepository):
 
     def get(self, user_id: int, *, for_update: bool = False) -> User | None:
         query = _USER_TO_LOCK if for_update else _USER_BY_ID
-        row = self.tx.execute(query, {"id": user_id}, locks=for_update).first()
+        ahead = None if for_update else self.tx.first_read(query, {"id": user_id})  # placing an order
+        if ahead is not None:
+            row = ahead[0] if ahead else None
+        else:
+            row = self.tx.execute(query, {"id": user_id}, locks=for_update).first()
         return self._loaded(row) if row else None
 
     def get_by_email(self, email: str) -> User | None:

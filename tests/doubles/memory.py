@@ -460,6 +460,9 @@ class InMemoryOrderRepository(_Repository):
         super().__init__(tables, locks)
         self._seen = seen  # the orders the unit added, loaded or saved, whose events it collects
 
+    def expect_placement(self, product_ids: Sequence[int]) -> None:
+        """A hint: nothing to do in memory."""
+
     def add(self, order: Order) -> None:
         order.id = self.t.new_id()
         for line in order.lines:
