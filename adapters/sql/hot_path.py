@@ -106,6 +106,7 @@ class HotPath:
         self._tx = Transformer(self._driver)
         self.round_trips = 0  # exchanges with the server
         self.writes = 0  # sends it took: one per round trip unless the socket's buffer was full
+        self.answered = 0  # commands of the last exchange the server answered (0: it ran nothing)
 
     def exchange(
         self,
@@ -127,6 +128,7 @@ class HotPath:
         self, statements: Sequence[tuple[Executable, Mapping[str, Any]]], before: bytes, after: bytes
     ) -> list[list[tuple[Any, ...]]]:
         pg = self._pg
+        self.answered = 0
         results: list[tuple[str, Any]] = []  # what each queued command is: its kind and statement
         try:
             pg.enter_pipeline_mode()
@@ -227,6 +229,7 @@ class HotPath:
         """The one result of a queued command (each is followed by a NULL)."""
         result = self._result()
         assert result is not None
+        self.answered += 1
         while self._result() is not None:  # pragma: no cover - one statement, one result
             pass
         return result

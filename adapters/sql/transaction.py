@@ -82,6 +82,11 @@ class OnDemandTransaction:
                 if attempt == 1 and failed.sqlstate == "26000":  # see adapters/sql/hot_path.py
                     continue
                 raise failed.error from None
+            except DBAPIError:
+                # Lost half-way (killed while it waited for a lock, say) is not "dead before it ran
+                # anything", which the runner may safely run again.
+                self.statements += self.hot.answered
+                raise
         self.begun = True
         self.statements += len(statements)
         return placement.took(self.placement, first is not None, rows)
