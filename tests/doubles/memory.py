@@ -459,9 +459,11 @@ class InMemoryOrderRepository(_Repository):
     ) -> None:
         super().__init__(tables, locks)
         self._seen = seen  # the orders the unit added, loaded or saved, whose events it collects
+        self.announced: list[list[int]] = []  # the placements announced to this unit, for tests
 
     def expect_placement(self, product_ids: Sequence[int]) -> None:
-        """A hint: nothing to do in memory."""
+        """A hint: nothing to do in memory but remember it."""
+        self.announced.append(list(product_ids))
 
     def add(self, order: Order) -> None:
         order.id = self.t.new_id()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engine
+from adapters.sql.hot_path import compiled
 from adapters.sql.tables import events, order_events, order_lines, orders, products, stock_movements
 from adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkRunner, sync_unit_of_work
 from application.orders import OrderItem, PlaceOrder, get_order, place_order_as_caller
@@ -177,3 +178,12 @@ def test_the_async_runner_places_orders_concurrently_without_overselling(clean_p
         assert counts(sync)["orders"] == 5 and counts(sync)["events"] == 5 + 2 + 2  # users, products
     finally:
         sync.dispose()
+
+
+def test_the_hot_statements_are_compiled_once(shop) -> None:
+    engine, ann, items = shop
+    place(engine, ann.id, (items[0], 1), (items[1], 1))
+    shapes = compiled.cache_info().currsize
+    for _ in range(3):
+        place(engine, ann.id, (items[0], 1), (items[1], 1))
+    assert compiled.cache_info().currsize == shapes

@@ -3,10 +3,12 @@
 import asyncio
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
 from application.errors import (
+    AuthenticationFailed,
     Forbidden,
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
@@ -33,8 +35,9 @@ from application.orders import (
     order_events,
     order_stats,
     place_order,
+    place_order_as_caller,
 )
-from application.ports import TokenClaims
+from application.ports import BusinessEvent, TokenClaims
 from application.products import delete_product
 from application.users import deactivate_user
 from domain.errors import (
@@ -337,3 +340,40 @@ def test_keys_expire_after_a_day(world, uow, clock):
     clock.advance(KEY_TTL + timedelta(seconds=1))
     assert purge_expired_keys(uow=uow, clock=clock) == 1
     assert _idempotent(uow.store, clock, ann, cmd, "k").id not in (first.id, second.id)
+
+
+def test_placing_as_the_caller_announces_the_products_then_places_the_callers_order(world, uow, clock):
+    ann = world.customer()
+    a, b = world.product("A", stock=5), world.product("B", stock=5)
+    counted: list[BusinessEvent] = []
+    cmd = PlaceOrder((OrderItem(b.id, 2), OrderItem(a.id, 1)))
+    claims = TokenClaims(ann.id, ann.credentials_version)
+    order = place_order_as_caller(
+        uow, cmd, claims, clock=clock, counters=SimpleNamespace(count=counted.append)
+    )
+    assert uow.orders.announced == [[b.id, a.id]]  # before the caller was read: in the items' order
+    assert order.user_id == ann.id and uow.store.tables.orders[order.id].user_id == ann.id
+    assert (world.stock(a), world.stock(b)) == (4, 3) and counted == [BusinessEvent.ORDER_PLACED]
+
+
+def test_placing_as_the_caller_with_a_key_completes_it(world, uow, clock):
+    ann = world.customer()
+    p = world.product(stock=5)
+    claims = TokenClaims(ann.id, ann.credentials_version)
+    with uow:
+        claim_key(uow, clock, ann.id, "k-1", "digest")
+        uow.commit()
+    order = place_order_as_caller(
+        uow, PlaceOrder((OrderItem(p.id, 1),)), claims, clock=clock, idempotency_key="k-1"
+    )
+    with uow:
+        assert claim_key(uow, clock, ann.id, "k-1", "digest") == order.id  # a repeat gets this order
+
+
+def test_placing_as_a_revoked_caller_places_nothing(world, uow, clock):
+    ann = world.customer()
+    p = world.product(stock=5)
+    stale = TokenClaims(ann.id, ann.credentials_version - 1)
+    with pytest.raises(AuthenticationFailed):
+        place_order_as_caller(uow, PlaceOrder((OrderItem(p.id, 1),)), stale, clock=clock)
+    assert uow.store.tables.orders == {} and world.stock(p) == 5
