@@ -11,6 +11,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
+from adapters.sql.placement import PORTABLE_ONLY
 from entrypoints.container import Container
 
 _ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
@@ -49,6 +50,7 @@ def enable_tracing(app: FastAPI, container: Container, provider: TracerProvider)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="health,metrics")
     # The instrumentation declares SQLAlchemy < 2.1 and would do nothing on 2.1; its engine events are the
     # same there (tests/integration/test_tracing.py checks the SQL spans).
-    SQLAlchemyInstrumentor().instrument(
-        engine=container.async_engine().sync_engine, tracer_provider=provider, skip_dep_check=True
-    )
+    engine = container.async_engine().sync_engine
+    SQLAlchemyInstrumentor().instrument(engine=engine, tracer_provider=provider, skip_dep_check=True)
+    # The order path's hot path runs below SQLAlchemy's events: keep it on the portable path, spans and all.
+    engine.update_execution_options(**{PORTABLE_ONLY: True})

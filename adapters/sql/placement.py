@@ -60,8 +60,14 @@ class Placement:
         return rows
 
 
+# An engine's execution option that keeps the portable path (tracing does: a span per SQL statement).
+PORTABLE_ONLY = "shop_portable_only"
+
+
 def supported(connection: Connection) -> bool:
-    return connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"
+    dialect = connection.dialect
+    portable = connection.get_execution_options().get(PORTABLE_ONLY, False)
+    return dialect.name == "postgresql" and dialect.driver == "psycopg" and not portable
 
 
 @cache

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select, text
 
 from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engine
 from adapters.sql.hot_path import compiled
+from adapters.sql.placement import PORTABLE_ONLY
 from adapters.sql.tables import events, order_events, order_lines, orders, products, stock_movements
 from adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkRunner, sync_unit_of_work
 from application.orders import OrderItem, PlaceOrder, get_order, place_order_as_caller
@@ -187,3 +188,17 @@ def test_the_hot_statements_are_compiled_once(shop) -> None:
     for _ in range(3):
         place(engine, ann.id, (items[0], 1), (items[1], 1))
     assert compiled.cache_info().currsize == shapes
+
+
+@pytest.mark.postgres
+def test_an_engine_marked_portable_only_keeps_the_portable_path(clean_postgres: str) -> None:
+    """Tracing marks its engine so: the hot path runs below the SQL events its spans come from."""
+    engine = make_sync_engine(clean_postgres).execution_options(**{PORTABLE_ONLY: True})
+    try:
+        boss, ann = admin(engine), customer(engine, "ann@shop.test")
+        items = [product(engine, boss, f"P-{i}", stock=10).id for i in range(2)]
+        with count_statements(engine) as counter:
+            _, uow = place(engine, ann.id, (items[0], 1), (items[1], 1))
+        assert uow.tx.hot is None and counter.count == 5, counter.statements
+    finally:
+        engine.dispose()
