@@ -35,9 +35,17 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class OrderStats:
+    """`total_revenue`: of the non-cancelled orders, net of the refunds of their value
+    (`Order.net_revenue`); `refunded_revenue`: those refunds, so that their sum is the gross revenue."""
+
     total_orders: int
     total_revenue: Decimal
     orders_by_status: dict[OrderStatus, int] = field(default_factory=dict)
+    refunded_revenue: Decimal = Decimal("0.00")
+
+    @property
+    def gross_revenue(self) -> Decimal:
+        return self.total_revenue + self.refunded_revenue
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +58,7 @@ class TimeRange:
 
 @dataclass(frozen=True, slots=True)
 class CustomerTotals:
-    """A customer's orders per status (every status), revenue of the non-cancelled ones, first and last
+    """A customer's orders per status (every status), net revenue of the non-cancelled ones, first and last
     order time (of any status; None when there is no order)."""
 
     orders_by_status: dict[OrderStatus, int]
@@ -61,7 +69,7 @@ class CustomerTotals:
 
 @dataclass(frozen=True, slots=True)
 class Spender:
-    """A customer with their non-cancelled orders and the revenue of those in a period."""
+    """A customer with their non-cancelled orders and the net revenue of those in a period."""
 
     user_id: int
     email: str

@@ -85,7 +85,8 @@ def sales_report(query: SalesQuery, *, uow: UnitOfWork, actor: User, clock: Cloc
 def sum_stats(parts: list[OrderStats]) -> OrderStats:
     by_status = {s: sum(p.orders_by_status[s] for p in parts) for s in OrderStatus}
     revenue = money(sum((p.total_revenue for p in parts), Decimal(0)))
-    return OrderStats(sum(p.total_orders for p in parts), revenue, by_status)
+    refunded = money(sum((p.refunded_revenue for p in parts), Decimal(0)))
+    return OrderStats(sum(p.total_orders for p in parts), revenue, by_status, refunded)
 
 
 def customer_stats(user_id: int, *, uow: UnitOfWork, actor: User) -> CustomerStats:

@@ -106,6 +106,16 @@ class MoneyTotals:
         """Captured and not refunded: the money the shop has."""
         return self.captured - self.refunded
 
+    def refunded_revenue(self, total: Decimal) -> Decimal:
+        """The refunds that give back part of an order of `total`: refunds first return what was captured
+        above the total (an overpayment), which never was revenue. At most `total` (refunded <= captured)."""
+        overpaid = max(ZERO, self.captured - total)
+        return max(ZERO, self.refunded - overpaid)
+
+    def net_revenue(self, total: Decimal) -> Decimal:
+        """An order's revenue net of refunds: `total` less the refunds of its value (`refunded_revenue`)."""
+        return total - self.refunded_revenue(total)
+
     def status(self, total: Decimal) -> PaymentStatus:
         """Overpaid first (more kept than the total: a refund is due), then by what happened: nothing,
         only authorised, captured without refunds (all of the total or part), refunded (all or part)."""

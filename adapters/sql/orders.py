@@ -30,7 +30,10 @@ from domain.orders import Order, OrderLine, OrderStatus, StatusChange
 
 # Totals kept by triggers (migration 0004), spread over slots so concurrent orders do not queue on one row.
 _TOTALS_BY_STATUS = select(
-    order_totals.c.status, func.sum(order_totals.c.orders), func.sum(order_totals.c.revenue_cents)
+    order_totals.c.status,
+    func.sum(order_totals.c.orders),
+    func.sum(order_totals.c.revenue_cents),
+    func.sum(order_totals.c.refunded_revenue_cents),
 ).group_by(order_totals.c.status)
 _KEPT_TOTAL = select(func.coalesce(func.sum(order_totals.c.orders), 0))
 _ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("id"))
@@ -158,12 +161,18 @@ class SqlOrderRepository(SqlRepository):
 
     def stats(self) -> OrderStats:
         by_status = {status: 0 for status in OrderStatus}
-        revenue_cents = 0
-        for status, count, cents in self.tx.execute(_TOTALS_BY_STATUS):
+        revenue_cents = refunded_cents = 0
+        for status, count, cents, refunded in self.tx.execute(_TOTALS_BY_STATUS):
             by_status[OrderStatus(status)] = count
             if status != OrderStatus.CANCELLED:
                 revenue_cents += cents
-        return OrderStats(sum(by_status.values()), money(Decimal(revenue_cents) / 100), by_status)
+                refunded_cents += refunded
+        return OrderStats(
+            sum(by_status.values()),
+            money(Decimal(revenue_cents) / 100),
+            by_status,
+            money(Decimal(refunded_cents) / 100),
+        )
 
     def sales(self, ranges: Sequence[TimeRange]) -> builtins.list[OrderStats]:
         rows = self.tx.execute(sales.sales_statement(ranges)).all()

@@ -44,12 +44,19 @@ _US = 1_000_000
 _LOWEST = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH).days * DAY * _US
 _HIGHEST = (datetime(9999, 12, 31, tzinfo=UTC) - _EPOCH).days * DAY * _US
 
-_CENTS = cast(func.round(orders.c.total_amount * 100), BigInteger)
+# An order's revenue net of refunds, in cents (domain.payments `MoneyTotals.net_revenue`, as migration 0017's
+# triggers keep it): refunds first return what was captured above the total, the rest lowers the revenue.
+_TOTAL_CENTS = cast(func.round(orders.c.total_amount * 100), BigInteger)
+_OVERPAID = case((orders.c.captured_cents > _TOTAL_CENTS, orders.c.captured_cents - _TOTAL_CENTS), else_=0)
+_REFUNDED = case((orders.c.refunded_cents > _OVERPAID, orders.c.refunded_cents - _OVERPAID), else_=0)
+_CENTS = _TOTAL_CENTS - _REFUNDED
 _NOT_CANCELLED = orders.c.status != OrderStatus.CANCELLED.value
+_REVENUE = ("revenue_cents", "refunded_revenue_cents")  # net, and the refunds of the orders' value
 # An edge's figures, by name: its orders per status and their revenue.
 _ORDER_FIGURES = {
     **{s.value: func.sum(case((orders.c.status == s.value, 1), else_=0)) for s in OrderStatus},
     "revenue_cents": func.sum(case((_NOT_CANCELLED, _CENTS), else_=0)),
+    "refunded_revenue_cents": func.sum(case((_NOT_CANCELLED, _REFUNDED), else_=0)),
 }
 
 Part = tuple[int, int, int]  # (span, first bucket start, end) in seconds since the epoch
@@ -147,7 +154,7 @@ def sales_statement(ranges: Sequence[TimeRange]) -> Select[Any]:
                 .label(name)
             )
 
-        selects.append(select(parts.c.p, *[kept(s.value) for s in OrderStatus], kept("revenue_cents")))
+        selects.append(select(parts.c.p, *[kept(s.value) for s in OrderStatus], *map(kept, _REVENUE)))
     if edge_rows:
         edges = _edges_table(edge_rows)
 
@@ -163,14 +170,18 @@ def sales_statement(ranges: Sequence[TimeRange]) -> Select[Any]:
 
         selects.append(select(edges.c.p, *[counted(name) for name in _ORDER_FIGURES]))
     if not selects:  # an empty range (before the first timestamp there is): no row, zeros
-        zero = [literal(0).label(name) for name in ["p", *(s.value for s in OrderStatus), "revenue_cents"]]
+        zero = [literal(0).label(name) for name in ["p", *(s.value for s in OrderStatus), *_REVENUE]]
         selects.append(cast_select(select(*zero).where(false())))
     both = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("both")
     return select(
         both.c.p,
         *[func.sum(both.c[s.value]).label(s.value) for s in OrderStatus],
-        func.sum(both.c.revenue_cents).label("revenue_cents"),
+        *[func.sum(both.c[name]).label(name) for name in _REVENUE],
     ).group_by(both.c.p)
+
+
+def _money(cents: int) -> Decimal:
+    return money(Decimal(cents) / 100)
 
 
 def cast_select(statement: Any) -> Select[Any]:
@@ -184,8 +195,10 @@ def sales_from_rows(count: int, rows: Sequence[Any]) -> list[OrderStats]:
     for p in range(count):
         row = found.get(p)
         by_status = {s: int(row._mapping[s.value]) if row is not None else 0 for s in OrderStatus}
-        cents = int(row.revenue_cents) if row is not None else 0
-        answer.append(OrderStats(sum(by_status.values()), money(Decimal(cents) / 100), by_status))
+        cents, refunded = (
+            (int(row.revenue_cents), int(row.refunded_revenue_cents)) if row is not None else (0, 0)
+        )
+        answer.append(OrderStats(sum(by_status.values()), _money(cents), by_status, _money(refunded)))
     return answer
 
 

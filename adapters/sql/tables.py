@@ -366,23 +366,28 @@ class CategoryProductCountRow(SQLModel, table=True):
 
 
 class OrderTotalRow(SQLModel, table=True):
-    """Orders and revenue (in cents, exact on SQLite too) per status, kept by triggers on orders (migration
-    0004) so statistics and list totals read ~100 rows however long the shop's history. Each order counts in
-    one of 16 slots: concurrent orders update different rows instead of queueing on one."""
+    """Orders and revenue (in cents, exact on SQLite too; net of refunds, the refunds of the orders' value
+    beside it: 0017) per status, kept by triggers on orders (migration 0004) so statistics and list totals
+    read ~100 rows however long the shop's history. Each order counts in one of 16 slots: concurrent orders
+    update different rows instead of queueing on one."""
 
     __tablename__ = "order_totals"
 
     status: str = Field(max_length=20, primary_key=True)
     slot: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # order id % 16
     orders: int = Field(default=0, sa_type=BigInteger)
-    revenue_cents: int = Field(default=0, sa_type=BigInteger)
+    revenue_cents: int = Field(default=0, sa_type=BigInteger)  # net of refunds (0017)
+    refunded_revenue_cents: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"}
+    )
 
 
 class OrderSalesRow(SQLModel, table=True):
-    """Orders per status and revenue (cents, cancelled excluded) per UTC time bucket, kept by triggers on
-    orders (migration 0007) for the sales report by period. Buckets of three spans, each order counting in
-    one of each: 15 minutes (every UTC offset in use is a multiple of it, so a local midnight in any zone is
-    a boundary), hours and UTC days, so a period reads its whole days, then hours, then quarters."""
+    """Orders per status and revenue (cents, cancelled excluded; net of refunds, the refunds beside it: 0017)
+    per UTC time bucket, kept by triggers on orders (migration 0007) for the sales report by period. Buckets
+    of three spans, each order counting in one of each: 15 minutes (every UTC offset in use is a multiple
+    of it, so a local midnight in any zone is a boundary), hours and UTC days, so a period reads its whole
+    days, then hours, then quarters."""
 
     __tablename__ = "order_sales"
 
@@ -396,7 +401,10 @@ class OrderSalesRow(SQLModel, table=True):
     shipped: int = Field(default=0, sa_type=BigInteger)
     delivered: int = Field(default=0, sa_type=BigInteger)
     cancelled: int = Field(default=0, sa_type=BigInteger)
-    revenue_cents: int = Field(default=0, sa_type=BigInteger)
+    revenue_cents: int = Field(default=0, sa_type=BigInteger)  # net of refunds (0017)
+    refunded_revenue_cents: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"}
+    )
 
 
 class UserSalesRow(SQLModel, table=True):

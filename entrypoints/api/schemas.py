@@ -491,11 +491,18 @@ class OrderEventRead(BaseModel):
 # --- sales reports ------------------------------------------------------------------------------------
 
 
+_NET = "net of the refunds of their value (docs/api.md#net-revenue)"
+_GROSS = "Before refunds: the non-cancelled orders' totals."
+_REFUNDED = "The refunds of their value: gross less net."
+
+
 class SalesPeriodRead(BaseModel):
     start: datetime = Field(description="The period's first instant, in the report's zone.")
     orders: int
-    revenue: Decimal = Field(description="Of its non-cancelled orders.")
+    revenue: Decimal = Field(description=f"Of its non-cancelled orders, {_NET}.")
     by_status: dict[OrderStatus, int]
+    gross_revenue: Decimal = Field(description=_GROSS)
+    refunded_revenue: Decimal = Field(description=_REFUNDED)
 
 
 class OrderStatsRead(BaseModel):
@@ -503,14 +510,20 @@ class OrderStatsRead(BaseModel):
     too (left out otherwise, so the all-time answer is what it always was)."""
 
     total_orders: int
-    total_revenue: Decimal
+    total_revenue: Decimal = Field(description=f"Of the non-cancelled orders, {_NET}.")
     orders_by_status: dict[OrderStatus, int]
+    gross_revenue: Decimal = Field(description=_GROSS)
+    refunded_revenue: Decimal = Field(description=_REFUNDED)
     periods: list[SalesPeriodRead] | None = Field(default=None, description="With group_by only.")
 
     @classmethod
     def of(cls, s: OrderStats) -> "OrderStatsRead":
         return cls(
-            total_orders=s.total_orders, total_revenue=s.total_revenue, orders_by_status=s.orders_by_status
+            total_orders=s.total_orders,
+            total_revenue=s.total_revenue,
+            orders_by_status=s.orders_by_status,
+            gross_revenue=s.gross_revenue,
+            refunded_revenue=s.refunded_revenue,
         )
 
     @classmethod
@@ -523,6 +536,8 @@ class OrderStatsRead(BaseModel):
                     orders=p.stats.total_orders,
                     revenue=p.stats.total_revenue,
                     by_status=p.stats.orders_by_status,
+                    gross_revenue=p.stats.gross_revenue,
+                    refunded_revenue=p.stats.refunded_revenue,
                 )
                 for p in r.periods
             ]
@@ -532,7 +547,7 @@ class OrderStatsRead(BaseModel):
 class CustomerStatsRead(BaseModel):
     orders: int
     orders_by_status: dict[OrderStatus, int]
-    total_spent: Decimal = Field(description="Of the non-cancelled orders.")
+    total_spent: Decimal = Field(description=f"Of the non-cancelled orders, {_NET}.")
     average_order_value: Decimal = Field(description="total_spent over the non-cancelled orders; 0.00: none.")
     first_order_at: datetime | None
     last_order_at: datetime | None
@@ -551,7 +566,7 @@ class SpenderUser(BaseModel):
 class TopSpenderRead(BaseModel):
     user: SpenderUser
     orders: int = Field(description="Non-cancelled orders in the period.")
-    revenue: Decimal
+    revenue: Decimal = Field(description=f"Of those orders, {_NET}.")
 
     @classmethod
     def of(cls, s: Spender) -> "TopSpenderRead":

@@ -453,6 +453,13 @@ class InMemoryProductRepository(_Repository):
             raise DuplicateKey("products.sku")
 
 
+def _stats(found: list[Order], by_status: dict[OrderStatus, int]) -> OrderStats:
+    """Counted from the orders, by the domain's rule (`Order.net_revenue`, `refunded_revenue`)."""
+    net = sum((o.net_revenue for o in found), Decimal(0)).quantize(Decimal("0.01"))
+    refunded = sum((o.refunded_revenue for o in found), Decimal(0)).quantize(Decimal("0.01"))
+    return OrderStats(len(found), net, by_status, refunded)
+
+
 class InMemoryOrderRepository(_Repository):
     def __init__(
         self, tables: Callable[[], Tables], locks: list[tuple[str, int]], seen: SeenAggregates
@@ -505,12 +512,9 @@ class InMemoryOrderRepository(_Repository):
 
     def stats(self) -> OrderStats:
         by_status = {status: 0 for status in OrderStatus}
-        revenue = Decimal("0.00")
         for order in self.t.orders.values():
             by_status[order.status] += 1
-            if order.status is not OrderStatus.CANCELLED:
-                revenue += order.total_amount
-        return OrderStats(len(self.t.orders), revenue, by_status)
+        return _stats(list(self.t.orders.values()), by_status)
 
     # The sales reports, counted from the orders themselves: SQL reads totals its triggers keep, and the
     # contract suite proves the two agree.
@@ -527,17 +531,14 @@ class InMemoryOrderRepository(_Repository):
         for period in ranges:
             found = self._in(period)
             by_status = {s: sum(1 for o in found if o.status is s) for s in OrderStatus}
-            paid = [o.total_amount for o in found if o.status is not OrderStatus.CANCELLED]
-            revenue = sum(paid, Decimal(0))
-            answer.append(OrderStats(len(found), revenue.quantize(Decimal("0.01")), by_status))
+            answer.append(_stats(found, by_status))
         return answer
 
     def customer_totals(self, user_id: int) -> CustomerTotals:
         mine = [o for o in self.t.orders.values() if o.user_id == user_id]
-        paid = [o.total_amount for o in mine if o.status is not OrderStatus.CANCELLED]
         return CustomerTotals(
             {s: sum(1 for o in mine if o.status is s) for s in OrderStatus},
-            sum(paid, Decimal(0)).quantize(Decimal("0.01")),
+            sum((o.net_revenue for o in mine), Decimal(0)).quantize(Decimal("0.01")),
             min((o.created_at for o in mine), default=None),
             max((o.created_at for o in mine), default=None),
         )
@@ -547,7 +548,7 @@ class InMemoryOrderRepository(_Repository):
         for o in self._in(period):
             if o.status is not OrderStatus.CANCELLED:
                 count, revenue = spent.get(o.user_id, (0, Decimal(0)))
-                spent[o.user_id] = (count + 1, revenue + o.total_amount)
+                spent[o.user_id] = (count + 1, revenue + o.net_revenue)
         ranked = sorted(spent.items(), key=lambda kv: (-kv[1][1], kv[0]))[:limit]
         return [
             Spender(i, self.t.users[i].email, self.t.users[i].name, n, r.quantize(Decimal("0.01")))
