@@ -81,7 +81,9 @@ def truncate_all(engine: Engine) -> None:
         else:
             for table in reversed(tables):
                 connection.execute(table.delete())
-        connection.execute(text("UPDATE order_totals SET orders = 0, revenue_cents = 0"))
+        connection.execute(
+            text("UPDATE order_totals SET orders = 0, revenue_cents = 0, refunded_revenue_cents = 0")
+        )
         days = connection.execute(select(sales_window.c.days)).scalar_one()  # as migrated: ending today
         connection.execute(update(sales_window).values(first_day=window_target(datetime.now(UTC), days)))
         # Every category's active products, none yet.
