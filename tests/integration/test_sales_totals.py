@@ -12,7 +12,15 @@ from sqlalchemy import Engine, func, make_url, select, text
 
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.migrate import alembic_config
-from adapters.sql.tables import order_sales, orders, sales_window, user_day_sales, user_sales, users
+from adapters.sql.tables import (
+    order_sales,
+    order_totals,
+    orders,
+    sales_window,
+    user_day_sales,
+    user_sales,
+    users,
+)
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.auth import as_caller
 from application.orders import (
@@ -23,9 +31,11 @@ from application.orders import (
     expire_pending_orders,
     place_order,
 )
+from application.payments import RecordPayment, RefundPayment, record_payment, refund_payment
 from application.ports import TimeRange, TokenClaims
 from application.sales import SalesQuery, customer_stats, sales_report, top_spenders
 from domain.orders import OrderStatus
+from domain.payments import USD, MoneyTotals, PaymentAction
 from domain.periods import Grouping, last_days
 from entrypoints.api.event_schemas import present
 from tests.doubles.clock import FixedClock
@@ -69,6 +79,10 @@ def history(engine: Engine):
     clock.at = START + timedelta(days=1)
     expired = expire_pending_orders(timedelta(hours=20), uow=uow(engine), clock=clock, batch=5)
     assert expired == 5
+    pay(engine, boss, clock, placed[1], "+0", "1.00")  # shipped: a refund of part of its value
+    pay(engine, boss, clock, placed[5], "+2.00", "2.00", "0.50")  # the overpayment given back, then 0.50
+    pay(engine, boss, clock, placed[9], "+0", "1.00", "remaining")  # refunded in full, in two
+    pay(engine, boss, clock, placed[13], "-1.00")  # paid in part, nothing refunded: no kept row moves
     with engine.begin() as connection:
         moved = placed[4].id
         connection.execute(
@@ -82,6 +96,19 @@ def history(engine: Engine):
         connection.execute(orders.insert(), raw)
         connection.execute(orders.delete().where(orders.c.order_number == "RAW-6"))
     return boss, ann, bob
+
+
+def pay(engine: Engine, boss, clock: FixedClock, order, extra: str, *refunds: str) -> None:
+    """A charge of the order's total plus `extra`, then its refunds ("remaining": what is left of it)."""
+    amount = order.total_amount + Decimal(extra)
+    cmd = RecordPayment("stripe", f"ch_{order.id}", amount, PaymentAction.CHARGE)
+    payment = record_payment(order.id, cmd, uow=uow(engine), actor=boss, clock=clock, currency=USD).payment
+    left = amount
+    for n, refund in enumerate(refunds):
+        value = left if refund == "remaining" else Decimal(refund)
+        asked = RefundPayment(value, "returned", f"re_{order.id}_{n}")
+        refund_payment(payment.id, asked, uow=uow(engine), actor=boss, clock=clock, currency=USD)
+        left -= value
 
 
 def epoch(moment: datetime) -> int:
@@ -99,8 +126,12 @@ def test_kept_totals_equal_a_recount_of_the_orders(engine: Engine, history) -> N
 def assert_kept_totals_are_a_recount(engine: Engine, orders_count: int) -> None:
     with engine.connect() as connection:
         rows = connection.execute(
-            select(orders.c.id, orders.c.user_id, orders.c.status, orders.c.created_at, orders.c.total_amount)
-        ).all()
+            select(
+                orders.c.id, orders.c.user_id, orders.c.status, orders.c.created_at, orders.c.total_amount,
+                orders.c.captured_cents, orders.c.refunded_cents,
+            )
+        ).all()  # fmt: skip
+        kept_statuses = connection.execute(select(order_totals)).all()
         kept_buckets = connection.execute(select(order_sales)).all()
         kept_users = connection.execute(select(user_sales)).all()
         kept_days = connection.execute(select(user_day_sales)).all()
@@ -111,11 +142,19 @@ def assert_kept_totals_are_a_recount(engine: Engine, orders_count: int) -> None:
     times: dict[int, list[int]] = defaultdict(list)
     days: dict[tuple[int, int], Counter] = defaultdict(Counter)
     recent: dict[int, Counter] = defaultdict(Counter)
-    for order_id, user_id, status, created_at, total in rows:
-        cents = int(Decimal(total) * 100) if status != "cancelled" else 0
+    by_status: dict[tuple[str, int], Counter] = defaultdict(Counter)
+    for order_id, user_id, status, created_at, total, captured, refunded in rows:
+        money = MoneyTotals(Decimal(captured) / 100, Decimal(captured) / 100, Decimal(refunded) / 100)
+        net, lost = money.net_revenue(Decimal(total)), money.refunded_revenue(Decimal(total))
+        by_status[status, order_id % 16].update(
+            {"orders": 1, "revenue_cents": int(net * 100), "refunded_revenue_cents": int(lost * 100)}
+        )  # every status, cancelled too (the statistics leave it out)
+        cents, refunded_cents = (int(net * 100), int(lost * 100)) if status != "cancelled" else (0, 0)
         for span in SPANS:
             bucket = (span, epoch(created_at) // span * span, order_id % 16)
-            buckets[bucket].update({status: 1, "revenue_cents": cents})
+            buckets[bucket].update(
+                {status: 1, "revenue_cents": cents, "refunded_revenue_cents": refunded_cents}
+            )
         users[user_id].update({status: 1, "revenue_cents": cents})
         times[user_id].append(epoch(created_at))
         if status != "cancelled":
@@ -124,11 +163,15 @@ def assert_kept_totals_are_a_recount(engine: Engine, orders_count: int) -> None:
                 recent[user_id].update({"orders": 1, "revenue_cents": cents})
     fields = [*statuses, "revenue_cents"]
 
-    def figures(source) -> dict[str, int]:
-        return {k: int(source[k]) for k in fields}
+    def figures(source, more: tuple[str, ...] = ()) -> dict[str, int]:
+        return {k: int(source[k]) for k in [*fields, *more]}
 
-    assert {(r.span, r.start, r.slot): figures(r._mapping) for r in kept_buckets if any(r[3:])} == {
-        k: figures(v) for k, v in buckets.items()
+    assert {(r.span, r.start, r.slot): figures(r._mapping, REFUNDED) for r in kept_buckets if any(r[3:])} == {
+        k: figures(v, REFUNDED) for k, v in buckets.items()
+    }
+    totals = ["orders", "revenue_cents", *REFUNDED]
+    assert {(r.status, r.slot): [r._mapping[k] for k in totals] for r in kept_statuses if r.orders} == {
+        k: [v[f] for f in totals] for k, v in by_status.items()
     }
     assert {
         r.user_id: (figures(r._mapping), epoch(r.first_order_at), epoch(r.last_order_at)) for r in kept_users
@@ -182,6 +225,7 @@ def test_the_migration_backfills_from_existing_orders(dialect: str, tmp_path, re
     engine.dispose()
 
 
+REFUNDED = ("refunded_revenue_cents",)
 AGES = (0, 1, 5, 8, 28, 31, 45)  # days before the migration; age 5 is a cancelled order
 
 
