@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from adapters.sql.unit_of_work import sync_unit_of_work
 from application.orders import OrderItem, PlaceOrder, cancel_order, change_order_status, place_order
@@ -112,3 +112,44 @@ def test_kept_totals_equal_a_recount_after_a_concurrent_mixed_load(pg: Engine) -
     net = sum((o.net_revenue for o in orders if o is not None), Decimal(0))
     assert (stats.total_revenue, stats.refunded_revenue) == (net, refunded)
     assert refunded > 0 and sum(1 for o in orders if o and o.status is OrderStatus.CANCELLED) == 4
+
+
+def test_only_a_change_of_the_net_writes_kept_rows(pg: Engine) -> None:
+    """An authorisation and a capture within the total leave every kept row as it was (same row version,
+    xmin); the refund that follows moves them, in its own transaction."""
+    boss, ann = admin(pg), customer(pg, "ann@shop.test")
+    item = product(pg, boss, "X-1", stock=10, price="30.00")
+    order = place_order(
+        PlaceOrder((OrderItem(item.id, 1),)), uow=sync_unit_of_work(pg, present), actor=ann, clock=NOW
+    )
+
+    def versions() -> dict[str, list[str]]:
+        with pg.connect() as c:
+            return {
+                t: sorted(c.execute(text(f"SELECT xmin::text FROM {t}")).scalars())
+                for t in ("order_totals", "order_sales", "user_sales", "user_day_sales")
+            }
+
+    before = versions()
+    cmd = RecordPayment("psp", "pi_1", Decimal("30.00"), PaymentAction.AUTHORIZE)
+    payment = record_payment(
+        order.id, cmd, uow=sync_unit_of_work(pg, present), actor=boss, clock=NOW, currency=USD
+    ).payment
+    assert payment.id is not None
+    for amount in ("10.00", "20.00"):
+        capture_payment(
+            payment.id,
+            Decimal(amount),
+            uow=sync_unit_of_work(pg, present),
+            actor=boss,
+            clock=NOW,
+            currency=USD,
+        )
+    assert versions() == before
+    refund_payment(
+        payment.id, RefundPayment(Decimal("0.01"), "r", "re_1"), uow=sync_unit_of_work(pg, present),
+        actor=boss, clock=NOW, currency=USD,
+    )  # fmt: skip
+    after = versions()
+    assert all(after[t] != before[t] for t in after)
+    assert_kept_totals_are_a_recount(pg, orders_count=1)
