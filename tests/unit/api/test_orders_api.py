@@ -244,6 +244,8 @@ def test_stats(api: Api, admin, shop) -> None:
             "delivered": 0,
             "cancelled": 1,
         },
+        "gross_revenue": "49.99",
+        "refunded_revenue": "0.00",
     }
 
 

@@ -40,6 +40,8 @@ def test_stats_without_parameters_are_unchanged(api: Api, admin, sales) -> None:
         "total_orders": 3,
         "total_revenue": "50.00",
         "orders_by_status": zeros() | {"pending": 2, "cancelled": 1},
+        "gross_revenue": "50.00",  # extensions (issue 28): after the fields a client had
+        "refunded_revenue": "0.00",
     }
     assert answer.content.startswith(b'{"total_orders":3,"total_revenue":"50.00","orders_by_status":{')
 
@@ -50,9 +52,12 @@ def test_stats_of_a_period_grouped_by_day(api: Api, admin, sales) -> None:
     assert (answer["total_orders"], answer["total_revenue"]) == (2, "50.00")
     one = zeros() | {"pending": 1}
     assert answer["periods"] == [
-        {"start": "2026-11-22T00:00:00+05:30", "orders": 1, "revenue": "20.00", "by_status": one},
-        {"start": "2026-11-23T00:00:00+05:30", "orders": 1, "revenue": "30.00", "by_status": one},
-        {"start": "2026-11-24T00:00:00+05:30", "orders": 0, "revenue": "0.00", "by_status": zeros()},
+        {"start": "2026-11-22T00:00:00+05:30", "orders": 1, "revenue": "20.00", "by_status": one}
+        | {"gross_revenue": "20.00", "refunded_revenue": "0.00"},
+        {"start": "2026-11-23T00:00:00+05:30", "orders": 1, "revenue": "30.00", "by_status": one}
+        | {"gross_revenue": "30.00", "refunded_revenue": "0.00"},
+        {"start": "2026-11-24T00:00:00+05:30", "orders": 0, "revenue": "0.00", "by_status": zeros()}
+        | {"gross_revenue": "0.00", "refunded_revenue": "0.00"},
     ]
     # Without group_by: the period's totals only.
     period = api.client.get("/orders/stats", params={"created_from": "2026-11-23T00:00:00Z"}, headers=admin)
@@ -60,6 +65,8 @@ def test_stats_of_a_period_grouped_by_day(api: Api, admin, sales) -> None:
         "total_orders": 2,
         "total_revenue": "30.00",
         "orders_by_status": zeros() | {"pending": 1, "cancelled": 1},
+        "gross_revenue": "30.00",
+        "refunded_revenue": "0.00",
     }
 
 
@@ -188,3 +195,34 @@ def test_ranges_at_the_ends_of_time(api: Api, admin, sales) -> None:
         422,
         "the periods reach beyond the years 1 to 9999 in time zone 'Asia/Kolkata'.",
     )
+
+
+def test_a_refund_lowers_the_revenue_everywhere_it_is_counted(api: Api, admin, sales) -> None:
+    """Bob's 30.00 (day two) charged 32.00 and refunded 2.00 (the overpayment), then 5.50 of its value."""
+    order_id = api.client.get("/orders", params={"user_id": sales["bob_id"]}, headers=admin).json()["items"][
+        0
+    ]
+    body = {"provider": "stripe", "reference": "ch_1", "amount": "32.00", "action": "charge"}
+    payment = api.client.post(f"/orders/{order_id['id']}/payments", json=body, headers=admin).json()
+    for n, amount in enumerate(["2.00", "5.50"]):
+        refund = {"amount": amount, "reason": "returned", "reference": f"re_{n}"}
+        assert (
+            api.client.post(f"/payments/{payment['id']}/refunds", json=refund, headers=admin).status_code
+            == 201
+        )
+    stats = api.client.get("/orders/stats", headers=admin).json()
+    assert {k: stats[k] for k in ("total_revenue", "gross_revenue", "refunded_revenue")} == {
+        "total_revenue": "44.50", "gross_revenue": "50.00", "refunded_revenue": "5.50",
+    }  # fmt: skip
+    query = {"created_from": "2026-11-22T00:00:00Z", "created_to": "2026-11-24T23:59:59Z", "group_by": "day"}
+    days = api.client.get("/orders/stats", params=query, headers=admin).json()["periods"]
+    assert [(d["revenue"], d["gross_revenue"], d["refunded_revenue"]) for d in days] == [
+        ("20.00", "20.00", "0.00"), ("24.50", "30.00", "5.50"), ("0.00", "0.00", "0.00"),
+    ]  # fmt: skip
+    bob = api.client.get(f"/users/{sales['bob_id']}/stats", headers=admin).json()
+    assert (bob["total_spent"], bob["average_order_value"]) == ("24.50", "24.50")
+    ranked = api.client.get("/users/top-spenders", headers=admin).json()
+    assert [(s["user"]["id"], s["revenue"]) for s in ranked] == [
+        (sales["bob_id"], "24.50"),
+        (sales["ann_id"], "20.00"),
+    ]
