@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, select, update
 
 from adapters.sql.engine import make_sync_engine
@@ -14,7 +15,10 @@ from adapters.sql.migrate import alembic_config
 from adapters.sql.tables import orders, users
 from tests.integration.test_sales_totals import assert_kept_totals_are_a_recount, fresh_postgres_database
 
-BEFORE = "0013_payments"  # the revision the lead re-chains 0017 after
+# The revision 0017 follows (re-chained as revisions merge).
+BEFORE = (
+    ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision("0017_net_revenue").down_revision
+)
 NOW = datetime.now(UTC)
 STATUSES = ["pending", "confirmed", "shipped", "delivered", "cancelled"]
 # (total, captured cents, refunded cents): none, part refunded, all refunded, an overpayment's refund only,
