@@ -179,21 +179,16 @@ class Order(Aggregate):
         return MoneyTotals(self.authorized, self.captured, self.refunded)
 
     @property
-    def gross_revenue(self) -> Decimal:
-        """What it counts in the sales totals before refunds: its total, 0 once cancelled."""
-        return ZERO if self.status is OrderStatus.CANCELLED else self.total_amount
+    def net_revenue(self) -> Decimal:
+        """What it counts in the sales totals: its total net of the refunds of its value; 0 once cancelled."""
+        return ZERO if self.status is OrderStatus.CANCELLED else self.money.net_revenue(self.total_amount)
 
     @property
     def refunded_revenue(self) -> Decimal:
-        """The refunds of its value (`MoneyTotals.refunded_revenue`), 0 once cancelled."""
-        return self.gross_revenue - self.net_revenue
-
-    @property
-    def net_revenue(self) -> Decimal:
-        """What it counts in the sales totals: its total net of refunds, 0 once cancelled."""
-        if self.status is OrderStatus.CANCELLED:
-            return ZERO
-        return self.money.net_revenue(self.total_amount)
+        """The refunds of its value (gross less net in the sales totals); 0 once cancelled."""
+        return (
+            ZERO if self.status is OrderStatus.CANCELLED else self.money.refunded_revenue(self.total_amount)
+        )
 
     @property
     def payment_status(self) -> PaymentStatus:
