@@ -13,6 +13,13 @@ from domain.catalog import Product
 from domain.entity import Entity
 from domain.errors import AddressLocked, IllegalStatusChange, InactiveUser, InvalidOrder
 from domain.events import DomainEvent, EventType
+from domain.fulfillment_errors import (
+    FulfillmentLimit,
+    FulfillmentNotCancellable,
+    InvalidFulfillment,
+    OrderFulfilled,
+    OrderNotFulfillable,
+)
 from domain.money import money
 from domain.payment_errors import OrderNotPayable, PaymentOutstanding, PaymentRequired
 from domain.payments import ZERO, ConfirmRequires, MoneyTotals, PaymentStatus
@@ -52,6 +59,21 @@ OWNER_MAY_CANCEL = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 ADDRESS_CHANGEABLE = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 
 
+# A fulfilment ships only these orders' units (domain.fulfillments); the first moves a confirmed order to
+# processing, the one that leaves nothing unshipped moves it to shipped, through ALLOWED_CHANGES.
+FULFILLABLE = frozenset({OrderStatus.CONFIRMED, OrderStatus.PROCESSING})
+# A move no PATCH may make: cancelling a fulfilment of a shipped order puts it back to processing.
+UNSHIPPED = {OrderStatus.SHIPPED: OrderStatus.PROCESSING}
+
+
+class FulfillmentStatus(StrEnum):
+    """An order's units against what its fulfilments shipped (`Order.fulfillment_status`)."""
+
+    UNFULFILLED = "unfulfilled"
+    PARTIALLY_FULFILLED = "partially_fulfilled"
+    FULFILLED = "fulfilled"
+
+
 def can_change(from_status: OrderStatus, to_status: OrderStatus) -> bool:
     return to_status in ALLOWED_CHANGES[from_status]
 
@@ -84,6 +106,10 @@ class OrderLine(Entity):
             unit_price=unit_price,
             line_total=money(unit_price * quantity),
         )
+
+    @property
+    def unshipped(self) -> int:
+        return self.quantity - self.quantity_shipped
 
 
 @dataclass(eq=False, slots=True)
@@ -182,6 +208,88 @@ class Order(Aggregate):
     def payment_status(self) -> PaymentStatus:
         return self.money.status(self.total_amount)
 
+    @property
+    def fulfillment_status(self) -> FulfillmentStatus:
+        """From its lines: nothing shipped, every unit shipped, or some."""
+        if all(line.quantity_shipped == 0 for line in self.lines):
+            return FulfillmentStatus.UNFULFILLED
+        if all(line.quantity_shipped == line.quantity for line in self.lines):
+            return FulfillmentStatus.FULFILLED
+        return FulfillmentStatus.PARTIALLY_FULFILLED
+
+    def unshipped(self) -> list[tuple[int, int]]:
+        """(line id, units left to ship) of every line with units left, in line order."""
+        return [
+            (line.id or 0, line.quantity - line.quantity_shipped) for line in self.lines if line.unshipped
+        ]
+
+    def check_shipment(self, units: Sequence[tuple[int, int]]) -> None:
+        """A fulfilment of `units` (line id, quantity): only while confirmed or processing, only its own
+        lines, at most what is left unshipped on each."""
+        if self.status not in FULFILLABLE:
+            raise OrderNotFulfillable(self.id, self.status.value)
+        for line_id, quantity in units:
+            line = self._line(line_id)
+            if quantity > line.unshipped:
+                raise FulfillmentLimit(line_id, quantity, line.unshipped)
+
+    def ship(
+        self, units: Sequence[tuple[int, int]], *, reason: str | None, actor_id: int | None, at: datetime
+    ) -> None:
+        """A fulfilment's units leave the shop: confirmed -> processing at the first, processing -> shipped
+        once nothing is left unshipped, each move with its history entry (`reason`) and event; one new
+        version."""
+        self.check_shipment(units)
+        for line_id, quantity in units:
+            line = self._line(line_id)
+            line.quantity_shipped += quantity
+            self.changed_lines.append(line)
+        if self.status is OrderStatus.CONFIRMED:
+            self._record_move(OrderStatus.PROCESSING, actor_id=actor_id, at=at, reason=reason)
+        if self.fulfillment_status is FulfillmentStatus.FULFILLED:
+            self._record_move(OrderStatus.SHIPPED, actor_id=actor_id, at=at, reason=reason)
+        self.version += 1
+        self.updated_at = at
+
+    def unship(
+        self,
+        units: Sequence[tuple[int, int]],
+        *,
+        fulfillment_id: int | None,
+        actor_id: int | None,
+        at: datetime,
+    ) -> None:
+        """A cancelled fulfilment's units are unshipped again: not once the order is delivered, nor units
+        returned since (a line keeps shipped >= returned). A shipped order goes back to processing (a move
+        only this makes); one new version."""
+        if self.status is OrderStatus.DELIVERED:
+            raise FulfillmentNotCancellable(fulfillment_id, f"order {self.id} was delivered")
+        for line_id, quantity in units:
+            line = self._line(line_id)
+            if line.quantity_shipped - quantity < line.quantity_returned:
+                raise FulfillmentNotCancellable(
+                    fulfillment_id, f"{line.quantity_returned} units of order line {line_id} were returned"
+                )
+        for line_id, quantity in units:
+            line = self._line(line_id)
+            line.quantity_shipped -= quantity
+            self.changed_lines.append(line)
+        if self.status in UNSHIPPED:
+            self._record_move(
+                UNSHIPPED[self.status],
+                actor_id=actor_id,
+                at=at,
+                reason=f"fulfillment {fulfillment_id} cancelled",
+            )
+        self.version += 1
+        self.updated_at = at
+
+    def _line(self, line_id: int) -> OrderLine:
+        for line in self.lines:
+            if line.id == line_id:
+                return line
+        raise InvalidFulfillment(f"order line {line_id} is not a line of order {self.id}")
+
     def check_payable(self) -> None:
         """New money (a payment, a capture) only for an order that is not cancelled."""
         if self.status is OrderStatus.CANCELLED:
@@ -238,6 +346,9 @@ class Order(Aggregate):
         if not self.may_be_cancelled_by(by):
             why = None if by.is_admin else "its owner may cancel it only while it is pending or confirmed"
             raise IllegalStatusChange(self.status.value, OrderStatus.CANCELLED.value, why)
+        shipped = sum(line.quantity_shipped for line in self.lines)
+        if shipped:
+            raise OrderFulfilled(self.id, shipped)
         self._give_back(products, MovementKind.CANCELLATION, actor_id=by.id, at=at)
 
     def expire(self, products: Mapping[int, Product], *, at: datetime) -> None:
@@ -277,10 +388,22 @@ class Order(Aggregate):
         reason: str | None = None,
     ) -> None:
         """A checked move: its history entry, a new version and the event for the outbox."""
-        self.new_status_changes.append(StatusChange(self.status, to_status, at, actor_id, reason))
-        self.status = to_status
+        self._record_move(to_status, event, actor_id=actor_id, at=at, reason=reason)
         self.version += 1
         self.updated_at = at
+
+    def _record_move(
+        self,
+        to_status: OrderStatus,
+        event: EventType = EventType.ORDER_STATUS_CHANGED,
+        *,
+        actor_id: int | None,
+        at: datetime,
+        reason: str | None = None,
+    ) -> None:
+        """Its history entry and event; the caller bumps the version, once per change."""
+        self.new_status_changes.append(StatusChange(self.status, to_status, at, actor_id, reason))
+        self.status = to_status
         self.domain_events.append(DomainEvent(event, self, at, actor_id))
 
 
