@@ -149,11 +149,12 @@ class Fulfillment(Aggregate):
         assert order.id == self.order_id
         if self.status is FulfillmentState.CANCELLED:
             return False
+        event = DomainEvent(EventType.FULFILLMENT_CANCELLED, self, at, actor_id)  # before the order's moves
         order.unship(self.units, fulfillment_id=self.id, actor_id=actor_id, at=at)
         self.status = FulfillmentState.CANCELLED
         self.cancelled_at = at
         self.cancelled_by = actor_id
         self.version += 1
         self.updated_at = at
-        self.domain_events.append(DomainEvent(EventType.FULFILLMENT_CANCELLED, self, at, actor_id))
+        self.domain_events.append(event)
         return True
