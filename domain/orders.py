@@ -224,14 +224,15 @@ class Order(Aggregate):
         ]
 
     def check_shipment(self, units: Sequence[tuple[int, int]]) -> None:
-        """A fulfilment of `units` (line id, quantity): only while confirmed or processing, only its own
-        lines, at most what is left unshipped on each."""
-        if self.status not in FULFILLABLE:
-            raise OrderNotFulfillable(self.id, self.status.value)
+        """A fulfilment of `units` (line id, quantity): only its own lines, at most what is left unshipped
+        on each (checked first: the loser of a race for the last units, which shipped the order, learns
+        that), and only while the order is confirmed or processing."""
         for line_id, quantity in units:
             line = self._line(line_id)
             if quantity > line.unshipped:
                 raise FulfillmentLimit(line_id, quantity, line.unshipped)
+        if self.status not in FULFILLABLE:
+            raise OrderNotFulfillable(self.id, self.status.value)
 
     def ship(
         self, units: Sequence[tuple[int, int]], *, reason: str | None, actor_id: int | None, at: datetime

@@ -338,3 +338,10 @@ class TestOrder:
         )
         assert (refused.value.order_id, refused.value.shipped) == (7, 1)
         assert state(order) == state(before)
+
+
+def test_more_than_is_left_is_the_refusal_even_once_the_order_shipped() -> None:
+    order = an_order()
+    fulfil(order, (11, 3), (12, 2))
+    with pytest.raises(FulfillmentLimit, match="^order line 12: cannot ship 1: 0 left unshipped$"):
+        Fulfillment.create(order, [(12, 1)], actor_id=1, at=LATER)
