@@ -21,6 +21,7 @@ from tests.contract.helpers import T0, add_product, add_user
 from tests.doubles.clock import FixedClock
 
 CLOCK = FixedClock(T0)
+NONE = Tracking()
 HOME = Address("Ann Smith", "1 Main St", "Berlin", "10115", "DE")
 
 
@@ -40,7 +41,9 @@ def shop(make_uow: MakeUow) -> tuple[User, Order]:
     return admin, order
 
 
-def fulfil(make_uow: MakeUow, admin: User, order: Order, *lines: tuple[int, int], tracking=Tracking()):  # type: ignore[no-untyped-def]
+def fulfil(
+    make_uow: MakeUow, admin: User, order: Order, *lines: tuple[int, int], tracking=NONE
+) -> Fulfillment:
     with make_uow() as uow:
         return create_fulfillment(
             order.id, CreateFulfillment(lines, tracking), uow=uow, actor=admin, clock=CLOCK

@@ -1,6 +1,6 @@
-"""Fulfilments under concurrency on real PostgreSQL: two racing for the last unshipped units of a line (one
-201, the other 409 `/problems/fulfillment-limit`, over HTTP), the second one waiting for the first's order lock
-then refused, and many at once never shipping more than was ordered."""
+"""Fulfilments under concurrency on real PostgreSQL: two racing for the last unshipped units of a line
+(one 201, the other 409 `/problems/fulfillment-limit`, over HTTP), the second one waiting for the first's
+order lock then refused, and many at once never shipping more than was ordered."""
 
 import asyncio
 import threading
@@ -54,7 +54,8 @@ def shipped(pg: Engine, order_id: int) -> tuple:
         units = c.execute(
             text(
                 "SELECT coalesce(sum(l.quantity), 0) FROM fulfillment_lines l"
-                " JOIN fulfillments f ON f.id = l.fulfillment_id WHERE f.order_id = :o AND f.status = 'fulfilled'"
+                " JOIN fulfillments f ON f.id = l.fulfillment_id"
+                " WHERE f.order_id = :o AND f.status = 'fulfilled'"
             ),
             {"o": order_id},
         ).scalar_one()
@@ -111,10 +112,10 @@ def test_the_second_waits_for_the_order_lock_then_is_refused(pg: Engine) -> None
 
         def second() -> None:
             try:
+                cmd = CreateFulfillment(((line_id, 1),))
                 outcome["fulfillment"] = create_fulfillment(
-                    order.id, CreateFulfillment(((line_id, 1),)), uow=sync_unit_of_work(pg, present), actor=boss,
-                    clock=clock,
-                )  # fmt: skip
+                    order.id, cmd, uow=sync_unit_of_work(pg, present), actor=boss, clock=clock
+                )
             except FulfillmentLimit as error:
                 outcome["error"] = error
 

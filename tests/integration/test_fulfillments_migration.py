@@ -87,7 +87,8 @@ def _check(url: str) -> None:
         )
         _refused(
             c,
-            f"INSERT INTO fulfillment_lines (fulfillment_id, order_line_id, quantity) VALUES ({rows[0].id}, 3, 0)",
+            "INSERT INTO fulfillment_lines (fulfillment_id, order_line_id, quantity)"
+            f" VALUES ({rows[0].id}, 3, 0)",
             "ck_fulfillment_lines_quantity_positive",
         )
     engine.dispose()

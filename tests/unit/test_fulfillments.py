@@ -66,7 +66,8 @@ def state(x: Order | Fulfillment) -> tuple:
     if isinstance(x, Fulfillment):
         return (x.status, x.version, x.updated_at, x.cancelled_at, x.cancelled_by, len(x.domain_events))
     return (
-        x.status, x.version, x.updated_at, [(line.quantity_shipped, line.quantity_returned) for line in x.lines],
+        x.status, x.version, x.updated_at,
+        [(line.quantity_shipped, line.quantity_returned) for line in x.lines],
         len(x.new_status_changes), len(x.domain_events), len(x.changed_lines),
     )  # fmt: skip
 
@@ -261,8 +262,8 @@ class TestCancel:
             (OrderStatus.SHIPPED, OrderStatus.PROCESSING, "fulfillment 22 cancelled", 3, LATER + timedelta(1))
         ]
         assert [e.type for e in order.domain_events] == [EventType.ORDER_STATUS_CHANGED]
-        assert (second.status, second.cancelled_at, second.cancelled_by, second.version, second.updated_at) == (
-            FulfillmentState.CANCELLED, LATER + timedelta(1), 3, 2, LATER + timedelta(1),
+        assert state(second) == (
+            FulfillmentState.CANCELLED, 2, LATER + timedelta(1), LATER + timedelta(1), 3, 1,
         )  # fmt: skip
         [event] = second.domain_events
         assert (event.type, event.subject, event.actor_id) == (EventType.FULFILLMENT_CANCELLED, second, 3)
