@@ -20,7 +20,7 @@ from application.ports import (
     StaleVersion,
     UnitOfWork,
 )
-from domain.orders import Order, OrderStatus, StatusChange, order_number
+from domain.orders import FulfillmentStatus, Order, OrderStatus, StatusChange, order_number
 from domain.payment_errors import PaymentOutstanding
 from domain.payments import ConfirmRequires
 from domain.users import User
@@ -131,7 +131,7 @@ def change_order_status(
         cancelling = to_status is OrderStatus.CANCELLED
         if cancelling:
             _cancel(uow, order, actor, clock)
-        elif to_status is OrderStatus.SHIPPED and order.unshipped():
+        elif to_status is OrderStatus.SHIPPED and order.fulfillment_status is not FulfillmentStatus.FULFILLED:
             # `shipped` means every unit shipped: what is left ships as one fulfilment (domain.fulfillments).
             fulfillments.ship_the_rest(uow, order, actor=actor, clock=clock)
         else:

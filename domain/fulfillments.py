@@ -12,8 +12,14 @@ from urllib.parse import urlsplit
 from domain.aggregate import Aggregate
 from domain.errors import IllegalStatusChange
 from domain.events import DomainEvent, EventType
-from domain.fulfillment_errors import InvalidFulfillment, ShippingAddressRequired
-from domain.orders import Order, OrderStatus, can_change
+from domain.fulfillment_errors import (
+    FulfillmentLimit,
+    FulfillmentNotCancellable,
+    InvalidFulfillment,
+    OrderNotFulfillable,
+    ShippingAddressRequired,
+)
+from domain.orders import FULFILLABLE, Order, OrderLine, OrderStatus, can_change
 
 MAX_CARRIER = 100
 MAX_TRACKING_NUMBER = 100
@@ -67,6 +73,31 @@ def check_fulfillment_lines(lines: Sequence[tuple[int, int]]) -> None:
             raise InvalidFulfillment(f"quantity for order line {line_id} must be at least 1")
 
 
+def unshipped(order: Order) -> list[tuple[int, int]]:
+    """(line id, units left to ship) of every line of `order` with units left, in line order."""
+    # Equivalent mutant: a stored order's lines all have ids (`or 0` is for the type checker).
+    return [(line.id or 0, line.unshipped) for line in order.lines if line.unshipped]  # pragma: no mutate
+
+
+def check_shipment(order: Order, units: Sequence[tuple[int, int]]) -> None:
+    """`units` (order line id, quantity) may ship: only the order's own lines, at most what is left unshipped
+    on each (checked first: the loser of a race for the last units, which shipped the order, learns that),
+    and only while the order is confirmed or processing."""
+    for line_id, quantity in units:
+        line = _line(order, line_id)
+        if quantity > line.unshipped:
+            raise FulfillmentLimit(line_id, quantity, line.unshipped)
+    if order.status not in FULFILLABLE:
+        raise OrderNotFulfillable(order.id, order.status.value)
+
+
+def _line(order: Order, line_id: int) -> OrderLine:
+    for line in order.lines:
+        if line.id == line_id:
+            return line
+    raise InvalidFulfillment(f"order line {line_id} is not a line of order {order.id}")
+
+
 @dataclass(eq=False, slots=True)
 class Fulfillment(Aggregate):
     order_id: int
@@ -95,13 +126,13 @@ class Fulfillment(Aggregate):
         at: datetime,
         address_required: bool = True,
     ) -> "Fulfillment":
-        """A fulfilment of `lines` (order line id, quantity) the order allows (`Order.check_shipment`; a
-        shipping address unless `address_required` is False); it moves nothing yet: once stored, `ship`."""
+        """A fulfilment of `lines` (order line id, quantity) the order allows (`check_shipment`; a shipping
+        address unless `address_required` is False); it moves nothing yet: once stored, `ship`."""
         check_fulfillment_lines(lines)
         tracking.check()
         if address_required and order.shipping_address is None:
             raise ShippingAddressRequired(order.id)
-        order.check_shipment(lines)
+        check_shipment(order, lines)
         assert order.id is not None
         fulfillment = cls(
             order_id=order.id,
@@ -124,7 +155,7 @@ class Fulfillment(Aggregate):
         where the status rules allow the move (IllegalStatusChange, as for any PATCH, where not)."""
         if not can_change(order.status, OrderStatus.SHIPPED):
             raise IllegalStatusChange(order.status.value, OrderStatus.SHIPPED.value)
-        return cls.create(order, order.unshipped(), actor_id=actor_id, at=at, address_required=False)
+        return cls.create(order, unshipped(order), actor_id=actor_id, at=at, address_required=False)
 
     @property
     def units(self) -> list[tuple[int, int]]:
@@ -137,20 +168,38 @@ class Fulfillment(Aggregate):
 
     def ship(self, order: Order, *, announce: bool = True) -> None:
         """Once stored (its id names it): its units leave the order's lines, which may move the order's
-        status; `announce` False leaves the history entries without a reason (a manual status change)."""
+        status (`Order.record_shipment`); `announce` False leaves the history entries without a reason (a
+        manual status change)."""
         assert self.id is not None and order.id == self.order_id
-        order.ship(
-            self.units, reason=self.reason if announce else None, actor_id=self.created_by, at=self.created_at
-        )
+        check_shipment(order, self.units)
+        moved = []
+        for line_id, quantity in self.units:
+            line = _line(order, line_id)
+            line.quantity_shipped += quantity
+            moved.append(line)
+        reason = self.reason if announce else None
+        order.record_shipment(moved, reason=reason, actor_id=self.created_by, at=self.created_at)
 
     def cancel(self, order: Order, *, actor_id: int | None, at: datetime) -> bool:
-        """Its units go back to unshipped (`Order.unship` says when they may); False, and nothing changes,
-        when it was cancelled already."""
+        """Its units go back to unshipped: not once the order is delivered, nor units returned since (a line
+        keeps shipped >= returned). False, and nothing changes, when it was cancelled already."""
         assert order.id == self.order_id
         if self.status is FulfillmentState.CANCELLED:
             return False
+        if order.status is OrderStatus.DELIVERED:
+            raise FulfillmentNotCancellable(self.id, f"order {order.id} was delivered")
+        lines = [(_line(order, line_id), quantity) for line_id, quantity in self.units]
+        for line, quantity in lines:
+            if line.quantity_shipped - quantity < line.quantity_returned:
+                raise FulfillmentNotCancellable(
+                    self.id, f"{line.quantity_returned} units of order line {line.id} were returned"
+                )
         event = DomainEvent(EventType.FULFILLMENT_CANCELLED, self, at, actor_id)  # before the order's moves
-        order.unship(self.units, fulfillment_id=self.id, actor_id=actor_id, at=at)
+        for line, quantity in lines:
+            line.quantity_shipped -= quantity
+        order.record_unshipment(
+            [line for line, _ in lines], reason=f"{self.reason} cancelled", actor_id=actor_id, at=at
+        )
         self.status = FulfillmentState.CANCELLED
         self.cancelled_at = at
         self.cancelled_by = actor_id

@@ -13,13 +13,7 @@ from domain.catalog import Product
 from domain.entity import Entity
 from domain.errors import AddressLocked, IllegalStatusChange, InactiveUser, InvalidOrder
 from domain.events import DomainEvent, EventType
-from domain.fulfillment_errors import (
-    FulfillmentLimit,
-    FulfillmentNotCancellable,
-    InvalidFulfillment,
-    OrderFulfilled,
-    OrderNotFulfillable,
-)
+from domain.fulfillment_errors import OrderFulfilled
 from domain.money import money
 from domain.payment_errors import OrderNotPayable, PaymentOutstanding, PaymentRequired
 from domain.payments import ZERO, ConfirmRequires, MoneyTotals, PaymentStatus
@@ -217,34 +211,13 @@ class Order(Aggregate):
             return FulfillmentStatus.FULFILLED
         return FulfillmentStatus.PARTIALLY_FULFILLED
 
-    def unshipped(self) -> list[tuple[int, int]]:
-        """(line id, units left to ship) of every line with units left, in line order."""
-        return [
-            (line.id or 0, line.quantity - line.quantity_shipped) for line in self.lines if line.unshipped
-        ]
-
-    def check_shipment(self, units: Sequence[tuple[int, int]]) -> None:
-        """A fulfilment of `units` (line id, quantity): only its own lines, at most what is left unshipped
-        on each (checked first: the loser of a race for the last units, which shipped the order, learns
-        that), and only while the order is confirmed or processing."""
-        for line_id, quantity in units:
-            line = self._line(line_id)
-            if quantity > line.unshipped:
-                raise FulfillmentLimit(line_id, quantity, line.unshipped)
-        if self.status not in FULFILLABLE:
-            raise OrderNotFulfillable(self.id, self.status.value)
-
-    def ship(
-        self, units: Sequence[tuple[int, int]], *, reason: str | None, actor_id: int | None, at: datetime
+    def record_shipment(
+        self, lines: Sequence[OrderLine], *, reason: str | None, actor_id: int | None, at: datetime
     ) -> None:
-        """A fulfilment's units leave the shop: confirmed -> processing at the first, processing -> shipped
-        once nothing is left unshipped, each move with its history entry (`reason`) and event; one new
-        version."""
-        self.check_shipment(units)
-        for line_id, quantity in units:
-            line = self._line(line_id)
-            line.quantity_shipped += quantity
-            self.changed_lines.append(line)
+        """Its `lines` shipped more (a fulfilment moved them, domain.fulfillments): confirmed -> processing at
+        the first, processing -> shipped once nothing is left unshipped, each move with its history entry
+        (`reason`) and event; one new version."""
+        self.changed_lines.extend(lines)
         if self.status is OrderStatus.CONFIRMED:
             self._record_move(OrderStatus.PROCESSING, actor_id=actor_id, at=at, reason=reason)
         if self.fulfillment_status is FulfillmentStatus.FULFILLED:
@@ -252,44 +225,16 @@ class Order(Aggregate):
         self.version += 1
         self.updated_at = at
 
-    def unship(
-        self,
-        units: Sequence[tuple[int, int]],
-        *,
-        fulfillment_id: int | None,
-        actor_id: int | None,
-        at: datetime,
+    def record_unshipment(
+        self, lines: Sequence[OrderLine], *, reason: str, actor_id: int | None, at: datetime
     ) -> None:
-        """A cancelled fulfilment's units are unshipped again: not once the order is delivered, nor units
-        returned since (a line keeps shipped >= returned). A shipped order goes back to processing (a move
-        only this makes); one new version."""
-        if self.status is OrderStatus.DELIVERED:
-            raise FulfillmentNotCancellable(fulfillment_id, f"order {self.id} was delivered")
-        for line_id, quantity in units:
-            line = self._line(line_id)
-            if line.quantity_shipped - quantity < line.quantity_returned:
-                raise FulfillmentNotCancellable(
-                    fulfillment_id, f"{line.quantity_returned} units of order line {line_id} were returned"
-                )
-        for line_id, quantity in units:
-            line = self._line(line_id)
-            line.quantity_shipped -= quantity
-            self.changed_lines.append(line)
+        """Its `lines` shipped less (a cancelled fulfilment): a shipped order goes back to processing (a move
+        only this makes, `UNSHIPPED`); one new version."""
+        self.changed_lines.extend(lines)
         if self.status in UNSHIPPED:
-            self._record_move(
-                UNSHIPPED[self.status],
-                actor_id=actor_id,
-                at=at,
-                reason=f"fulfillment {fulfillment_id} cancelled",
-            )
+            self._record_move(UNSHIPPED[self.status], actor_id=actor_id, at=at, reason=reason)
         self.version += 1
         self.updated_at = at
-
-    def _line(self, line_id: int) -> OrderLine:
-        for line in self.lines:
-            if line.id == line_id:
-                return line
-        raise InvalidFulfillment(f"order line {line_id} is not a line of order {self.id}")
 
     def check_payable(self) -> None:
         """New money (a payment, a capture) only for an order that is not cancelled."""

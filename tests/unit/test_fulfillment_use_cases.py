@@ -65,10 +65,10 @@ def test_customers_read_their_own_and_change_nothing(world: World, confirmed) ->
     with pytest.raises(NotFound, match="^order 999 was not found$"):
         list_fulfillments(999, uow=world.uow, actor=world.admin)
     before = dump(world.uow.store)
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="^only admins may record fulfillments$"):
         create_fulfillment(order.id, CreateFulfillment(((order.lines[0].id, 1),)), uow=world.uow, actor=ann,
                            clock=world.clock)  # fmt: skip
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="^only admins may cancel fulfillments$"):
         cancel_fulfillment(fulfillment.id, uow=world.uow, actor=ann, clock=world.clock)
     with pytest.raises(NotFound, match="^order 999 was not found$"):
         create(world, 999, order.lines[0].id)
