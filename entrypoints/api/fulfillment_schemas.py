@@ -1,4 +1,4 @@
-"""Request and response models of fulfilments (docs/api.md#fulfilments)."""
+"""Request and response models of fulfilments (docs/api.md#fulfilments-issue-28)."""
 
 from datetime import datetime
 from typing import Annotated

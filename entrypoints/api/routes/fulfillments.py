@@ -1,4 +1,4 @@
-"""Fulfilments: /orders/{id}/fulfillments and /fulfillments/{id} (docs/api.md#fulfilments). An admin records
+"""Fulfilments: /orders/{id}/fulfillments and /fulfillments/{id} (docs/api.md#fulfilments-issue-28). An admin records
 what left the shop and may cancel it before delivery; an order's owner may read its fulfilments."""
 
 from fastapi import APIRouter, Response, status
