@@ -459,7 +459,8 @@ class OrderRead(SQLModel):
         description="Its payments' amounts against its total (docs/api.md#payments); `unpaid` without any."
     )
     fulfillment_status: FulfillmentStatus = Field(
-        description="Its lines' units against what its fulfilments shipped (docs/api.md#fulfilments-issue-28)."
+        description="Its lines' units against what its fulfilments shipped "
+        "(docs/api.md#fulfilments-issue-28)."
     )
 
     @classmethod

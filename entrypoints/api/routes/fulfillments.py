@@ -1,5 +1,5 @@
-"""Fulfilments: /orders/{id}/fulfillments and /fulfillments/{id} (docs/api.md#fulfilments-issue-28). An admin records
-what left the shop and may cancel it before delivery; an order's owner may read its fulfilments."""
+"""Fulfilments: /orders/{id}/fulfillments and /fulfillments/{id} (docs/api.md#fulfilments-issue-28). An
+admin records what left the shop and may cancel it before delivery; an order's owner may read them."""
 
 from fastapi import APIRouter, Response, status
 
