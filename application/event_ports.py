@@ -11,14 +11,15 @@ from typing import Any, Protocol
 from application.lists import EventFilter, Page, Window
 from domain.catalog import Product
 from domain.events import DomainEvent, Event
+from domain.fulfillments import Fulfillment
 from domain.orders import Order
 from domain.payments import Payment
 from domain.users import User
 from domain.webhooks import Attempt, Delivery, Webhook
 
-# The public representation of an order, a product, a payment or a user (as the API returns it): the payload
-# of its events.
-Presenter = Callable[[Order | Product | Payment | User], dict[str, Any]]
+# The public representation of an order, a product, a payment, a user or a fulfilment (as the API returns
+# it): the payload of its events.
+Presenter = Callable[[Order | Product | Payment | User | Fulfillment], dict[str, Any]]
 
 
 class EventRepository(Protocol):

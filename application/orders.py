@@ -6,6 +6,7 @@ import string
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from application import fulfillments
 from application.access import require_admin, require_may_order_for, require_self_or_admin
 from application.addresses import AddressChoice, resolve
 from application.auth import as_caller
@@ -21,7 +22,7 @@ from application.ports import (
     TokenClaims,
     UnitOfWork,
 )
-from domain.orders import Order, OrderStatus, StatusChange, order_number
+from domain.orders import FulfillmentStatus, Order, OrderStatus, StatusChange, order_number
 from domain.payment_errors import PaymentOutstanding
 from domain.payments import ConfirmRequires
 from domain.users import User
@@ -156,6 +157,9 @@ def change_order_status(
         cancelling = to_status is OrderStatus.CANCELLED
         if cancelling:
             _cancel(uow, order, actor, clock)
+        elif to_status is OrderStatus.SHIPPED and order.fulfillment_status is not FulfillmentStatus.FULFILLED:
+            # `shipped` means every unit shipped: what is left ships as one fulfilment (domain.fulfillments).
+            fulfillments.ship_the_rest(uow, order, actor=actor, clock=clock)
         else:
             order.change_status(to_status, actor_id=actor.id, at=clock.now(), requires=confirm_requires)
             _save(uow, order)

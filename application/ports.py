@@ -24,6 +24,7 @@ from application.lists import (
 )
 from domain.addresses import AddressBook, SavedAddress
 from domain.catalog import Category, CategoryStats, Product
+from domain.fulfillments import Fulfillment
 from domain.orders import Order, OrderStatus, StatusChange
 from domain.payments import Payment
 from domain.stock import StockDrift, StockMovement
@@ -314,6 +315,30 @@ class PaymentRepository(Protocol):
         ...
 
 
+class FulfillmentRepository(Protocol):
+    """Fulfilments of orders (issue 28); their units are on the order's lines too (`Order.changed_lines`)."""
+
+    def add(self, fulfillment: Fulfillment) -> None:
+        """Store it and its lines; its id is set."""
+        ...
+
+    # Equivalent mutants: a protocol's default never runs (each adapter has its own).
+    def get(
+        self, fulfillment_id: int, *, for_update: bool = False
+    ) -> Fulfillment | None:  # pragma: no mutate
+        """With its lines; `for_update` locks its row until the transaction ends."""
+        ...
+
+    def save(self, fulfillment: Fulfillment) -> None:
+        """Store its status, cancellation, version; raise StaleVersion unless the row is at
+        `fulfillment.version - 1`."""
+        ...
+
+    def for_order(self, order_id: int) -> builtins.list[Fulfillment]:
+        """Its fulfilments, oldest first, each with its lines: two reads, however many."""
+        ...
+
+
 class AddressRepository(Protocol):
     """Users' address books (issue 27)."""
 
@@ -390,6 +415,8 @@ class UnitOfWork(Protocol):
     def orders(self) -> OrderRepository: ...
     @property
     def payments(self) -> PaymentRepository: ...
+    @property
+    def fulfillments(self) -> FulfillmentRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

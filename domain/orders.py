@@ -13,6 +13,7 @@ from domain.catalog import Product
 from domain.entity import Entity
 from domain.errors import AddressLocked, IllegalStatusChange, InactiveUser, InvalidOrder
 from domain.events import DomainEvent, EventType
+from domain.fulfillment_errors import OrderFulfilled
 from domain.money import money
 from domain.payment_errors import OrderNotPayable, PaymentOutstanding, PaymentRequired
 from domain.payments import ZERO, ConfirmRequires, MoneyTotals, PaymentStatus
@@ -52,6 +53,21 @@ OWNER_MAY_CANCEL = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 ADDRESS_CHANGEABLE = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 
 
+# A fulfilment ships only these orders' units (domain.fulfillments); the first moves a confirmed order to
+# processing, the one that leaves nothing unshipped moves it to shipped, through ALLOWED_CHANGES.
+FULFILLABLE = frozenset({OrderStatus.CONFIRMED, OrderStatus.PROCESSING})
+# A move no PATCH may make: cancelling a fulfilment of a shipped order puts it back to processing.
+UNSHIPPED = {OrderStatus.SHIPPED: OrderStatus.PROCESSING}
+
+
+class FulfillmentStatus(StrEnum):
+    """An order's units against what its fulfilments shipped (`Order.fulfillment_status`)."""
+
+    UNFULFILLED = "unfulfilled"
+    PARTIALLY_FULFILLED = "partially_fulfilled"
+    FULFILLED = "fulfilled"
+
+
 def can_change(from_status: OrderStatus, to_status: OrderStatus) -> bool:
     return to_status in ALLOWED_CHANGES[from_status]
 
@@ -84,6 +100,10 @@ class OrderLine(Entity):
             unit_price=unit_price,
             line_total=money(unit_price * quantity),
         )
+
+    @property
+    def unshipped(self) -> int:
+        return self.quantity - self.quantity_shipped
 
 
 @dataclass(eq=False, slots=True)
@@ -194,6 +214,40 @@ class Order(Aggregate):
     def payment_status(self) -> PaymentStatus:
         return self.money.status(self.total_amount)
 
+    @property
+    def fulfillment_status(self) -> FulfillmentStatus:
+        """From its lines: nothing shipped, every unit shipped, or some."""
+        if all(line.quantity_shipped == 0 for line in self.lines):
+            return FulfillmentStatus.UNFULFILLED
+        if all(line.quantity_shipped == line.quantity for line in self.lines):
+            return FulfillmentStatus.FULFILLED
+        return FulfillmentStatus.PARTIALLY_FULFILLED
+
+    def record_shipment(
+        self, lines: Sequence[OrderLine], *, reason: str | None, actor_id: int | None, at: datetime
+    ) -> None:
+        """Its `lines` shipped more (a fulfilment moved them, domain.fulfillments): confirmed -> processing at
+        the first, processing -> shipped once nothing is left unshipped, each move with its history entry
+        (`reason`) and event; one new version."""
+        self.changed_lines.extend(lines)
+        if self.status is OrderStatus.CONFIRMED:
+            self._record_move(OrderStatus.PROCESSING, actor_id=actor_id, at=at, reason=reason)
+        if self.fulfillment_status is FulfillmentStatus.FULFILLED:
+            self._record_move(OrderStatus.SHIPPED, actor_id=actor_id, at=at, reason=reason)
+        self.version += 1
+        self.updated_at = at
+
+    def record_unshipment(
+        self, lines: Sequence[OrderLine], *, reason: str, actor_id: int | None, at: datetime
+    ) -> None:
+        """Its `lines` shipped less (a cancelled fulfilment): a shipped order goes back to processing (a move
+        only this makes, `UNSHIPPED`); one new version."""
+        self.changed_lines.extend(lines)
+        if self.status in UNSHIPPED:
+            self._record_move(UNSHIPPED[self.status], actor_id=actor_id, at=at, reason=reason)
+        self.version += 1
+        self.updated_at = at
+
     def check_payable(self) -> None:
         """New money (a payment, a capture) only for an order that is not cancelled."""
         if self.status is OrderStatus.CANCELLED:
@@ -250,6 +304,9 @@ class Order(Aggregate):
         if not self.may_be_cancelled_by(by):
             why = None if by.is_admin else "its owner may cancel it only while it is pending or confirmed"
             raise IllegalStatusChange(self.status.value, OrderStatus.CANCELLED.value, why)
+        shipped = sum(line.quantity_shipped for line in self.lines)
+        if shipped:
+            raise OrderFulfilled(self.id, shipped)
         self._give_back(products, MovementKind.CANCELLATION, actor_id=by.id, at=at)
 
     def expire(self, products: Mapping[int, Product], *, at: datetime) -> None:
@@ -289,10 +346,22 @@ class Order(Aggregate):
         reason: str | None = None,
     ) -> None:
         """A checked move: its history entry, a new version and the event for the outbox."""
-        self.new_status_changes.append(StatusChange(self.status, to_status, at, actor_id, reason))
-        self.status = to_status
+        self._record_move(to_status, event, actor_id=actor_id, at=at, reason=reason)
         self.version += 1
         self.updated_at = at
+
+    def _record_move(
+        self,
+        to_status: OrderStatus,
+        event: EventType = EventType.ORDER_STATUS_CHANGED,
+        *,
+        actor_id: int | None,
+        at: datetime,
+        reason: str | None = None,
+    ) -> None:
+        """Its history entry and event; the caller bumps the version, once per change."""
+        self.new_status_changes.append(StatusChange(self.status, to_status, at, actor_id, reason))
+        self.status = to_status
         self.domain_events.append(DomainEvent(event, self, at, actor_id))
 
 

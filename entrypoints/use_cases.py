@@ -21,6 +21,7 @@ from application import (
     auth,
     categories,
     events,
+    fulfillments,
     idempotency,
     orders,
     payments,
@@ -41,6 +42,7 @@ from application.categories import (
 )
 from application.event_ports import WebhookSender
 from application.events import Feed
+from application.fulfillments import CreateFulfillment
 from application.lists import (
     ALL_CATEGORIES,
     CategoryFilter,
@@ -75,6 +77,7 @@ from application.webhooks import CreateWebhook, DeliveryOptions, WebhookPatch
 from domain.addresses import AddressPatch, SavedAddress
 from domain.catalog import Product
 from domain.events import Event
+from domain.fulfillments import Fulfillment
 from domain.orders import Order, OrderStatus, StatusChange
 from domain.payments import Payment
 from domain.stock import StockDrift, StockMovement
@@ -323,6 +326,21 @@ class UseCases:
 
     def list_payments(self, uow: UnitOfWork, actor: User, order_id: int) -> list[Payment]:
         return payments.list_payments(order_id, uow=uow, actor=actor)
+
+    # Fulfilments
+    def create_fulfillment(
+        self, uow: UnitOfWork, actor: User, order_id: int, cmd: CreateFulfillment
+    ) -> Fulfillment:
+        return fulfillments.create_fulfillment(order_id, cmd, uow=uow, actor=actor, clock=self.clock)
+
+    def list_fulfillments(self, uow: UnitOfWork, actor: User, order_id: int) -> list[Fulfillment]:
+        return fulfillments.list_fulfillments(order_id, uow=uow, actor=actor)
+
+    def get_fulfillment(self, uow: UnitOfWork, actor: User, fulfillment_id: int) -> Fulfillment:
+        return fulfillments.get_fulfillment(fulfillment_id, uow=uow, actor=actor)
+
+    def cancel_fulfillment(self, uow: UnitOfWork, actor: User, fulfillment_id: int) -> Fulfillment:
+        return fulfillments.cancel_fulfillment(fulfillment_id, uow=uow, actor=actor, clock=self.clock)
 
     def purge_expired_keys(self, uow: UnitOfWork) -> int:
         return idempotency.purge_expired_keys(uow=uow, clock=self.clock)

@@ -22,6 +22,7 @@ from sqlmodel import Field, SQLModel
 from adapters.fields import CategoryFields, ProductFields, UserFields
 from domain.addresses import MAX_LENGTHS
 from domain.events import EventType, ResourceType
+from domain.fulfillments import MAX_CARRIER, MAX_TRACKING_NUMBER, MAX_TRACKING_URL, FulfillmentState
 from domain.orders import OrderStatus
 from domain.payments import MAX_PAYMENT_REASON, MAX_PAYMENT_REFERENCE, MAX_PROVIDER, TransactionKind
 from domain.stock import MAX_REASON, MovementKind
@@ -564,6 +565,47 @@ class WebhookAttemptRow(SQLModel, table=True):
     response_body: str | None = Field(default=None, max_length=1024)
 
 
+_FULFILLMENT_STATES = ", ".join(f"'{s.value}'" for s in FulfillmentState)
+
+
+class FulfillmentRow(SQLModel, table=True):
+    """Units of an order that left the shop together (domain.fulfillments.Fulfillment), with tracking."""
+
+    __tablename__ = "fulfillments"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_FULFILLMENT_STATES})", name="status_known"),
+        Index("ix_fulfillments_order_id", "order_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", ondelete="RESTRICT")
+    status: str = Field(max_length=20)
+    carrier: str | None = Field(default=None, max_length=MAX_CARRIER)
+    tracking_number: str | None = Field(default=None, max_length=MAX_TRACKING_NUMBER)
+    tracking_url: str | None = Field(default=None, max_length=MAX_TRACKING_URL)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+    created_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    cancelled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    cancelled_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    version: int = Field(default=1)
+
+
+class FulfillmentLineRow(SQLModel, table=True):
+    """How many units of one order line a fulfilment shipped; each line once per fulfilment."""
+
+    __tablename__ = "fulfillment_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("uq_fulfillment_lines_fulfillment_line", "fulfillment_id", "order_line_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    fulfillment_id: int = Field(foreign_key="fulfillments.id", ondelete="CASCADE")
+    order_line_id: int = Field(foreign_key="order_lines.id", ondelete="RESTRICT")
+    quantity: int
+
+
 def _table(model: type[SQLModel]) -> Table:
     """A table model's Core table (SQLModel sets `__table__` without declaring it to type checkers)."""
     return metadata.tables[str(model.__tablename__)]
@@ -581,6 +623,8 @@ idempotency_keys = _table(IdempotencyKeyRow)
 addresses = _table(AddressRow)
 payments = _table(PaymentRow)
 payment_transactions = _table(PaymentTransactionRow)
+fulfillments = _table(FulfillmentRow)
+fulfillment_lines = _table(FulfillmentLineRow)
 counts = _table(CategoryProductCountRow)
 order_totals = _table(OrderTotalRow)
 order_sales = _table(OrderSalesRow)

@@ -20,6 +20,7 @@ from adapters.metrics import RETRIES
 from adapters.sql.addresses import SqlAddressRepository
 from adapters.sql.categories import SqlCategoryRepository
 from adapters.sql.events import Outbox, SqlEventRepository
+from adapters.sql.fulfillments import SqlFulfillmentRepository
 from adapters.sql.gate import FairGate
 from adapters.sql.idempotency import SqlIdempotencyRepository
 from adapters.sql.orders import SqlOrderRepository
@@ -62,6 +63,7 @@ class SqlUnitOfWork:
         self.products = SqlProductRepository(self.tx, self.outbox)
         self.orders = SqlOrderRepository(self.tx, self.outbox)
         self.payments = SqlPaymentRepository(self.tx, self.outbox)
+        self.fulfillments = SqlFulfillmentRepository(self.tx, self.outbox)
         self.idempotency = SqlIdempotencyRepository(self.tx)
         self.addresses = SqlAddressRepository(self.tx)
         self.throttle = SqlThrottleRepository(self.tx)

@@ -7,10 +7,12 @@ from pydantic import AnyUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
 from domain.catalog import Product
 from domain.events import Event, EventType, ResourceType
+from domain.fulfillments import Fulfillment
 from domain.orders import Order
 from domain.payments import Payment
 from domain.users import User
 from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
+from entrypoints.api.fulfillment_schemas import FulfillmentRead
 from entrypoints.api.payment_schemas import PaymentRead
 from entrypoints.api.schemas import OrderRead, ProductRead, UserRead
 
@@ -18,14 +20,16 @@ WebhookUrl = Annotated[AnyUrl, UrlConstraints(max_length=2048, allowed_schemes=[
 EventTypes = Annotated[set[EventType], Field(min_length=1, description="The event types to deliver.")]
 
 
-def present(subject: Order | Product | Payment | User) -> dict[str, Any]:
-    """An event's payload: the order, product, payment or user as the API returns it (never a password
-    hash; an erased user as anonymised). See application.event_ports.Presenter."""
+def present(subject: Order | Product | Payment | User | Fulfillment) -> dict[str, Any]:
+    """An event's payload: the order, product, payment, user or fulfilment as the API returns it (never a
+    password hash; an erased user as anonymised). See application.event_ports.Presenter."""
     read: BaseModel
     if isinstance(subject, Order):
         read = OrderRead.of(subject)
     elif isinstance(subject, Payment):
         read = PaymentRead.of(subject)
+    elif isinstance(subject, Fulfillment):
+        read = FulfillmentRead.of(subject)
     elif isinstance(subject, User):
         read = UserRead.of(subject)
     else:

@@ -42,6 +42,14 @@ from domain.errors import (
     InvalidAddress,
     WeakPassword,
 )
+from domain.fulfillment_errors import (
+    FulfillmentLimit,
+    FulfillmentNotCancellable,
+    InvalidFulfillment,
+    OrderFulfilled,
+    OrderNotFulfillable,
+    ShippingAddressRequired,
+)
 from domain.payment_errors import (
     InvalidPaymentAmount,
     OrderNotPayable,
@@ -88,6 +96,12 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (PaymentRequired, 409),
     (OrderNotPayable, 409),
     (InvalidPaymentAmount, 422),
+    (FulfillmentLimit, 409),
+    (FulfillmentNotCancellable, 409),
+    (OrderFulfilled, 409),
+    (OrderNotFulfillable, 409),
+    (ShippingAddressRequired, 409),
+    (InvalidFulfillment, 422),
     (DomainError, 400),
 ]
 
@@ -101,7 +115,7 @@ def problem(
     *,
     slug: str | None = None,
     headers: dict[str, str] | None = None,
-    extensions: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     phrase = HTTPStatus(status).phrase
     body = Problem(
@@ -149,8 +163,10 @@ async def _application_error(request: Request, error: Exception) -> JSONResponse
         REFUSALS.labels("insufficient_stock").inc()
     detail = str(error) or HTTPStatus(status).description
     # Members of its own a refusal names (a payment's limit and what it allows).
-    extensions = (
-        error.extensions() if isinstance(error, PaymentLimit | PaymentOutstanding | PaymentRequired) else None
+    extensions: dict[str, Any] | None = (
+        error.extensions()
+        if isinstance(error, PaymentLimit | PaymentOutstanding | PaymentRequired | FulfillmentLimit)
+        else None
     )
     return problem(status, _sentence(detail), slug=_slug(error), headers=headers, extensions=extensions)
 

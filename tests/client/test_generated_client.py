@@ -73,6 +73,7 @@ OPERATIONS = {
         "delete_user_address",
     },
     "payments": {"record_payment", "list_payments", "capture_payment", "void_payment", "refund_payment"},
+    "fulfillments": {"create_fulfillment", "list_fulfillments", "get_fulfillment", "cancel_fulfillment"},
     "events": {"read_events"},
     "webhooks": {
         "create_webhook",

@@ -46,6 +46,7 @@ from domain.aggregate import Aggregate
 from domain.catalog import Category, CategoryStats, Product, name_key, normalize_sku
 from domain.errors import InsufficientStock
 from domain.events import DomainEvent, Event
+from domain.fulfillments import Fulfillment
 from domain.money import money
 from domain.orders import Order, OrderStatus, StatusChange
 from domain.patch import sent
@@ -73,6 +74,7 @@ class Tables:
     idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
     addresses: dict[int, SavedAddress] = field(default_factory=dict)
     payments: dict[int, Payment] = field(default_factory=dict)
+    fulfillments: dict[int, Fulfillment] = field(default_factory=dict)
     throttle: dict[str, Attempts] = field(default_factory=dict)
     outbox: list[Event] = field(default_factory=list)
     webhooks: dict[int, Webhook] = field(default_factory=dict)
@@ -665,6 +667,44 @@ class InMemoryPaymentRepository(_Repository):
         self.t.payments[payment.id or 0] = _kept(payment)
 
 
+class InMemoryFulfillmentRepository(_Repository):
+    def __init__(
+        self, tables: Callable[[], Tables], locks: list[tuple[str, int]], seen: SeenAggregates
+    ) -> None:
+        super().__init__(tables, locks)
+        self._seen = seen
+
+    def add(self, fulfillment: Fulfillment) -> None:
+        fulfillment.id = self.t.new_id()
+        self._store(fulfillment)
+
+    def get(self, fulfillment_id: int, *, for_update: bool = False) -> Fulfillment | None:
+        self._lock("fulfillment", [fulfillment_id], for_update)
+        stored = self.t.fulfillments.get(fulfillment_id)
+        if stored is None:
+            return None
+        fulfillment = copy.deepcopy(stored)
+        self._seen.add(fulfillment)
+        return fulfillment
+
+    def save(self, fulfillment: Fulfillment) -> None:
+        assert fulfillment.id is not None
+        stored = self.t.fulfillments[fulfillment.id]
+        if stored.version != fulfillment.version - 1:
+            raise StaleVersion(stored.version)
+        self._store(fulfillment)
+
+    def for_order(self, order_id: int) -> list[Fulfillment]:
+        mine = sorted(
+            (f for f in self.t.fulfillments.values() if f.order_id == order_id), key=lambda f: f.id or 0
+        )
+        return [copy.deepcopy(f) for f in mine]
+
+    def _store(self, fulfillment: Fulfillment) -> None:
+        self._seen.add(fulfillment)
+        self.t.fulfillments[fulfillment.id or 0] = _kept(fulfillment)
+
+
 class InMemoryIdempotencyRepository(_Repository):
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         existing = self.t.idempotency.get((record.user_id, record.key))
@@ -887,6 +927,7 @@ class InMemoryUnitOfWork:
         self.products = InMemoryProductRepository(self._tables, self.store.locks, self.seen, self._collect)
         self.orders = InMemoryOrderRepository(self._tables, self.store.locks, self.seen)
         self.payments = InMemoryPaymentRepository(self._tables, self.store.locks, self.seen)
+        self.fulfillments = InMemoryFulfillmentRepository(self._tables, self.store.locks, self.seen)
         self.idempotency = InMemoryIdempotencyRepository(self._tables, self.store.locks)
         self.addresses = InMemoryAddressRepository(self._tables, self.store.locks)
         self.throttle = InMemoryThrottleRepository(self._tables, self.store.locks)

@@ -20,8 +20,17 @@ from application.categories import (
     get_category,
     list_category_stats,
 )
+from application.fulfillments import CreateFulfillment, create_fulfillment, list_fulfillments
 from application.lists import EventFilter, OrderFilter, ProductFilter, ProductSort, Window
-from application.orders import OrderItem, PlaceOrder, get_order, list_orders, place_order
+from application.orders import (
+    OrderItem,
+    PlaceOrder,
+    change_order_status,
+    change_shipping_address,
+    get_order,
+    list_orders,
+    place_order,
+)
 from application.payments import RecordPayment, capture_payment, list_payments, record_payment
 from application.ports import TokenClaims
 from application.products import Expand, get_product_expanded, list_products, list_products_expanded
@@ -29,6 +38,8 @@ from application.throttling import Limits, Rate, login_buckets
 from application.users import Deactivation, deactivate_customers, user_stats
 from domain.addresses import Address
 from domain.events import ResourceType
+from domain.fulfillments import Tracking
+from domain.orders import FulfillmentStatus, OrderStatus
 from domain.payments import USD, PaymentAction, PaymentStatus
 from entrypoints.api.event_schemas import present
 from tests.integration.helpers import admin, clock, count_statements, customer, product
@@ -316,3 +327,36 @@ def test_payments_show_on_orders_and_list_in_fixed_statements(seeded, payments: 
     assert len(listed) == payments and all(len(p.transactions) == 2 for p in listed)
     assert counter.count == 5, counter.statements
     assert not counter.opened_a_transaction
+
+
+@pytest.mark.parametrize("fulfilments", [1, 3])
+def test_fulfilments_list_in_fixed_statements(seeded, fulfilments: int) -> None:
+    """An order's fulfilments are five statements (caller, order, its lines, fulfilments, their lines)
+    however many; fulfillment_status comes from the lines, so the order list stays four."""
+    engine, ann, _, orders = seeded
+    staff = admin(engine)
+    order = orders[0]
+    address = Address("Ann Smith", "1 Main St", "Berlin", "10115", "DE")
+    change_shipping_address(order.id, address, uow=sync_unit_of_work(engine, present), actor=ann, clock=clock)
+    change_order_status(
+        order.id, OrderStatus.CONFIRMED, uow=sync_unit_of_work(engine, present), actor=staff, clock=clock
+    )
+    for i in range(fulfilments):
+        cmd = CreateFulfillment(((order.lines[min(i, 1)].id, 1),), Tracking("UPS", f"1Z{i}"))  # of 1 and 2
+        create_fulfillment(order.id, cmd, uow=sync_unit_of_work(engine, present), actor=staff, clock=clock)
+    with count_statements(engine) as counter:
+        listed = as_request(
+            engine, ann.id, lambda uow, actor: list_fulfillments(order.id, uow=uow, actor=actor)
+        )
+    assert len(listed) == fulfilments and all(len(f.lines) == 1 for f in listed)
+    assert counter.count == 5, counter.statements
+    assert not counter.opened_a_transaction
+    with count_statements(engine) as counter:
+        page = as_request(
+            engine, ann.id, lambda uow, actor: list_orders(OrderFilter(), Window(25, 0), uow=uow, actor=actor)
+        )
+    assert counter.count == 4, counter.statements
+    statuses = {o.id: o.fulfillment_status for o in page.items}
+    expected = FulfillmentStatus.FULFILLED if fulfilments == 3 else FulfillmentStatus.PARTIALLY_FULFILLED
+    assert statuses[order.id] is expected
+    assert list(statuses.values()).count(FulfillmentStatus.UNFULFILLED) == 24

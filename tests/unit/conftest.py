@@ -66,6 +66,7 @@ def dump(store: InMemoryStore) -> dict:
         "idempotency": {k: asdict(v) for k, v in t.idempotency.items()},
         "addresses": {k: asdict(v) for k, v in t.addresses.items()},
         "payments": {k: asdict(v) for k, v in t.payments.items()},
+        "fulfillments": {k: asdict(v) for k, v in t.fulfillments.items()},
         # The outbox too: a refused change raises no event.
         "outbox": [asdict(e) for e in t.outbox],
         "webhooks": {k: asdict(v) for k, v in t.webhooks.items()},

@@ -109,7 +109,9 @@ async def list_order_events(order_id: ResourceId, caller: SignedIn) -> list[Orde
     return [OrderEventRead.of(e) for e in await caller.as_user(caller.cases.order_events, order_id)]
 
 
-@router.patch("/{order_id}/status", response_model=OrderRead, responses=responses(400, 401, 403, 404, 412))
+@router.patch(
+    "/{order_id}/status", response_model=OrderRead, responses=responses(400, 401, 403, 404, 409, 412)
+)
 async def change_order_status(
     order_id: ResourceId, body: StatusChange, response: Response, caller: SignedIn, version: ExpectedVersion
 ) -> OrderRead:
@@ -137,6 +139,6 @@ async def change_shipping_address(
     return with_etag(response, order)
 
 
-@router.delete("/{order_id}", response_model=OrderRead, responses=responses(400, 401, 404))
+@router.delete("/{order_id}", response_model=OrderRead, responses=responses(400, 401, 404, 409))
 async def cancel_order(order_id: ResourceId, response: Response, caller: SignedIn) -> OrderRead:
     return with_etag(response, await caller.as_user(caller.cases.cancel_order, order_id))

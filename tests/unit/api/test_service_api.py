@@ -100,6 +100,8 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
         ("/orders/{order_id}/payments", "post"), ("/orders/{order_id}/payments", "get"),
         ("/payments/{payment_id}/capture", "post"), ("/payments/{payment_id}/void", "post"),
         ("/payments/{payment_id}/refunds", "post"),
+        ("/orders/{order_id}/fulfillments", "post"), ("/orders/{order_id}/fulfillments", "get"),
+        ("/fulfillments/{fulfillment_id}", "get"), ("/fulfillments/{fulfillment_id}/cancel", "post"),
     }  # fmt: skip
     place = spec["paths"]["/orders"]["post"]["responses"]
     assert {"201", "400", "401", "403", "409", "422"} <= set(place)
@@ -135,6 +137,16 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
         paths["/payments/{payment_id}/void"]["post"]["responses"]
     )
     assert {"200", "401", "404"} <= set(paths["/orders/{order_id}/payments"]["get"]["responses"])
+    fulfil = paths["/orders/{order_id}/fulfillments"]["post"]["responses"]
+    assert {"201", "401", "403", "404", "409", "422"} <= set(fulfil)
+    assert "application/problem+json" in fulfil["409"]["content"]
+    assert {"200", "401", "404"} <= set(paths["/orders/{order_id}/fulfillments"]["get"]["responses"])
+    assert {"200", "401", "404"} <= set(paths["/fulfillments/{fulfillment_id}"]["get"]["responses"])
+    assert {"200", "401", "403", "404", "409"} <= set(
+        paths["/fulfillments/{fulfillment_id}/cancel"]["post"]["responses"]
+    )
+    assert "409" in paths["/orders/{order_id}"]["delete"]["responses"]
+    assert "409" in paths["/orders/{order_id}/status"]["patch"]["responses"]
 
 
 def test_docs_are_served_without_a_cdn(api: Api) -> None:
