@@ -36,12 +36,25 @@ SELECT i, 'ORD-' || to_char(at AT TIME ZONE 'UTC', 'YYYYMMDD') || '-H' || i,
 FROM (SELECT i, CAST(:newest AS timestamptz) - (:last - i) * CAST(:step AS interval) AS at
       FROM generate_series(CAST(:lo AS bigint), :hi) AS i) AS g
 """)
-# Two lines of different products: the second is offset by 1 .. products - 1 from the first.
+# Two lines of different products: the second is offset by 1 .. products - 1 from the first. A shipped or
+# delivered order's lines are all shipped.
 _LINES = text("""
-INSERT INTO order_lines (order_id, product_id, product_name, quantity, unit_price, line_total)
+INSERT INTO order_lines (order_id, product_id, product_name, quantity, unit_price, line_total, quantity_shipped)
 SELECT i, :product0 + (i * 31 + k * (1 + i % 97 % (:products - 1))) % :products, 'Demo product', 1,
-       CAST(:price AS numeric), CAST(:price AS numeric)
+       CAST(:price AS numeric), CAST(:price AS numeric),
+       CASE WHEN (CAST(:mix AS text[]))[1 + i % :mixes] IN ('shipped', 'delivered') THEN 1 ELSE 0 END
 FROM generate_series(CAST(:lo AS bigint), :hi) AS i, (VALUES (0), (1)) AS line(k)
+""")
+# ... in one fulfilment of all their units, as migration 0015 gives the orders shipped before it.
+_FULFILMENTS = text("""
+INSERT INTO fulfillments (order_id, status, created_at, updated_at, version)
+SELECT id, 'fulfilled', created_at, created_at, 1 FROM orders
+WHERE id BETWEEN :lo AND :hi AND status IN ('shipped', 'delivered') ORDER BY id
+""")
+_FULFILMENT_LINES = text("""
+INSERT INTO fulfillment_lines (fulfillment_id, order_line_id, quantity)
+SELECT f.id, l.id, l.quantity FROM fulfillments f JOIN order_lines l ON l.order_id = f.order_id
+WHERE f.order_id BETWEEN :lo AND :hi ORDER BY l.id
 """)
 _EVENTS = text("""
 INSERT INTO order_status_events (order_id, from_status, to_status, at, actor_id)
@@ -104,6 +117,8 @@ def seed_demo_orders(
             connection.execute(_ORDERS, shape | bounds)
             connection.execute(_LINES, shape | bounds)
             connection.execute(_EVENTS, bounds)
+            connection.execute(_FULFILMENTS, bounds)
+            connection.execute(_FULFILMENT_LINES, bounds)
             connection.execute(_TAKE, bounds)
         progress("orders", bounds["hi"] - lo + 1)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -111,4 +126,9 @@ def seed_demo_orders(
         connection.execute(
             text("SELECT setval(pg_get_serial_sequence('orders', 'id'), :last)"), {"last": last}
         )
-        connection.execute(text("VACUUM ANALYZE orders, order_lines, order_status_events, stock_movements"))
+        connection.execute(
+            text(
+                "VACUUM ANALYZE orders, order_lines, order_status_events, stock_movements, fulfillments,"
+                " fulfillment_lines"
+            )
+        )

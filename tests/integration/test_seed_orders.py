@@ -80,6 +80,15 @@ def test_order_history_is_consistent_across_chunks(engine: Engine, monkeypatch: 
         " WHERE o.status <> 'cancelled'), (SELECT count(*) FROM stock_movements WHERE kind = 'order')",
     ) == (24, 24, 24)  # 13 orders, one of them cancelled: 12 live with 2 units each
     assert check_stock(uow=sync_unit_of_work(engine, present)) == []
+    # Shipped and delivered orders shipped every unit, in one fulfilment each, as migration 0015 gives them.
+    assert _one(
+        engine,
+        "SELECT (SELECT count(*) FROM orders WHERE status IN ('shipped', 'delivered')),"
+        " (SELECT count(*) FROM fulfillments),"
+        " (SELECT count(*) FROM fulfillment_lines fl JOIN order_lines l ON l.id = fl.order_line_id"
+        " WHERE fl.quantity = l.quantity AND l.quantity_shipped = l.quantity),"
+        " (SELECT sum(quantity_shipped) FROM order_lines)",
+    ) == (9, 9, 18, 18)  # by the mix, orders 1-5 and 10-13 of the 13
     # The next order the service places continues after the generated ids.
     assert _one(engine, "SELECT nextval(pg_get_serial_sequence('orders', 'id'))") == (14,)
 
