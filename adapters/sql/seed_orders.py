@@ -39,7 +39,8 @@ FROM (SELECT i, CAST(:newest AS timestamptz) - (:last - i) * CAST(:step AS inter
 # Two lines of different products: the second is offset by 1 .. products - 1 from the first. A shipped or
 # delivered order's lines are all shipped.
 _LINES = text("""
-INSERT INTO order_lines (order_id, product_id, product_name, quantity, unit_price, line_total, quantity_shipped)
+INSERT INTO order_lines
+    (order_id, product_id, product_name, quantity, unit_price, line_total, quantity_shipped)
 SELECT i, :product0 + (i * 31 + k * (1 + i % 97 % (:products - 1))) % :products, 'Demo product', 1,
        CAST(:price AS numeric), CAST(:price AS numeric),
        CASE WHEN (CAST(:mix AS text[]))[1 + i % :mixes] IN ('shipped', 'delivered') THEN 1 ELSE 0 END
