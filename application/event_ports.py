@@ -13,12 +13,13 @@ from domain.catalog import Product
 from domain.events import DomainEvent, Event
 from domain.orders import Order
 from domain.payments import Payment
+from domain.returns import Return
 from domain.users import User
 from domain.webhooks import Attempt, Delivery, Webhook
 
 # The public representation of an order, a product, a payment or a user (as the API returns it): the payload
 # of its events.
-Presenter = Callable[[Order | Product | Payment | User], dict[str, Any]]
+Presenter = Callable[[Order | Product | Payment | User | Return], dict[str, Any]]
 
 
 class EventRepository(Protocol):

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the aggregates import this module to record their events
     from domain.catalog import Product
     from domain.orders import Order
     from domain.payments import Payment
+    from domain.returns import Return
     from domain.users import User
 
 
@@ -81,7 +82,7 @@ class DomainEvent:
     (as the API shows it) when the Unit of Work collects the event, once the change is stored."""
 
     type: EventType
-    subject: Order | Product | User | Payment
+    subject: Order | Product | User | Payment | Return
     at: datetime
     actor_id: int | None = None
     raised: int = field(default_factory=_RAISED.__next__)

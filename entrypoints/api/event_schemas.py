@@ -9,16 +9,18 @@ from domain.catalog import Product
 from domain.events import Event, EventType, ResourceType
 from domain.orders import Order
 from domain.payments import Payment
+from domain.returns import Return
 from domain.users import User
 from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
 from entrypoints.api.payment_schemas import PaymentRead
+from entrypoints.api.return_schemas import ReturnRead
 from entrypoints.api.schemas import OrderRead, ProductRead, UserRead
 
 WebhookUrl = Annotated[AnyUrl, UrlConstraints(max_length=2048, allowed_schemes=["http", "https"])]
 EventTypes = Annotated[set[EventType], Field(min_length=1, description="The event types to deliver.")]
 
 
-def present(subject: Order | Product | Payment | User) -> dict[str, Any]:
+def present(subject: Order | Product | Payment | User | Return) -> dict[str, Any]:
     """An event's payload: the order, product, payment or user as the API returns it (never a password
     hash; an erased user as anonymised). See application.event_ports.Presenter."""
     read: BaseModel
@@ -26,6 +28,8 @@ def present(subject: Order | Product | Payment | User) -> dict[str, Any]:
         read = OrderRead.of(subject)
     elif isinstance(subject, Payment):
         read = PaymentRead.of(subject)
+    elif isinstance(subject, Return):
+        read = ReturnRead.of(subject)
     elif isinstance(subject, User):
         read = UserRead.of(subject)
     else:

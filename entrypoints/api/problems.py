@@ -51,6 +51,14 @@ from domain.payment_errors import (
     PaymentVoided,
 )
 from domain.periods import InvalidPeriod
+from domain.return_errors import (
+    IllegalReturnChange,
+    InvalidReturn,
+    RefundLimit,
+    ReturnAlreadyRefunded,
+    ReturnLimit,
+    ReturnWindowClosed,
+)
 from entrypoints.api.echo import safe_errors
 from entrypoints.api.schemas import Problem
 
@@ -88,6 +96,12 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (PaymentRequired, 409),
     (OrderNotPayable, 409),
     (InvalidPaymentAmount, 422),
+    (InvalidReturn, 422),
+    (ReturnLimit, 409),
+    (ReturnWindowClosed, 409),
+    (IllegalReturnChange, 409),
+    (ReturnAlreadyRefunded, 409),
+    (RefundLimit, 409),
     (DomainError, 400),
 ]
 
@@ -101,7 +115,7 @@ def problem(
     *,
     slug: str | None = None,
     headers: dict[str, str] | None = None,
-    extensions: dict[str, str] | None = None,
+    extensions: dict[str, str | int] | None = None,
 ) -> JSONResponse:
     phrase = HTTPStatus(status).phrase
     body = Problem(
@@ -149,9 +163,9 @@ async def _application_error(request: Request, error: Exception) -> JSONResponse
         REFUSALS.labels("insufficient_stock").inc()
     detail = str(error) or HTTPStatus(status).description
     # Members of its own a refusal names (a payment's limit and what it allows).
-    extensions = (
-        error.extensions() if isinstance(error, PaymentLimit | PaymentOutstanding | PaymentRequired) else None
-    )
+    extensions: dict[str, str | int] | None = None
+    if isinstance(error, PaymentLimit | PaymentOutstanding | PaymentRequired | ReturnLimit | RefundLimit):
+        extensions = dict(error.extensions())
     return problem(status, _sentence(detail), slug=_slug(error), headers=headers, extensions=extensions)
 
 

@@ -31,7 +31,7 @@ from application.users import MAX_BULK_USERS, MAX_DEACTIVATE_IDS
 from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product, check_adjustment
 from domain.errors import DomainError
 from domain.money import MAX_AMOUNT
-from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, check_lines
+from domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus, ReturnStatus, check_lines
 from domain.orders import StatusChange as HistoryEntry  # StatusChange here is the PATCH body
 from domain.passwords import MAX_LENGTH as MAX_PASSWORD
 from domain.passwords import MIN_LENGTH as MIN_PASSWORD
@@ -457,6 +457,10 @@ class OrderRead(SQLModel):
     )
     payment_status: PaymentStatus = Field(
         description="Its payments' amounts against its total (docs/api.md#payments); `unpaid` without any."
+    )
+    return_status: ReturnStatus = Field(
+        description="What accepted returns took back of what was shipped: `none`, `partially_returned`, "
+        "`returned`."
     )
 
     @classmethod
