@@ -658,6 +658,20 @@ class InMemoryPaymentRepository(_Repository):
             self._seen.add(*found)
         return found
 
+    def _loaded(self, stored: Payment | None) -> Payment | None:
+        if stored is None:
+            return None
+        payment = copy.deepcopy(stored)
+        self._seen.add(payment)
+        return payment
+
+    def _store(self, payment: Payment) -> None:
+        self._seen.add(payment)
+        for transaction in payment.new_transactions:
+            transaction.id = self.t.new_id()
+        payment.new_transactions.clear()
+        self.t.payments[payment.id or 0] = _kept(payment)
+
 
 class InMemoryReturnRepository(_Repository):
     def __init__(
@@ -711,20 +725,6 @@ class InMemoryOrderRefundRepository(_Repository):
     def for_order(self, order_id: int) -> list[OrderRefund]:
         mine = sorted((r for r in self.t.refunds.values() if r.order_id == order_id), key=lambda r: r.id or 0)
         return [copy.deepcopy(r) for r in mine]
-
-    def _loaded(self, stored: Payment | None) -> Payment | None:
-        if stored is None:
-            return None
-        payment = copy.deepcopy(stored)
-        self._seen.add(payment)
-        return payment
-
-    def _store(self, payment: Payment) -> None:
-        self._seen.add(payment)
-        for transaction in payment.new_transactions:
-            transaction.id = self.t.new_id()
-        payment.new_transactions.clear()
-        self.t.payments[payment.id or 0] = _kept(payment)
 
 
 class InMemoryIdempotencyRepository(_Repository):
