@@ -141,7 +141,7 @@ class Return(Aggregate):
         for item in items:
             available = order.returnable(item.order_line_id) - asked.get(item.order_line_id, 0)
             if item.quantity > available:
-                raise ReturnLimit(item.order_line_id, item.quantity, max(available, 0))
+                raise ReturnLimit(item.order_line_id, item.quantity, available)
         by_id = {line.id: line for line in order.lines}
         lines = [
             ReturnLine(
