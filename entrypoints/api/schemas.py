@@ -373,6 +373,9 @@ class StockMovementRead(BaseModel):
     actor_id: int | None = Field(description="Who moved it; null for the service itself (an expiry).")
     order_id: int | None = Field(description="The order it belongs to: `GET /orders/{order_id}`.")
     created_at: datetime
+    return_id: int | None = Field(
+        default=None, description="The accepted return whose units came back (`return`): `GET /returns/{id}`."
+    )
 
     @classmethod
     def of(cls, m: StockMovement) -> "StockMovementRead":

@@ -19,9 +19,15 @@ D = Decimal
 
 def charged(payment_id: int, captured: str, refunded: str = "0.00") -> Payment:
     payment = Payment.record(
-        order_id=7, provider="psp", reference=f"pi_{payment_id}", amount=D(captured),
-        action=PaymentAction.CHARGE, currency=USD, actor_id=1, at=AT,
-    )  # fmt: skip
+        order_id=7,
+        provider="psp",
+        reference=f"pi_{payment_id}",
+        amount=D(captured),
+        action=PaymentAction.CHARGE,
+        currency=USD,
+        actor_id=1,
+        at=AT,
+    )
     payment.id = payment_id
     if D(refunded):
         payment.refund(D(refunded), USD, reason="r", reference="old", actor_id=1, at=AT)
@@ -73,9 +79,23 @@ def test_refund_order_moves_payments_and_order_and_raises_their_events() -> None
     refund = refund_order(
         o, payments, D("25.00"), USD, reason="goodwill", reference="re_9", actor_id=1, at=AT, return_id=5
     )
-    assert (refund.order_id, refund.amount, refund.reason, refund.reference, refund.actor_id, refund.at, refund.return_id) == (
-        7, D("25.00"), "goodwill", "re_9", 1, AT, 5,
-    )  # fmt: skip
+    assert (
+        refund.order_id,
+        refund.amount,
+        refund.reason,
+        refund.reference,
+        refund.actor_id,
+        refund.at,
+        refund.return_id,
+    ) == (
+        7,
+        D("25.00"),
+        "goodwill",
+        "re_9",
+        1,
+        AT,
+        5,
+    )
     assert [(p.refunded, p.version) for p in payments] == [(D("20.00"), 2), (D("5.00"), 2)]
     assert [(t.kind, t.amount, t.reference, t.reason) for p in payments for t in p.new_transactions] == [
         (TransactionKind.REFUND, D("20.00"), "re_9", "goodwill"),

@@ -20,7 +20,6 @@ from application.returns import (
     list_returns,
     reject_return,
 )
-from domain.events import EventType
 from domain.orders import Order, OrderStatus, ReturnStatus
 from domain.payments import USD, PaymentAction, PaymentStatus
 from domain.return_errors import (
@@ -93,13 +92,20 @@ class TestCreate:
         before, locks = len(outbox(world)), world.uow.store.locks
         locks.clear()
         ret = open_return(
-            world, world.admin, order.id,
-            ReturnItem(order.lines[0].id, 2, restock=True), ReturnItem(order.lines[1].id, 1), extra="3.00",
-        )  # fmt: skip
+            world,
+            world.admin,
+            order.id,
+            ReturnItem(order.lines[0].id, 2, restock=True),
+            ReturnItem(order.lines[1].id, 1),
+            extra="3.00",
+        )
         assert locks == [("order", order.id), ("product", p1.id)]
         assert (ret.status, ret.decided_by, ret.version, ret.proposed_refund) == (
-            ReturnState.ACCEPTED, world.admin.id, 1, D("27.50"),
-        )  # fmt: skip
+            ReturnState.ACCEPTED,
+            world.admin.id,
+            1,
+            D("27.50"),
+        )
         assert lines(world, order) == [(3, 2), (2, 1)]
         stored = world.uow.store.tables.orders[order.id]
         assert (stored.return_status, stored.status, stored.version) == (
@@ -107,9 +113,19 @@ class TestCreate:
         )  # fmt: skip  # 2 charges, 3 status moves and the shipped lines, then this return
         assert (world.stock(p1), world.stock(p2)) == (2, 8)
         [movement] = [m for m in world.uow.store.tables.movements if m.kind is MovementKind.RETURN]
-        assert (movement.product_id, movement.delta, movement.quantity, movement.order_id, movement.return_id) == (
-            p1.id, 2, 2, order.id, ret.id,
-        )  # fmt: skip
+        assert (
+            movement.product_id,
+            movement.delta,
+            movement.quantity,
+            movement.order_id,
+            movement.return_id,
+        ) == (
+            p1.id,
+            2,
+            2,
+            order.id,
+            ret.id,
+        )
         assert outbox(world)[before:] == ["return.accepted", "product.back_in_stock"]
         assert check_stock(uow=world.uow) == []
 
@@ -235,12 +251,16 @@ class TestRefunds:
         payment_ids = sorted(world.uow.store.tables.payments)
         assert locks == [*(("payment", i) for i in payment_ids), ("order", order.id), ("return", ret.id)]
         assert (done.created, done.refund.amount, done.refund.return_id, done.refund.reason) == (
-            True, D("25.00"), ret.id, f"return {ret.id}",
-        )  # fmt: skip
+            True,
+            D("25.00"),
+            ret.id,
+            f"return {ret.id}",
+        )
         payments = world.uow.store.tables.payments
         assert [(payments[i].refunded, payments[i].transactions[-1].reference) for i in payment_ids] == [
-            (D("20.00"), "re_1"), (D("5.00"), "re_1"),
-        ]  # fmt: skip
+            (D("20.00"), "re_1"),
+            (D("5.00"), "re_1"),
+        ]
         stored = world.uow.store.tables.orders[order.id]
         assert (stored.refunded, stored.payment_status) == (D("25.00"), PaymentStatus.PARTIALLY_REFUNDED)
         assert world.uow.store.tables.returns[ret.id].refunded == D("25.00")
@@ -307,9 +327,13 @@ class TestRefunds:
         _, order, _, _ = shipped
         payment_id = min(world.uow.store.tables.payments)
         refund_payment(
-            payment_id, RefundPayment(D(1), "r", "re_p"), uow=world.uow, actor=world.admin,
-            clock=world.clock, currency=USD,
-        )  # fmt: skip
+            payment_id,
+            RefundPayment(D(1), "r", "re_p"),
+            uow=world.uow,
+            actor=world.admin,
+            clock=world.clock,
+            currency=USD,
+        )
         before = dump(world.uow.store)
         with pytest.raises(PaymentReferenceReused):
             goodwill(world, order.id, "1.00", reference="re_p")

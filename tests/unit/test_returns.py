@@ -34,24 +34,53 @@ from domain.users import User
 AT = datetime(2026, 12, 2, tzinfo=UTC)
 LATER = AT + timedelta(hours=1)
 D = Decimal
-ADMIN = User(email="admin@shop.test", name="A", password_hash="h", created_at=AT, updated_at=AT, is_admin=True, id=1)  # fmt: skip
-ANN = User(email="ann@shop.test", name="Ann", password_hash="h", created_at=AT, updated_at=AT, id=2)  # fmt: skip
+ADMIN = User(
+    email="admin@shop.test", name="A", password_hash="h", created_at=AT, updated_at=AT, is_admin=True, id=1
+)
+ANN = User(email="ann@shop.test", name="Ann", password_hash="h", created_at=AT, updated_at=AT, id=2)
 
 
 def order(
     shipped: tuple[int, int] = (3, 2), returned: tuple[int, int] = (0, 0), status=OrderStatus.SHIPPED
 ) -> Order:
     lines = [
-        OrderLine(10, "P10", 3, D("5.00"), D("15.00"), id=100, quantity_shipped=shipped[0], quantity_returned=returned[0]),
-        OrderLine(11, "P11", 2, D("7.25"), D("14.50"), id=101, quantity_shipped=shipped[1], quantity_returned=returned[1]),
-    ]  # fmt: skip
+        OrderLine(
+            10,
+            "P10",
+            3,
+            D("5.00"),
+            D("15.00"),
+            id=100,
+            quantity_shipped=shipped[0],
+            quantity_returned=returned[0],
+        ),
+        OrderLine(
+            11,
+            "P11",
+            2,
+            D("7.25"),
+            D("14.50"),
+            id=101,
+            quantity_shipped=shipped[1],
+            quantity_returned=returned[1],
+        ),
+    ]
     return Order("ORD-1", ANN.id, status, D("29.50"), AT, AT, lines, version=4, id=7)
 
 
 def products() -> dict[int, Product]:
     found = {}
     for pid, stock in ((10, 0), (11, 4)):
-        product = Product(name=f"P{pid}", slug=f"p{pid}", sku=f"P{pid}", price=D("1.00"), created_at=AT, updated_at=AT, stock_quantity=stock, id=pid)  # fmt: skip
+        product = Product(
+            name=f"P{pid}",
+            slug=f"p{pid}",
+            sku=f"P{pid}",
+            price=D("1.00"),
+            created_at=AT,
+            updated_at=AT,
+            stock_quantity=stock,
+            id=pid,
+        )
         found[pid] = product
     return found
 
@@ -139,12 +168,19 @@ class TestOpen:
         o = order()
         ret = opened(o, ReturnItem(100, 2, "too big", True), ReturnItem(101, 1))
         assert (ret.order_id, ret.status, ret.requested_by, ret.created_at, ret.updated_at) == (
-            7, ReturnState.REQUESTED, ANN.id, AT, AT,
-        )  # fmt: skip
-        assert [(l.order_line_id, l.product_id, l.quantity, l.unit_price, l.restock, l.reason) for l in ret.lines] == [
+            7,
+            ReturnState.REQUESTED,
+            ANN.id,
+            AT,
+            AT,
+        )
+        assert [
+            (ln.order_line_id, ln.product_id, ln.quantity, ln.unit_price, ln.restock, ln.reason)
+            for ln in ret.lines
+        ] == [
             (100, 10, 2, D("5.00"), True, "too big"),
             (101, 11, 1, D("7.25"), False, None),
-        ]  # fmt: skip
+        ]
         assert [(e.type, e.actor_id, e.at) for e in ret.domain_events] == [
             (EventType.RETURN_REQUESTED, ANN.id, AT)
         ]
@@ -162,8 +198,8 @@ class TestOpen:
         assert (over.value.order_line_id, over.value.requested, over.value.available) == (100, 3, 2)
         assert over.value.extensions() == {"order_line_id": 100, "requested": 3, "available": 2}
         assert str(over.value) == (
-            "order line 100: cannot return 3 units: 2 shipped and not returned (nor asked back by another open "
-            "request)"
+            "order line 100: cannot return 3 units: 2 shipped and not returned (nor asked back by another "
+            "open request)"
         )
 
     def test_less_what_the_orders_open_requests_ask_back(self) -> None:
@@ -206,19 +242,39 @@ class TestAccept:
         o, shelf = order(returned=(1, 0)), products()
         ret = stored(opened(o, ReturnItem(100, 2, restock=True), ReturnItem(101, 1)))
         ret.accept(o, shelf, by=ADMIN, at=LATER)
-        assert [(l.quantity_shipped, l.quantity_returned) for l in o.lines] == [(3, 3), (2, 1)]
-        assert [l.id for l in o.changed_lines] == [100, 101]
+        assert [(ln.quantity_shipped, ln.quantity_returned) for ln in o.lines] == [(3, 3), (2, 1)]
+        assert [ln.id for ln in o.changed_lines] == [100, 101]
         assert (o.version, o.updated_at, o.status) == (5, LATER, OrderStatus.SHIPPED)
         assert (ret.status, ret.decided_by, ret.decided_at, ret.updated_at, ret.version) == (
-            ReturnState.ACCEPTED, ADMIN.id, LATER, LATER, 2,
-        )  # fmt: skip
+            ReturnState.ACCEPTED,
+            ADMIN.id,
+            LATER,
+            LATER,
+            2,
+        )
         assert [(e.type, e.actor_id, e.at) for e in ret.domain_events] == [
             (EventType.RETURN_ACCEPTED, ADMIN.id, LATER)
         ]
         [movement] = ret.movements()
-        assert (movement.product_id, movement.delta, movement.quantity, movement.kind, movement.order_id, movement.return_id, movement.actor_id, movement.created_at) == (
-            10, 2, 2, MovementKind.RETURN, 7, 5, ADMIN.id, LATER,
-        )  # fmt: skip
+        assert (
+            movement.product_id,
+            movement.delta,
+            movement.quantity,
+            movement.kind,
+            movement.order_id,
+            movement.return_id,
+            movement.actor_id,
+            movement.created_at,
+        ) == (
+            10,
+            2,
+            2,
+            MovementKind.RETURN,
+            7,
+            5,
+            ADMIN.id,
+            LATER,
+        )
         assert (shelf[10].stock_quantity, shelf[11].stock_quantity) == (2, 4)
         assert [e.type for e in shelf[10].domain_events] == [EventType.PRODUCT_BACK_IN_STOCK]
         assert ret.product_ids() == [10]
@@ -228,8 +284,10 @@ class TestAccept:
         ret = opened(o, ReturnItem(101, 2), by=ADMIN)
         ret.accept(o, products(), by=ADMIN, at=AT)
         assert (ret.status, ret.version, [e.type for e in ret.domain_events]) == (
-            ReturnState.ACCEPTED, 1, [EventType.RETURN_ACCEPTED],
-        )  # fmt: skip
+            ReturnState.ACCEPTED,
+            1,
+            [EventType.RETURN_ACCEPTED],
+        )
         assert ret.stock_movements == []
 
     def test_only_a_requested_return(self) -> None:
@@ -247,7 +305,7 @@ class TestAccept:
         shelf = products()
         with pytest.raises(ReturnLimit, match="order line 101: cannot return 2 units: 1 shipped"):
             ret.accept(o, shelf, by=ADMIN, at=LATER)
-        assert ([l.quantity_returned for l in o.lines], o.version, o.changed_lines) == ([0, 1], 4, [])
+        assert ([ln.quantity_returned for ln in o.lines], o.version, o.changed_lines) == ([0, 1], 4, [])
         assert (ret.status, ret.version, ret.domain_events, ret.stock_movements) == (
             ReturnState.REQUESTED,
             1,
@@ -266,8 +324,12 @@ class TestReject:
         ret = stored(opened(order(), ReturnItem(100, 1)))
         ret.reject("x" * MAX_RETURN_REASON, by=ADMIN, at=LATER)
         assert (ret.status, ret.rejection_reason, ret.decided_by, ret.decided_at, ret.version) == (
-            ReturnState.REJECTED, "x" * 500, ADMIN.id, LATER, 2,
-        )  # fmt: skip
+            ReturnState.REJECTED,
+            "x" * 500,
+            ADMIN.id,
+            LATER,
+            2,
+        )
         assert [e.type for e in ret.domain_events] == [EventType.RETURN_REJECTED]
 
     @pytest.mark.parametrize("reason", ["", "  ", "x" * (MAX_RETURN_REASON + 1)])
