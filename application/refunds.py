@@ -137,14 +137,20 @@ def _check_reference(refunds: list[OrderRefund], payments: list[Payment], refere
 
 def _store(uow: UnitOfWork, payments: list[Payment], order: Order, refund: OrderRefund) -> None:
     """The payments drawn, the order's sums (moved in `refund_order`) and the refund itself."""
-    try:
-        for payment in payments:
-            if payment.new_transactions:
+    taken = f"a refund of reference {refund.reference!r} was just recorded; retry"
+    for payment in payments:
+        if payment.new_transactions:
+            try:
                 uow.payments.save(payment)
+            except StaleVersion as stale:
+                raise PreconditionFailed("payment", payment.id, stale.current_version) from None
+            except DuplicateKey:
+                raise Conflict(taken) from None
+    try:
         uow.orders.save(order)
     except StaleVersion as stale:
         raise PreconditionFailed("order", order.id, stale.current_version) from None
     try:
         uow.refunds.add(refund)
     except DuplicateKey:
-        raise Conflict(f"a refund of reference {refund.reference!r} was just recorded; retry") from None
+        raise Conflict(taken) from None

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from application.errors import Forbidden, NotFound, PaymentReferenceReused
+from application.errors import Conflict, Forbidden, NotFound, PaymentReferenceReused, PreconditionFailed
 from application.orders import change_order_status
 from application.payments import RecordPayment, RefundPayment, record_payment, refund_payment
+from application.ports import DuplicateKey, StaleVersion
 from application.products import check_stock
 from application.refunds import RefundOrder, RefundReturn, list_refunds, refund_goodwill, refund_return
 from application.returns import (
@@ -21,6 +22,7 @@ from application.returns import (
     reject_return,
 )
 from domain.orders import Order, OrderStatus, ReturnStatus
+from domain.payment_errors import InvalidPaymentAmount
 from domain.payments import USD, PaymentAction, PaymentStatus
 from domain.return_errors import (
     IllegalReturnChange,
@@ -351,3 +353,88 @@ class TestRefunds:
         world.uow.store.tables.products[p2.id].stock_quantity += 1  # a real drift is still found
         [drift] = check_stock(uow=world.uow)
         assert (drift.product_id, drift.stock, drift.ledger) == (p2.id, 9, 8)
+
+
+class TestRaces:
+    """What a change that raced in meanwhile becomes: a precondition failure or a conflict to retry, with
+    nothing stored."""
+
+    @pytest.mark.parametrize(
+        ("repository", "method", "error", "message"),
+        [
+            ("payments", "save", StaleVersion(7), "^payment \\d+ has changed \\(now at version 7\\)"),
+            (
+                "payments",
+                "save",
+                DuplicateKey("r"),
+                "^a refund of reference 'gw_1' was just recorded; retry$",
+            ),
+            ("orders", "save", StaleVersion(9), "^order \\d+ has changed \\(now at version 9\\)"),
+            ("refunds", "add", DuplicateKey("r"), "^a refund of reference 'gw_1' was just recorded; retry$"),
+        ],
+    )
+    def test_a_refund(self, world: World, shipped, monkeypatch, repository, method, error, message) -> None:
+        _, order, _, _ = shipped
+        before = dump(world.uow.store)
+
+        def raced(*_: object) -> None:
+            raise error
+
+        monkeypatch.setattr(getattr(world.uow, repository), method, raced)
+        expected = PreconditionFailed if isinstance(error, StaleVersion) else Conflict
+        with pytest.raises(expected, match=message):
+            goodwill(world, order.id, "5.00")
+        assert dump(world.uow.store) == before
+
+    @pytest.mark.parametrize("repository", ["returns", "orders"])
+    def test_an_acceptance(self, world: World, shipped, monkeypatch, repository: str) -> None:
+        ann, order, _, _ = shipped
+        ret = open_return(world, ann, order.id, ReturnItem(order.lines[0].id, 1, restock=True))
+        before = dump(world.uow.store)
+
+        def raced(*_: object) -> None:
+            raise StaleVersion(4)
+
+        monkeypatch.setattr(getattr(world.uow, repository), "save", raced)
+        kind = "return" if repository == "returns" else "order"
+        with pytest.raises(PreconditionFailed, match=f"^{kind} \\d+ has changed \\(now at version 4\\)"):
+            accept_return(ret.id, uow=world.uow, actor=world.admin, clock=world.clock)
+        assert dump(world.uow.store) == before
+
+
+class TestAmounts:
+    def test_extras_finer_than_the_currency_are_refused(self, world: World, shipped) -> None:
+        _, order, _, _ = shipped
+        before = dump(world.uow.store)
+        with pytest.raises(InvalidPaymentAmount):
+            open_return(world, world.admin, order.id, ReturnItem(order.lines[0].id, 1), extra="0.001")
+        assert dump(world.uow.store) == before
+        ret = open_return(world, world.admin, order.id, ReturnItem(order.lines[0].id, 1))
+        before = dump(world.uow.store)
+        with pytest.raises(InvalidPaymentAmount):
+            refund(world, ret.id, extra="0.001")
+        assert dump(world.uow.store) == before
+
+    def test_a_returns_refund_may_not_reuse_a_goodwill_reference(self, world: World, shipped) -> None:
+        _, order, _, _ = shipped
+        goodwill(world, order.id, "1.00", reference="shared")
+        ret = open_return(world, world.admin, order.id, ReturnItem(order.lines[1].id, 1))
+        before = dump(world.uow.store)
+        with pytest.raises(PaymentReferenceReused, match="'shared'"):
+            refund(world, ret.id, reference="shared")
+        assert dump(world.uow.store) == before
+
+    def test_restocked_products_lock_in_id_order(self, world: World, shipped) -> None:
+        ann, order, p1, p2 = shipped
+        ret = open_return(
+            world, ann, order.id,
+            ReturnItem(order.lines[1].id, 1, restock=True), ReturnItem(order.lines[0].id, 1, restock=True),
+        )  # fmt: skip
+        world.uow.store.locks.clear()
+        accept_return(ret.id, uow=world.uow, actor=world.admin, clock=world.clock)
+        assert world.uow.store.locks == [
+            ("order", order.id),
+            ("return", ret.id),
+            ("product", p1.id),
+            ("product", p2.id),
+        ]

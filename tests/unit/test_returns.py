@@ -398,3 +398,10 @@ class TestOrderReturnStatus:
     def test_returnable(self) -> None:
         o = order(shipped=(3, 2), returned=(1, 2))
         assert (o.returnable(100), o.returnable(101)) == (2, 0)
+
+
+def test_the_products_to_lock_are_the_restocked_lines_in_id_order() -> None:
+    ret = opened(order(), ReturnItem(101, 1, restock=True), ReturnItem(100, 1, restock=True))
+    assert ret.product_ids() == [10, 11]
+    assert ret.units() == {101: 1, 100: 1}
+    assert opened(order(), ReturnItem(101, 1), ReturnItem(100, 1)).product_ids() == []
