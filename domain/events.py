@@ -78,8 +78,8 @@ _RAISED = itertools.count(1)  # pragma: no mutate
 
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
-    """Recorded by an aggregate as it changes; `subject` is the order, product, user or payment, presented
-    (as the API shows it) when the Unit of Work collects the event, once the change is stored."""
+    """Recorded by an aggregate as it changes; `subject` is the order, product, user, payment or return,
+    presented (as the API shows it) when the Unit of Work collects the event, once the change is stored."""
 
     type: EventType
     subject: Order | Product | User | Payment | Return
