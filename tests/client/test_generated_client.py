@@ -73,6 +73,16 @@ OPERATIONS = {
         "delete_user_address",
     },
     "payments": {"record_payment", "list_payments", "capture_payment", "void_payment", "refund_payment"},
+    "returns": {
+        "create_return",
+        "list_returns",
+        "get_return",
+        "accept_return",
+        "reject_return",
+        "refund_return",
+        "refund_order",
+        "list_refunds",
+    },
     "events": {"read_events"},
     "webhooks": {
         "create_webhook",
