@@ -25,7 +25,12 @@ class ReturnLimit(DomainError):
         )
 
     def extensions(self) -> dict[str, str | int]:
-        return {"order_line_id": self.order_line_id, "requested": self.requested, "available": self.available}
+        """Counts as strings, as every problem's `requested` and `available` (amounts elsewhere)."""
+        return {
+            "order_line_id": self.order_line_id,
+            "requested": str(self.requested),
+            "available": str(self.available),
+        }
 
 
 class ReturnWindowClosed(DomainError):

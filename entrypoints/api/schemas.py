@@ -81,8 +81,16 @@ class Problem(BaseModel):
         default=None, description="/problems/payment-limit: the limit refused (capture, refund, void)."
     )
     available: str | None = Field(
-        default=None, description="/problems/payment-limit: what the limit allows now (an amount)."
+        default=None,
+        description="/problems/payment-limit: what the limit allows now (an amount); /problems/refund-limit: "
+        "what the order's payments hold; /problems/return-limit: the units a line can still give back.",
     )
+    requested: str | None = Field(
+        default=None,
+        description="/problems/payment-limit, /problems/refund-limit: the amount asked for; "
+        "/problems/return-limit: the units asked for.",
+    )
+    order_line_id: int | None = Field(default=None, description="/problems/return-limit: the line at fault.")
 
 
 class PageOf(BaseModel, Generic[T]):

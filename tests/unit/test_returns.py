@@ -196,7 +196,7 @@ class TestOpen:
         with pytest.raises(ReturnLimit) as over:
             opened(o, ReturnItem(100, 3))
         assert (over.value.order_line_id, over.value.requested, over.value.available) == (100, 3, 2)
-        assert over.value.extensions() == {"order_line_id": 100, "requested": 3, "available": 2}
+        assert over.value.extensions() == {"order_line_id": 100, "requested": "3", "available": "2"}
         assert str(over.value) == (
             "order line 100: cannot return 3 units: 2 shipped and not returned (nor asked back by another "
             "open request)"
