@@ -14,6 +14,7 @@ from adapters.sql.engine import EngineOptions
 from application.payments import PaymentOptions
 from application.throttling import Limits, Rate
 from domain.payments import ConfirmRequires, Currency
+from domain.returns import DEFAULT_RETURN_WINDOW_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,8 @@ class Settings(BaseSettings):
     # Payments (docs/api.md#payments): the shop's one currency, and what an order needs to be confirmed.
     currency: CurrencySetting = Currency("USD", 2)
     confirm_requires: ConfirmRequires = ConfirmRequires.NOTHING
+    # Returns (docs/api.md#returns-and-refunds-issue-28): days after delivery a customer may request one.
+    return_window: int = Field(default=DEFAULT_RETURN_WINDOW_DAYS, ge=0, le=3650)
 
     @field_validator("cors_origins", "database_replica_urls", mode="before")
     @classmethod

@@ -14,12 +14,13 @@ from domain.events import DomainEvent, Event
 from domain.fulfillments import Fulfillment
 from domain.orders import Order
 from domain.payments import Payment
+from domain.returns import Return
 from domain.users import User
 from domain.webhooks import Attempt, Delivery, Webhook
 
-# The public representation of an order, a product, a payment, a user or a fulfilment (as the API returns
-# it): the payload of its events.
-Presenter = Callable[[Order | Product | Payment | User | Fulfillment], dict[str, Any]]
+# The public representation of an order, a product, a payment, a user, a fulfilment or a return (as the
+# API returns it): the payload of its events.
+Presenter = Callable[[Order | Product | Payment | User | Fulfillment | Return], dict[str, Any]]
 
 
 class EventRepository(Protocol):

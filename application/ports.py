@@ -27,6 +27,8 @@ from domain.catalog import Category, CategoryStats, Product
 from domain.fulfillments import Fulfillment
 from domain.orders import Order, OrderStatus, StatusChange
 from domain.payments import Payment
+from domain.refunds import OrderRefund
+from domain.returns import Return
 from domain.stock import StockDrift, StockMovement
 from domain.users import User
 
@@ -310,8 +312,47 @@ class PaymentRepository(Protocol):
         is at `payment.version - 1`, DuplicateKey if a new refund repeats a reference of its refunds."""
         ...
 
-    def for_order(self, order_id: int) -> builtins.list[Payment]:
-        """Its payments, oldest first, each with its transactions oldest first: two reads."""
+    # Equivalent mutants: a protocol's default never runs (each adapter has its own).
+    def for_order(
+        self,
+        order_id: int,
+        *,
+        for_update: bool = False,  # pragma: no mutate
+    ) -> builtins.list[Payment]:
+        """Its payments, oldest first, each with its transactions oldest first: two reads. `for_update`
+        locks their rows (in id order) until the transaction ends: a refund of the order (issue 28)."""
+        ...
+
+
+class ReturnRepository(Protocol):
+    """Returns of orders (issue 28), each with its lines."""
+
+    def add(self, ret: Return) -> None:
+        """Store it and its lines; ids are set."""
+        ...
+
+    # Equivalent mutants: a protocol's default never runs (each adapter has its own).
+    def get(self, return_id: int, *, for_update: bool = False) -> Return | None: ...  # pragma: no mutate
+    def for_order(self, order_id: int) -> builtins.list[Return]:
+        """The order's returns, oldest first, with their lines: two reads."""
+        ...
+
+    def save(self, ret: Return) -> None:
+        """Store its status, decision, refunded amount and version; raise StaleVersion unless the row is at
+        `ret.version - 1`."""
+        ...
+
+
+class OrderRefundRepository(Protocol):
+    """Refunds of orders (issue 28): of a return, or a goodwill gesture."""
+
+    def add(self, refund: OrderRefund) -> None:
+        """Its id is set. DuplicateKey (nothing stored) when the order has a refund of its reference, or
+        its return a refund already."""
+        ...
+
+    def for_order(self, order_id: int) -> builtins.list[OrderRefund]:
+        """Oldest first."""
         ...
 
 
@@ -417,6 +458,10 @@ class UnitOfWork(Protocol):
     def payments(self) -> PaymentRepository: ...
     @property
     def fulfillments(self) -> FulfillmentRepository: ...
+    @property
+    def returns(self) -> ReturnRepository: ...
+    @property
+    def refunds(self) -> OrderRefundRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

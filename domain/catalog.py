@@ -275,7 +275,8 @@ class Product(Aggregate):
     def restock(
         self, units: int, kind: MovementKind, *, at: datetime, actor_id: int | None, reason: str | None = None
     ) -> StockMovement:
-        """Units back from a cancelled or expired order, capped as `returned_stock` says."""
+        """Units back from a cancelled or expired order or an accepted return, capped as `returned_stock`
+        says."""
         delta = returned_stock(self.stock_quantity, units) - self.stock_quantity
         self._touch(at)
         return self._move(delta, kind, at, actor_id, reason)

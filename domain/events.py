@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the aggregates import this module to record their events
     from domain.fulfillments import Fulfillment
     from domain.orders import Order
     from domain.payments import Payment
+    from domain.returns import Return
     from domain.users import User
 
 
@@ -78,11 +79,11 @@ _RAISED = itertools.count(1)  # pragma: no mutate
 
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
-    """Recorded by an aggregate as it changes; `subject` is the order, product, user or payment, presented
-    (as the API shows it) when the Unit of Work collects the event, once the change is stored."""
+    """Recorded by an aggregate as it changes; `subject` is the order, product, user, payment or return,
+    presented (as the API shows it) when the Unit of Work collects the event, once the change is stored."""
 
     type: EventType
-    subject: Order | Product | User | Payment | Fulfillment
+    subject: Order | Product | User | Payment | Fulfillment | Return
     at: datetime
     actor_id: int | None = None
     raised: int = field(default_factory=_RAISED.__next__)

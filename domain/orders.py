@@ -17,6 +17,7 @@ from domain.fulfillment_errors import OrderFulfilled
 from domain.money import money
 from domain.payment_errors import OrderNotPayable, PaymentOutstanding, PaymentRequired
 from domain.payments import ZERO, ConfirmRequires, MoneyTotals, PaymentStatus
+from domain.return_errors import InvalidReturn, ReturnLimit
 from domain.stock import MovementKind, StockMovement
 from domain.users import User
 
@@ -66,6 +67,14 @@ class FulfillmentStatus(StrEnum):
     UNFULFILLED = "unfulfilled"
     PARTIALLY_FULFILLED = "partially_fulfilled"
     FULFILLED = "fulfilled"
+
+
+class ReturnStatus(StrEnum):
+    """What came back of what was shipped (`Order.return_status`)."""
+
+    NONE = "none"
+    PARTIALLY_RETURNED = "partially_returned"
+    RETURNED = "returned"  # every unit shipped came back
 
 
 def can_change(from_status: OrderStatus, to_status: OrderStatus) -> bool:
@@ -247,6 +256,46 @@ class Order(Aggregate):
             self._record_move(UNSHIPPED[self.status], actor_id=actor_id, at=at, reason=reason)
         self.version += 1
         self.updated_at = at
+
+    @property
+    def return_status(self) -> ReturnStatus:
+        """From its lines: nothing returned, part of what was shipped, or all of it."""
+        returned = sum(line.quantity_returned for line in self.lines)
+        if returned == 0:
+            return ReturnStatus.NONE
+        shipped = sum(line.quantity_shipped for line in self.lines)
+        return ReturnStatus.RETURNED if returned == shipped else ReturnStatus.PARTIALLY_RETURNED
+
+    def returnable(self, line_id: int) -> int:
+        """Units of the line shipped and not returned (InvalidReturn if the line is not this order's)."""
+        line = self._line(line_id)
+        return line.quantity_shipped - line.quantity_returned
+
+    def receive_return(self, units: Mapping[int, int], *, at: datetime) -> None:
+        """An accepted return's units (by order line id) back on their lines: never more than shipped and not
+        returned (ReturnLimit, nothing moved); a new version, the status stays."""
+        for line_id, quantity in units.items():
+            available = self.returnable(line_id)
+            if quantity > available:
+                raise ReturnLimit(line_id, quantity, available)
+        for line_id, quantity in units.items():
+            line = self._line(line_id)
+            line.quantity_returned += quantity
+            self.changed_lines.append(line)
+        self.version += 1
+        self.updated_at = at
+
+    def refund(self, moved: MoneyTotals, *, actor_id: int | None, at: datetime) -> None:
+        """Money given back (a return's refund or a goodwill gesture, drawn from its payments): its sums move
+        as with any payment action, and order.refunded."""
+        self.take_payment(moved, at=at)
+        self.domain_events.append(DomainEvent(EventType.ORDER_REFUNDED, self, at, actor_id))
+
+    def _line(self, line_id: int) -> OrderLine:
+        found = next((line for line in self.lines if line.id == line_id), None)
+        if found is None:
+            raise InvalidReturn(f"order line {line_id} is not a line of order {self.id}")
+        return found
 
     def check_payable(self) -> None:
         """New money (a payment, a capture) only for an order that is not cancelled."""

@@ -23,7 +23,9 @@ class MovementKind(StrEnum):
 # Kinds that an admin causes by hand: they must say why.
 NEEDS_REASON = frozenset({MovementKind.ADJUSTMENT, MovementKind.CORRECTION})
 # Kinds that belong to an order: they name it.
-OF_ORDERS = frozenset({MovementKind.ORDER, MovementKind.CANCELLATION, MovementKind.EXPIRY})
+OF_ORDERS = frozenset(
+    {MovementKind.ORDER, MovementKind.CANCELLATION, MovementKind.EXPIRY, MovementKind.RETURN}
+)
 
 
 def check_reason(kind: MovementKind, reason: str | None) -> None:
@@ -46,6 +48,7 @@ class StockMovement:
     reason: str | None = None
     order_id: int | None = None
     id: int | None = None
+    return_id: int | None = None  # the accepted return whose units came back (kind `return`)
 
     def __post_init__(self) -> None:
         check_reason(self.kind, self.reason)
@@ -55,7 +58,7 @@ class StockMovement:
 class StockDrift:
     """A product whose stock disagrees with its ledger (`ledger`: the sum of its movements), or whose
     ledger disagrees with its orders (`ordered`: units its order movements keep out; `live`: units in its
-    orders that are not cancelled)."""
+    orders that are not cancelled, less those accepted returns put back on the shelf)."""
 
     product_id: int
     sku: str

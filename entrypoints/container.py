@@ -118,6 +118,7 @@ class Container(containers.DeclarativeContainer):
         render=providers.Object(render_event),
         delivery=delivery_options,
         money=settings.provided.payments,
+        return_window=providers.Factory(timedelta, days=settings.provided.return_window),
     )
     flows = providers.Singleton(
         Flows,

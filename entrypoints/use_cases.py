@@ -26,6 +26,8 @@ from application import (
     orders,
     payments,
     products,
+    refunds,
+    returns,
     sales,
     throttling,
     users,
@@ -70,6 +72,8 @@ from application.ports import (
     UserStats,
 )
 from application.products import CreateProduct, Embedded, Expand, ProductPatch
+from application.refunds import Refunded, RefundOrder, RefundReturn
+from application.returns import CreateReturn
 from application.sales import CustomerStats, SalesQuery, SalesReport
 from application.throttling import Limits
 from application.users import Deactivation, RegisterUser, UserPatch
@@ -80,6 +84,8 @@ from domain.events import Event
 from domain.fulfillments import Fulfillment
 from domain.orders import Order, OrderStatus, StatusChange
 from domain.payments import Payment
+from domain.refunds import OrderRefund
+from domain.returns import DEFAULT_RETURN_WINDOW_DAYS, Return
 from domain.stock import StockDrift, StockMovement
 from domain.users import User
 from domain.webhooks import Delivery, Webhook
@@ -112,6 +118,7 @@ class UseCases:
     render: Callable[[Event], bytes]  # an event as webhooks receive it
     delivery: DeliveryOptions
     money: PaymentOptions = PaymentOptions()  # the currency, what confirming needs
+    return_window: timedelta = timedelta(days=DEFAULT_RETURN_WINDOW_DAYS)  # SHOP_RETURN_WINDOW
 
     # Categories
     def create_category(self, uow: UnitOfWork, actor: User, cmd: CreateCategory) -> CategoryView:
@@ -341,6 +348,43 @@ class UseCases:
 
     def cancel_fulfillment(self, uow: UnitOfWork, actor: User, fulfillment_id: int) -> Fulfillment:
         return fulfillments.cancel_fulfillment(fulfillment_id, uow=uow, actor=actor, clock=self.clock)
+
+    # Returns and refunds (issue 28)
+    def create_return(self, uow: UnitOfWork, actor: User, order_id: int, cmd: CreateReturn) -> Return:
+        return returns.create_return(
+            order_id,
+            cmd,
+            uow=uow,
+            actor=actor,
+            clock=self.clock,
+            window=self.return_window,
+            currency=self.money.currency,
+        )
+
+    def accept_return(self, uow: UnitOfWork, actor: User, return_id: int) -> Return:
+        return returns.accept_return(return_id, uow=uow, actor=actor, clock=self.clock)
+
+    def reject_return(self, uow: UnitOfWork, actor: User, return_id: int, reason: str) -> Return:
+        return returns.reject_return(return_id, reason, uow=uow, actor=actor, clock=self.clock)
+
+    def list_returns(self, uow: UnitOfWork, actor: User, order_id: int) -> list[Return]:
+        return returns.list_returns(order_id, uow=uow, actor=actor)
+
+    def get_return(self, uow: UnitOfWork, actor: User, return_id: int) -> Return:
+        return returns.get_return(return_id, uow=uow, actor=actor)
+
+    def refund_return(self, uow: UnitOfWork, actor: User, return_id: int, cmd: RefundReturn) -> Refunded:
+        return refunds.refund_return(
+            return_id, cmd, uow=uow, actor=actor, clock=self.clock, currency=self.money.currency
+        )
+
+    def refund_goodwill(self, uow: UnitOfWork, actor: User, order_id: int, cmd: RefundOrder) -> Refunded:
+        return refunds.refund_goodwill(
+            order_id, cmd, uow=uow, actor=actor, clock=self.clock, currency=self.money.currency
+        )
+
+    def list_refunds(self, uow: UnitOfWork, actor: User, order_id: int) -> list[OrderRefund]:
+        return refunds.list_refunds(order_id, uow=uow, actor=actor)
 
     def purge_expired_keys(self, uow: UnitOfWork) -> int:
         return idempotency.purge_expired_keys(uow=uow, clock=self.clock)

@@ -62,9 +62,15 @@ class SqlPaymentRepository(SqlRepository):
         self._seen.add(payment)
         self._store_transactions(payment)
 
-    def for_order(self, order_id: int) -> builtins.list[Payment]:
-        found = [mapping.from_row(Payment, r) for r in self.tx.execute(_OF_ORDER, {"order_id": order_id})]
+    def for_order(self, order_id: int, *, for_update: bool = False) -> builtins.list[Payment]:
+        query = _OF_ORDER.with_for_update() if for_update else _OF_ORDER
+        found = [
+            mapping.from_row(Payment, r)
+            for r in self.tx.execute(query, {"order_id": order_id}, locks=for_update)
+        ]
         self._attach(found)
+        if for_update:  # loaded to change: their events are collected
+            self._seen.add(*found)
         return found
 
     def _one(self, row: object) -> Payment | None:

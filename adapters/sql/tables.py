@@ -25,6 +25,7 @@ from domain.events import EventType, ResourceType
 from domain.fulfillments import MAX_CARRIER, MAX_TRACKING_NUMBER, MAX_TRACKING_URL, FulfillmentState
 from domain.orders import OrderStatus
 from domain.payments import MAX_PAYMENT_REASON, MAX_PAYMENT_REFERENCE, MAX_PROVIDER, TransactionKind
+from domain.returns import MAX_RETURN_REASON, ReturnState
 from domain.stock import MAX_REASON, MovementKind
 
 # Named constraints make migrations reproducible and let errors say which rule broke.
@@ -239,6 +240,8 @@ class StockMovementRow(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     order_id: int | None = Field(default=None, foreign_key="orders.id", ondelete="RESTRICT")
     created_at: datetime = _timestamp()
+    # The accepted return whose units came back (kind `return`; migration 0016).
+    return_id: int | None = Field(default=None, foreign_key="returns.id", ondelete="RESTRICT")
 
 
 def _text(name: str) -> Any:
@@ -341,6 +344,71 @@ class PaymentTransactionRow(SQLModel, table=True):
     amount_cents: int = Field(sa_type=BigInteger)
     reference: str | None = Field(default=None, max_length=MAX_PAYMENT_REFERENCE)
     reason: str | None = Field(default=None, max_length=MAX_PAYMENT_REASON)
+    actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    at: datetime = _timestamp()
+
+
+_RETURN_STATES = ", ".join(f"'{s.value}'" for s in ReturnState)
+
+
+class ReturnRow(SQLModel, table=True):
+    """A return of an order (domain.returns.Return; migration 0016)."""
+
+    __tablename__ = "returns"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_RETURN_STATES})", name="status_known"),
+        CheckConstraint("refund_extra_cents >= 0 AND refunded_cents >= 0", name="amounts_non_negative"),
+        Index("ix_returns_order_id", "order_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", ondelete="RESTRICT")
+    status: str = Field(max_length=20)
+    refund_extra_cents: int = Field(sa_type=BigInteger)
+    refunded_cents: int = Field(sa_type=BigInteger)
+    requested_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    decided_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    rejection_reason: str | None = Field(default=None, max_length=MAX_RETURN_REASON)
+    version: int = Field(default=1)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+    decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
+
+
+class ReturnLineRow(SQLModel, table=True):
+    __tablename__ = "return_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_return_lines_return_id", "return_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    return_id: int = Field(foreign_key="returns.id", ondelete="CASCADE")
+    order_line_id: int = Field(foreign_key="order_lines.id", ondelete="RESTRICT", index=True)
+    product_id: int = Field(foreign_key="products.id", ondelete="RESTRICT")
+    quantity: int
+    unit_price: Decimal = _money(10)
+    restock: bool = Field(default=False)
+    reason: str | None = Field(default=None, max_length=MAX_RETURN_REASON)
+
+
+class OrderRefundRow(SQLModel, table=True):
+    """Money given back for an order (domain.refunds.OrderRefund; migration 0016): a reference once per
+    order, a return refunded once."""
+
+    __tablename__ = "order_refunds"
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        Index("uq_order_refunds_order_reference", "order_id", "reference", unique=True),
+        Index("uq_order_refunds_return_id", "return_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", ondelete="RESTRICT")
+    return_id: int | None = Field(default=None, foreign_key="returns.id", ondelete="RESTRICT")
+    amount_cents: int = Field(sa_type=BigInteger)
+    reason: str = Field(max_length=MAX_PAYMENT_REASON)
+    reference: str = Field(max_length=MAX_PAYMENT_REFERENCE)
     actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     at: datetime = _timestamp()
 
@@ -625,6 +693,9 @@ payments = _table(PaymentRow)
 payment_transactions = _table(PaymentTransactionRow)
 fulfillments = _table(FulfillmentRow)
 fulfillment_lines = _table(FulfillmentLineRow)
+returns = _table(ReturnRow)
+return_lines = _table(ReturnLineRow)
+order_refunds = _table(OrderRefundRow)
 counts = _table(CategoryProductCountRow)
 order_totals = _table(OrderTotalRow)
 order_sales = _table(OrderSalesRow)

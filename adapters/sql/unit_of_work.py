@@ -26,6 +26,7 @@ from adapters.sql.idempotency import SqlIdempotencyRepository
 from adapters.sql.orders import SqlOrderRepository
 from adapters.sql.payments import SqlPaymentRepository
 from adapters.sql.products import SqlProductRepository
+from adapters.sql.returns import SqlOrderRefundRepository, SqlReturnRepository
 from adapters.sql.throttle import SqlThrottleRepository
 from adapters.sql.transaction import OnDemandTransaction
 from adapters.sql.users import SqlUserRepository
@@ -64,6 +65,8 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(self.tx, self.outbox)
         self.payments = SqlPaymentRepository(self.tx, self.outbox)
         self.fulfillments = SqlFulfillmentRepository(self.tx, self.outbox)
+        self.returns = SqlReturnRepository(self.tx, self.outbox)
+        self.refunds = SqlOrderRefundRepository(self.tx)
         self.idempotency = SqlIdempotencyRepository(self.tx)
         self.addresses = SqlAddressRepository(self.tx)
         self.throttle = SqlThrottleRepository(self.tx)

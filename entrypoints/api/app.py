@@ -18,7 +18,17 @@ from entrypoints.api.limits import BodySizeLimit
 from entrypoints.api.observe import Observe
 from entrypoints.api.read_after import HEADER, ReadYourWrites, cookie_lifetime
 from entrypoints.api.request_id import new_request_id, sane_request_id
-from entrypoints.api.routes import addresses, catalog, events, fulfillments, health, orders, payments, users
+from entrypoints.api.routes import (
+    addresses,
+    catalog,
+    events,
+    fulfillments,
+    health,
+    orders,
+    payments,
+    returns,
+    users,
+)
 from entrypoints.container import Container
 
 DESCRIPTION = """Users, a product catalog with categories and stock, and orders with a status workflow.
@@ -78,6 +88,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(orders.router)
     app.include_router(payments.router)
     app.include_router(fulfillments.router)
+    app.include_router(returns.router)
     app.include_router(events.router)
     app.include_router(health.router)
     if settings.metrics_port is None:  # otherwise `shop serve` serves them on a port of their own

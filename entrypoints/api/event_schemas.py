@@ -10,19 +10,21 @@ from domain.events import Event, EventType, ResourceType
 from domain.fulfillments import Fulfillment
 from domain.orders import Order
 from domain.payments import Payment
+from domain.returns import Return
 from domain.users import User
 from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
 from entrypoints.api.fulfillment_schemas import FulfillmentRead
 from entrypoints.api.payment_schemas import PaymentRead
+from entrypoints.api.return_schemas import ReturnRead
 from entrypoints.api.schemas import OrderRead, ProductRead, UserRead
 
 WebhookUrl = Annotated[AnyUrl, UrlConstraints(max_length=2048, allowed_schemes=["http", "https"])]
 EventTypes = Annotated[set[EventType], Field(min_length=1, description="The event types to deliver.")]
 
 
-def present(subject: Order | Product | Payment | User | Fulfillment) -> dict[str, Any]:
-    """An event's payload: the order, product, payment, user or fulfilment as the API returns it (never a
-    password hash; an erased user as anonymised). See application.event_ports.Presenter."""
+def present(subject: Order | Product | Payment | User | Fulfillment | Return) -> dict[str, Any]:
+    """An event's payload: the order, product, payment, user, fulfilment or return as the API returns it
+    (never a password hash; an erased user as anonymised). See application.event_ports.Presenter."""
     read: BaseModel
     if isinstance(subject, Order):
         read = OrderRead.of(subject)
@@ -30,6 +32,8 @@ def present(subject: Order | Product | Payment | User | Fulfillment) -> dict[str
         read = PaymentRead.of(subject)
     elif isinstance(subject, Fulfillment):
         read = FulfillmentRead.of(subject)
+    elif isinstance(subject, Return):
+        read = ReturnRead.of(subject)
     elif isinstance(subject, User):
         read = UserRead.of(subject)
     else:

@@ -59,6 +59,14 @@ from domain.payment_errors import (
     PaymentVoided,
 )
 from domain.periods import InvalidPeriod
+from domain.return_errors import (
+    IllegalReturnChange,
+    InvalidReturn,
+    RefundLimit,
+    ReturnAlreadyRefunded,
+    ReturnLimit,
+    ReturnWindowClosed,
+)
 from entrypoints.api.echo import safe_errors
 from entrypoints.api.schemas import Problem
 
@@ -102,6 +110,12 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (OrderNotFulfillable, 409),
     (ShippingAddressRequired, 409),
     (InvalidFulfillment, 422),
+    (InvalidReturn, 422),
+    (ReturnLimit, 409),
+    (ReturnWindowClosed, 409),
+    (IllegalReturnChange, 409),
+    (ReturnAlreadyRefunded, 409),
+    (RefundLimit, 409),
     (DomainError, 400),
 ]
 
@@ -165,7 +179,15 @@ async def _application_error(request: Request, error: Exception) -> JSONResponse
     # Members of its own a refusal names (a payment's limit and what it allows).
     extensions: dict[str, Any] | None = (
         error.extensions()
-        if isinstance(error, PaymentLimit | PaymentOutstanding | PaymentRequired | FulfillmentLimit)
+        if isinstance(
+            error,
+            PaymentLimit
+            | PaymentOutstanding
+            | PaymentRequired
+            | FulfillmentLimit
+            | ReturnLimit
+            | RefundLimit,
+        )
         else None
     )
     return problem(status, _sentence(detail), slug=_slug(error), headers=headers, extensions=extensions)

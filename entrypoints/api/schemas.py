@@ -31,7 +31,15 @@ from application.users import MAX_BULK_USERS, MAX_DEACTIVATE_IDS
 from domain.catalog import MAX_ADJUSTMENT, MAX_STOCK, Category, Product, check_adjustment
 from domain.errors import DomainError
 from domain.money import MAX_AMOUNT
-from domain.orders import MAX_LINES, MAX_QUANTITY, FulfillmentStatus, Order, OrderStatus, check_lines
+from domain.orders import (
+    MAX_LINES,
+    MAX_QUANTITY,
+    FulfillmentStatus,
+    Order,
+    OrderStatus,
+    ReturnStatus,
+    check_lines,
+)
 from domain.orders import StatusChange as HistoryEntry  # StatusChange here is the PATCH body
 from domain.passwords import MAX_LENGTH as MAX_PASSWORD
 from domain.passwords import MIN_LENGTH as MIN_PASSWORD
@@ -81,8 +89,16 @@ class Problem(BaseModel):
         default=None, description="/problems/payment-limit: the limit refused (capture, refund, void)."
     )
     available: str | None = Field(
-        default=None, description="/problems/payment-limit: what the limit allows now (an amount)."
+        default=None,
+        description="/problems/payment-limit: what the limit allows now (an amount); /problems/refund-limit: "
+        "what the order's payments hold; /problems/return-limit: the units a line can still give back.",
     )
+    requested: str | None = Field(
+        default=None,
+        description="/problems/payment-limit, /problems/refund-limit: the amount asked for; "
+        "/problems/return-limit: the units asked for.",
+    )
+    order_line_id: int | None = Field(default=None, description="/problems/return-limit: the line at fault.")
 
 
 class PageOf(BaseModel, Generic[T]):
@@ -373,6 +389,9 @@ class StockMovementRead(BaseModel):
     actor_id: int | None = Field(description="Who moved it; null for the service itself (an expiry).")
     order_id: int | None = Field(description="The order it belongs to: `GET /orders/{order_id}`.")
     created_at: datetime
+    return_id: int | None = Field(
+        default=None, description="The accepted return whose units came back (`return`): `GET /returns/{id}`."
+    )
 
     @classmethod
     def of(cls, m: StockMovement) -> "StockMovementRead":
@@ -461,6 +480,10 @@ class OrderRead(SQLModel):
     fulfillment_status: FulfillmentStatus = Field(
         description="Its lines' units against what its fulfilments shipped "
         "(docs/api.md#fulfilments-issue-28)."
+    )
+    return_status: ReturnStatus = Field(
+        description="What accepted returns took back of what was shipped: `none`, `partially_returned`, "
+        "`returned`."
     )
 
     @classmethod

@@ -1,7 +1,7 @@
 """revenue net of refunds in the kept sales totals
 
 Revision ID: 0017_net_revenue
-Revises: 0015_fulfillments
+Revises: 0016_returns
 Create Date: 2026-12-02 05:20:00
 
 An order's revenue in the kept totals becomes its net revenue: its total less the refunds of its value,
@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017_net_revenue"
-down_revision: str | None = "0015_fulfillments"
+down_revision: str | None = "0016_returns"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

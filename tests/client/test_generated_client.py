@@ -74,6 +74,16 @@ OPERATIONS = {
     },
     "payments": {"record_payment", "list_payments", "capture_payment", "void_payment", "refund_payment"},
     "fulfillments": {"create_fulfillment", "list_fulfillments", "get_fulfillment", "cancel_fulfillment"},
+    "returns": {
+        "create_return",
+        "list_returns",
+        "get_return",
+        "accept_return",
+        "reject_return",
+        "refund_return",
+        "refund_order",
+        "list_refunds",
+    },
     "events": {"read_events"},
     "webhooks": {
         "create_webhook",

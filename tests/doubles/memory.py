@@ -51,6 +51,8 @@ from domain.money import money
 from domain.orders import Order, OrderStatus, StatusChange
 from domain.patch import sent
 from domain.payments import Payment, TransactionKind
+from domain.refunds import OrderRefund
+from domain.returns import Return, ReturnState
 from domain.stock import OF_ORDERS, StockDrift, StockMovement
 from domain.users import User
 from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
@@ -75,6 +77,8 @@ class Tables:
     addresses: dict[int, SavedAddress] = field(default_factory=dict)
     payments: dict[int, Payment] = field(default_factory=dict)
     fulfillments: dict[int, Fulfillment] = field(default_factory=dict)
+    returns: dict[int, Return] = field(default_factory=dict)
+    refunds: dict[int, OrderRefund] = field(default_factory=dict)
     throttle: dict[str, Attempts] = field(default_factory=dict)
     outbox: list[Event] = field(default_factory=list)
     webhooks: dict[int, Webhook] = field(default_factory=dict)
@@ -430,6 +434,12 @@ class InMemoryProductRepository(_Repository):
                 if order.status is not OrderStatus.CANCELLED
                 for line in order.lines
                 if line.product_id == product.id
+            ) - sum(
+                line.quantity
+                for ret in self.t.returns.values()
+                if ret.status is ReturnState.ACCEPTED
+                for line in ret.lines
+                if line.restock and line.product_id == product.id
             )
             if product.stock_quantity != ledger or ordered != live:
                 assert product.id is not None
@@ -646,11 +656,15 @@ class InMemoryPaymentRepository(_Repository):
             raise DuplicateKey("payment_transactions.reference")
         self._store(payment)
 
-    def for_order(self, order_id: int) -> list[Payment]:
+    def for_order(self, order_id: int, *, for_update: bool = False) -> list[Payment]:
         mine = sorted(
             (p for p in self.t.payments.values() if p.order_id == order_id), key=lambda p: p.id or 0
         )
-        return [copy.deepcopy(p) for p in mine]
+        self._lock("payment", [p.id or 0 for p in mine], for_update)
+        found = [copy.deepcopy(p) for p in mine]
+        if for_update:
+            self._seen.add(*found)
+        return found
 
     def _loaded(self, stored: Payment | None) -> Payment | None:
         if stored is None:
@@ -703,6 +717,60 @@ class InMemoryFulfillmentRepository(_Repository):
     def _store(self, fulfillment: Fulfillment) -> None:
         self._seen.add(fulfillment)
         self.t.fulfillments[fulfillment.id or 0] = _kept(fulfillment)
+
+
+class InMemoryReturnRepository(_Repository):
+    def __init__(
+        self, tables: Callable[[], Tables], locks: list[tuple[str, int]], seen: SeenAggregates
+    ) -> None:
+        super().__init__(tables, locks)
+        self._seen = seen
+
+    def add(self, ret: Return) -> None:
+        ret.id = self.t.new_id()
+        for line in ret.lines:
+            line.id = self.t.new_id()
+        self._store(ret)
+
+    def get(self, return_id: int, *, for_update: bool = False) -> Return | None:
+        self._lock("return", [return_id], for_update)
+        stored = self.t.returns.get(return_id)
+        if stored is None:
+            return None
+        found = copy.deepcopy(stored)
+        self._seen.add(found)
+        return found
+
+    def for_order(self, order_id: int) -> list[Return]:
+        mine = sorted((r for r in self.t.returns.values() if r.order_id == order_id), key=lambda r: r.id or 0)
+        return [copy.deepcopy(r) for r in mine]
+
+    def save(self, ret: Return) -> None:
+        assert ret.id is not None
+        stored = self.t.returns[ret.id]
+        if stored.version != ret.version - 1:
+            raise StaleVersion(stored.version)
+        self._store(ret)
+
+    def _store(self, ret: Return) -> None:
+        self._seen.add(ret)
+        kept = _kept(ret)
+        kept.stock_movements = []  # stored in the ledger, not with the return
+        self.t.returns[ret.id or 0] = kept
+
+
+class InMemoryOrderRefundRepository(_Repository):
+    def add(self, refund: OrderRefund) -> None:
+        for other in self.t.refunds.values():
+            same_reference = (other.order_id, other.reference) == (refund.order_id, refund.reference)
+            if same_reference or (refund.return_id is not None and other.return_id == refund.return_id):
+                raise DuplicateKey("order_refunds.reference")
+        refund.id = self.t.new_id()
+        self.t.refunds[refund.id] = copy.deepcopy(refund)
+
+    def for_order(self, order_id: int) -> list[OrderRefund]:
+        mine = sorted((r for r in self.t.refunds.values() if r.order_id == order_id), key=lambda r: r.id or 0)
+        return [copy.deepcopy(r) for r in mine]
 
 
 class InMemoryIdempotencyRepository(_Repository):
@@ -928,6 +996,8 @@ class InMemoryUnitOfWork:
         self.orders = InMemoryOrderRepository(self._tables, self.store.locks, self.seen)
         self.payments = InMemoryPaymentRepository(self._tables, self.store.locks, self.seen)
         self.fulfillments = InMemoryFulfillmentRepository(self._tables, self.store.locks, self.seen)
+        self.returns = InMemoryReturnRepository(self._tables, self.store.locks, self.seen)
+        self.refunds = InMemoryOrderRefundRepository(self._tables, self.store.locks)
         self.idempotency = InMemoryIdempotencyRepository(self._tables, self.store.locks)
         self.addresses = InMemoryAddressRepository(self._tables, self.store.locks)
         self.throttle = InMemoryThrottleRepository(self._tables, self.store.locks)

@@ -34,15 +34,19 @@ from application.orders import (
 from application.payments import RecordPayment, capture_payment, list_payments, record_payment
 from application.ports import TokenClaims
 from application.products import Expand, get_product_expanded, list_products, list_products_expanded
+from application.refunds import list_refunds
+from application.returns import CreateReturn, create_return, list_returns
 from application.throttling import Limits, Rate, login_buckets
 from application.users import Deactivation, deactivate_customers, user_stats
 from domain.addresses import Address
 from domain.events import ResourceType
 from domain.fulfillments import Tracking
-from domain.orders import FulfillmentStatus, OrderStatus
+from domain.orders import FulfillmentStatus, OrderStatus, ReturnStatus
 from domain.payments import USD, PaymentAction, PaymentStatus
+from domain.returns import ReturnItem
 from entrypoints.api.event_schemas import present
 from tests.integration.helpers import admin, clock, count_statements, customer, product
+from tests.support.shipping import ship_all
 
 
 @pytest.fixture
@@ -360,3 +364,33 @@ def test_fulfilments_list_in_fixed_statements(seeded, fulfilments: int) -> None:
     expected = FulfillmentStatus.FULFILLED if fulfilments == 3 else FulfillmentStatus.PARTIALLY_FULFILLED
     assert statuses[order.id] is expected
     assert list(statuses.values()).count(FulfillmentStatus.UNFULFILLED) == 24
+
+
+@pytest.mark.parametrize("returns", [1, 3])
+def test_returns_show_on_orders_and_list_in_fixed_statements(seeded, returns: int) -> None:
+    """return_status comes from the lines the list reads anyway: the order list stays four statements;
+    an order's returns are five (caller, order, its lines, returns, their lines) and its refunds four,
+    however many."""
+    engine, ann, _, orders = seeded
+    order = orders[0]
+    ship_all(lambda: sync_unit_of_work(engine, present), order.id)
+    for i in range(returns):  # its lines have 1 and 2 units
+        cmd = CreateReturn((ReturnItem(order.lines[1 if i < 2 else 0].id, 1, restock=True),))
+        create_return(
+            order.id, cmd, uow=sync_unit_of_work(engine, present), actor=ann, clock=clock,
+            window=timedelta(days=30), currency=USD,
+        )  # fmt: skip
+    with count_statements(engine) as counter:
+        page = as_request(
+            engine, ann.id, lambda uow, actor: list_orders(OrderFilter(), Window(25, 0), uow=uow, actor=actor)
+        )
+    assert counter.count == 4, counter.statements
+    assert {o.id: o.return_status for o in page.items}[order.id] is ReturnStatus.NONE  # requested only
+    with count_statements(engine) as counter:
+        listed = as_request(engine, ann.id, lambda uow, actor: list_returns(order.id, uow=uow, actor=actor))
+    assert len(listed) == returns and all(len(r.lines) == 1 for r in listed)
+    assert counter.count == 5, counter.statements
+    with count_statements(engine) as counter:
+        as_request(engine, ann.id, lambda uow, actor: list_refunds(order.id, uow=uow, actor=actor))
+    assert counter.count == 4, counter.statements
+    assert not counter.opened_a_transaction

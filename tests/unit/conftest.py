@@ -67,6 +67,8 @@ def dump(store: InMemoryStore) -> dict:
         "addresses": {k: asdict(v) for k, v in t.addresses.items()},
         "payments": {k: asdict(v) for k, v in t.payments.items()},
         "fulfillments": {k: asdict(v) for k, v in t.fulfillments.items()},
+        "returns": {k: asdict(v) for k, v in t.returns.items()},
+        "refunds": {k: asdict(v) for k, v in t.refunds.items()},
         # The outbox too: a refused change raises no event.
         "outbox": [asdict(e) for e in t.outbox],
         "webhooks": {k: asdict(v) for k, v in t.webhooks.items()},

@@ -102,7 +102,19 @@ def test_openapi_lists_every_contract_route_with_its_errors(api: Api) -> None:
         ("/payments/{payment_id}/refunds", "post"),
         ("/orders/{order_id}/fulfillments", "post"), ("/orders/{order_id}/fulfillments", "get"),
         ("/fulfillments/{fulfillment_id}", "get"), ("/fulfillments/{fulfillment_id}/cancel", "post"),
+        ("/orders/{order_id}/returns", "post"), ("/orders/{order_id}/returns", "get"),
+        ("/returns/{return_id}", "get"), ("/returns/{return_id}/accept", "post"),
+        ("/returns/{return_id}/reject", "post"), ("/returns/{return_id}/refund", "post"),
+        ("/orders/{order_id}/refunds", "post"), ("/orders/{order_id}/refunds", "get"),
     }  # fmt: skip
+    for path, method, codes in (
+        ("/orders/{order_id}/returns", "post", {"201", "401", "403", "404", "409", "422"}),
+        ("/returns/{return_id}/accept", "post", {"200", "401", "403", "404", "409"}),
+        ("/returns/{return_id}/reject", "post", {"200", "401", "403", "404", "409", "422"}),
+        ("/returns/{return_id}/refund", "post", {"200", "201", "401", "403", "404", "409", "422"}),
+        ("/orders/{order_id}/refunds", "post", {"200", "201", "401", "403", "404", "409", "422"}),
+    ):
+        assert codes <= set(spec["paths"][path][method]["responses"])
     place = spec["paths"]["/orders"]["post"]["responses"]
     assert {"201", "400", "401", "403", "409", "422"} <= set(place)
     assert "application/problem+json" in place["400"]["content"]
