@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from application.access import require_admin, require_self_or_admin
 from application.errors import NotFound, PreconditionFailed
+from application.order_store import load_order, save_order
 from application.ports import Clock, StaleVersion, UnitOfWork
 from domain.fulfillments import Fulfillment, Tracking
 from domain.orders import Order
@@ -27,11 +28,11 @@ def create_fulfillment(
 ) -> Fulfillment:
     require_admin(actor, "record fulfillments")
     with uow:
-        order = _order(uow, order_id)
+        order = load_order(uow, order_id, for_update=True)
         fulfillment = Fulfillment.create(order, cmd.lines, cmd.tracking, actor_id=actor.id, at=clock.now())
         uow.fulfillments.add(fulfillment)
         fulfillment.ship(order)
-        _save(uow, order)
+        save_order(uow, order)
         uow.commit()
     return fulfillment
 
@@ -42,7 +43,7 @@ def ship_the_rest(uow: UnitOfWork, order: Order, *, actor: User, clock: Clock) -
     fulfillment = Fulfillment.of_the_rest(order, actor_id=actor.id, at=clock.now())
     uow.fulfillments.add(fulfillment)
     fulfillment.ship(order, announce=False)
-    _save(uow, order)
+    save_order(uow, order)
     return fulfillment
 
 
@@ -71,14 +72,14 @@ def cancel_fulfillment(fulfillment_id: int, *, uow: UnitOfWork, actor: User, clo
     require_admin(actor, "cancel fulfillments")
     with uow:
         fulfillment = _fulfillment(uow, fulfillment_id, for_update=True)
-        order = _order(uow, fulfillment.order_id)
+        order = load_order(uow, fulfillment.order_id, for_update=True)
         if not fulfillment.cancel(order, actor_id=actor.id, at=clock.now()):
             return fulfillment
         try:
             uow.fulfillments.save(fulfillment)
         except StaleVersion as stale:
             raise PreconditionFailed("fulfillment", fulfillment.id, stale.current_version) from None
-        _save(uow, order)
+        save_order(uow, order)
         uow.commit()
     return fulfillment
 
@@ -88,17 +89,3 @@ def _fulfillment(uow: UnitOfWork, fulfillment_id: int, *, for_update: bool = Fal
     if fulfillment is None:
         raise NotFound("fulfillment", fulfillment_id)
     return fulfillment
-
-
-def _order(uow: UnitOfWork, order_id: int) -> Order:
-    order = uow.orders.get(order_id, for_update=True)
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
-
-
-def _save(uow: UnitOfWork, order: Order) -> None:
-    try:
-        uow.orders.save(order)
-    except StaleVersion as stale:
-        raise PreconditionFailed("order", order.id, stale.current_version) from None

@@ -10,15 +10,15 @@ from application import fulfillments
 from application.access import require_admin, require_may_order_for, require_self_or_admin
 from application.addresses import AddressChoice, resolve
 from application.auth import as_caller
-from application.errors import NotFound, PreconditionFailed, UnknownReference
+from application.errors import PreconditionFailed, UnknownReference
 from application.lists import OrderFilter, Page, Window
+from application.order_store import load_order, save_order
 from application.ports import (
     NO_COUNTERS,
     BusinessEvent,
     Clock,
     Counters,
     OrderStats,
-    StaleVersion,
     TokenClaims,
     UnitOfWork,
 )
@@ -151,7 +151,7 @@ def change_order_status(
     """`confirm_requires`: what money confirming needs (SHOP_CONFIRM_REQUIRES), the order's to check."""
     require_admin(actor, "change an order's status")
     with uow:
-        order = _load(uow, order_id, for_update=True)
+        order = load_order(uow, order_id, for_update=True)
         if expected_version is not None and expected_version != order.version:
             raise PreconditionFailed("order", order_id, order.version)
         cancelling = to_status is OrderStatus.CANCELLED
@@ -162,7 +162,7 @@ def change_order_status(
             fulfillments.ship_the_rest(uow, order, actor=actor, clock=clock)
         else:
             order.change_status(to_status, actor_id=actor.id, at=clock.now(), requires=confirm_requires)
-            _save(uow, order)
+            save_order(uow, order)
         uow.commit()
     counters.count(BusinessEvent.ORDER_STATUS_CHANGED)
     if cancelling:
@@ -188,7 +188,7 @@ def change_shipping_address(
         address = resolve(uow, order.user_id, choice)
         assert address is not None  # a choice is never None
         order.change_shipping_address(address, actor_id=actor.id, at=clock.now())
-        _save(uow, order)
+        save_order(uow, order)
         uow.commit()
     return order
 
@@ -234,7 +234,7 @@ def expire_pending_orders(
             except PaymentOutstanding as held:
                 log.warning("not expiring order %s: %s", order.id, held)
                 continue
-            _save(uow, order)  # before its stock move, as _cancel does
+            save_order(uow, order)  # before its stock move, as _cancel does
             uow.products.move_stock(order.movements())
             expired += 1
         uow.commit()
@@ -250,7 +250,7 @@ def _cancel(uow: UnitOfWork, order: Order, actor: User, clock: Clock) -> None:
     order.cancel(products, by=actor, at=clock.now())
     # The order's kept totals before the products' (both rows that triggers update and lock until commit),
     # as placing an order takes them: the other way round, the two could deadlock.
-    _save(uow, order)
+    save_order(uow, order)
     uow.products.move_stock(order.movements())
 
 
@@ -258,21 +258,7 @@ def _new_suffix() -> str:
     return "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(_SUFFIX_LENGTH))
 
 
-def _load(uow: UnitOfWork, order_id: int, *, for_update: bool) -> Order:
-    order = uow.orders.get(order_id, for_update=for_update)
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
-
-
 def _load_visible(uow: UnitOfWork, actor: User, order_id: int, *, for_update: bool = False) -> Order:
-    order = _load(uow, order_id, for_update=for_update)
+    order = load_order(uow, order_id, for_update=for_update)
     require_self_or_admin(actor, order.user_id, "order", order_id)
     return order
-
-
-def _save(uow: UnitOfWork, order: Order) -> None:
-    try:
-        uow.orders.save(order)
-    except StaleVersion as stale:
-        raise PreconditionFailed("order", order.id, stale.current_version) from None

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from application.access import require_admin, require_self_or_admin
 from application.errors import Conflict, NotFound, PaymentReferenceReused, PreconditionFailed
+from application.order_store import load_order, save_order
 from application.ports import Clock, DuplicateKey, StaleVersion, UnitOfWork
 from domain.orders import Order
 from domain.payments import (
@@ -65,7 +66,7 @@ def record_payment(
     require_admin(actor, "record payments")
     amount = currency.amount(cmd.amount)
     with uow:
-        order = _order(uow, order_id)
+        order = load_order(uow, order_id, for_update=True)
         known = uow.payments.get_by_reference(cmd.provider, cmd.reference)
         if known is not None:
             first = known.transactions[0]
@@ -90,7 +91,7 @@ def record_payment(
         except DuplicateKey:  # recorded meanwhile by a request for another order: its repeat replays
             raise Conflict(f"payment reference {cmd.reference!r} was just recorded; retry") from None
         order.take_payment(moved, at=now)
-        _save(uow, order)
+        save_order(uow, order)
         uow.commit()
     return Recorded(payment, created=True)
 
@@ -167,19 +168,12 @@ def list_payments(order_id: int, *, uow: UnitOfWork, actor: User) -> list[Paymen
         return uow.payments.for_order(order_id)
 
 
-def _order(uow: UnitOfWork, order_id: int) -> Order:
-    order = uow.orders.get(order_id, for_update=True)
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
-
-
 def _locked(uow: UnitOfWork, payment_id: int) -> tuple[Payment, Order]:
     """The payment's row, then its order's, locked until commit."""
     payment = uow.payments.get(payment_id, for_update=True)
     if payment is None:
         raise NotFound("payment", payment_id)
-    return payment, _order(uow, payment.order_id)
+    return payment, load_order(uow, payment.order_id, for_update=True)
 
 
 def _store(uow: UnitOfWork, payment: Payment, order: Order) -> None:
@@ -192,11 +186,4 @@ def _store(uow: UnitOfWork, payment: Payment, order: Order) -> None:
     except DuplicateKey:
         raise Conflict("a refund of this reference was just recorded; retry") from None
     order.take_payment(moved, at=payment.updated_at)
-    _save(uow, order)
-
-
-def _save(uow: UnitOfWork, order: Order) -> None:
-    try:
-        uow.orders.save(order)
-    except StaleVersion as stale:
-        raise PreconditionFailed("order", order.id, stale.current_version) from None
+    save_order(uow, order)

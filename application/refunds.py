@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from application.access import require_admin, require_self_or_admin
 from application.errors import Conflict, NotFound, PaymentReferenceReused, PreconditionFailed
+from application.order_store import load_order, save_order
 from application.ports import Clock, DuplicateKey, StaleVersion, UnitOfWork
 from application.returns import save_return
 from domain.orders import Order
@@ -122,10 +123,7 @@ def list_refunds(order_id: int, *, uow: UnitOfWork, actor: User) -> list[OrderRe
 def _locked(uow: UnitOfWork, order_id: int) -> tuple[list[Payment], Order]:
     """The order's payments (in id order), then its row, locked until commit."""
     payments = uow.payments.for_order(order_id, for_update=True)
-    order = uow.orders.get(order_id, for_update=True)
-    if order is None:
-        raise NotFound("order", order_id)
-    return payments, order
+    return payments, load_order(uow, order_id, for_update=True)
 
 
 def _check_reference(refunds: list[OrderRefund], payments: list[Payment], reference: str) -> None:
@@ -146,10 +144,7 @@ def _store(uow: UnitOfWork, payments: list[Payment], order: Order, refund: Order
                 raise PreconditionFailed("payment", payment.id, stale.current_version) from None
             except DuplicateKey:
                 raise Conflict(taken) from None
-    try:
-        uow.orders.save(order)
-    except StaleVersion as stale:
-        raise PreconditionFailed("order", order.id, stale.current_version) from None
+    save_order(uow, order)
     try:
         uow.refunds.add(refund)
     except DuplicateKey:

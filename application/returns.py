@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from application.access import require_admin, require_self_or_admin
 from application.errors import Forbidden, NotFound, PreconditionFailed
+from application.order_store import load_order, save_order
 from application.ports import Clock, StaleVersion, UnitOfWork
 from domain.orders import Order, OrderStatus
 from domain.payments import Currency
@@ -46,7 +47,7 @@ def create_return(
             raise Forbidden("only admins may add an extra amount to a return's refund")
         extra = currency.amount(cmd.refund_extra)
     with uow:
-        order = _order(uow, order_id)
+        order = load_order(uow, order_id, for_update=True)
         require_self_or_admin(actor, order.user_id, "order", order_id)
         now = clock.now()
         if not actor.is_admin:
@@ -58,7 +59,7 @@ def create_return(
             ret.accept(order, products, by=actor, at=now)
         uow.returns.add(ret)
         if actor.is_admin:
-            _save(uow, order)
+            save_order(uow, order)
             uow.products.move_stock(ret.movements())
         uow.commit()
     return ret
@@ -71,7 +72,7 @@ def accept_return(return_id: int, *, uow: UnitOfWork, actor: User, clock: Clock)
         products = uow.products.get_many(ret.product_ids(), for_update=True)
         ret.accept(order, products, by=actor, at=clock.now())
         save_return(uow, ret)
-        _save(uow, order)
+        save_order(uow, order)
         uow.products.move_stock(ret.movements())
         uow.commit()
     return ret
@@ -124,26 +125,12 @@ def _delivered_at(uow: UnitOfWork, order: Order) -> datetime | None:
     return moves[-1] if moves else None
 
 
-def _order(uow: UnitOfWork, order_id: int) -> Order:
-    order = uow.orders.get(order_id, for_update=True)
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
-
-
 def _locked(uow: UnitOfWork, return_id: int) -> tuple[Return, Order]:
     """Its order's row, then its own, locked until commit."""
     found = uow.returns.get(return_id)
     if found is None:
         raise NotFound("return", return_id)
-    order = _order(uow, found.order_id)
+    order = load_order(uow, found.order_id, for_update=True)
     ret = uow.returns.get(return_id, for_update=True)
     assert ret is not None  # returns are never deleted
     return ret, order
-
-
-def _save(uow: UnitOfWork, order: Order) -> None:
-    try:
-        uow.orders.save(order)
-    except StaleVersion as stale:
-        raise PreconditionFailed("order", order.id, stale.current_version) from None
