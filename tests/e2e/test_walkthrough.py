@@ -111,3 +111,92 @@ def test_readme_walkthrough(client: Client) -> None:
         "149.97",
         "49.99",
     )
+
+
+def test_every_route_succeeds(client: Client) -> None:
+    http = client.http
+    admin = client.admin()
+    ann, ann_id = client.customer("ann@shop.test")
+    assert http.get("/health").json() == {"status": "ok", "database": "ok"}
+    assert http.get("/users/me", headers=ann).json()["id"] == ann_id
+    assert http.get(f"/users/{ann_id}", headers=ann).status_code == 200
+    assert http.get("/users", params={"q": "ann"}, headers=admin).json()["total"] == 1
+    assert http.patch(f"/users/{ann_id}", json={"name": "Anne"}, headers=ann).json()["name"] == "Anne"
+
+    parent = http.post("/categories", json={"name": "Home"}, headers=admin).json()
+    child = http.post("/categories", json={"name": "Garden", "parent_id": parent["id"]}, headers=admin).json()
+    assert [c["name"] for c in http.get("/categories").json()["items"]] == ["Garden", "Home"]
+    assert (
+        http.patch(f"/categories/{child['id']}", json={"description": "Outdoors"}, headers=admin).status_code
+        == 200
+    )
+    product = client.product(admin, "G-1", stock=4, category_id=child["id"])
+    detail = http.get(f"/categories/{child['id']}").json()
+    assert detail["product_count"] == 1 and detail["products"][0]["id"] == product["id"]
+    listed = http.get("/products", params={"category_id": child["id"], "sort": "-price", "q": "g-1"}).json()
+    assert [p["id"] for p in listed["items"]] == [product["id"]]
+    patched = http.patch(
+        f"/products/{product['id']}", json={"price": 12}, headers={**admin, "If-Match": '"1"'}
+    )
+    assert patched.status_code == 200 and patched.json()["price"] == "12.00"
+    restocked = http.post(
+        f"/products/{product['id']}/stock", json={"delta": 6, "reason": "delivery"}, headers=admin
+    )
+    assert restocked.json()["stock_quantity"] == 10
+
+    order = http.post(
+        "/orders", json={"items": [{"product_id": product["id"], "quantity": 2}]}, headers=ann
+    ).json()
+    assert http.get(f"/orders/{order['id']}", headers=ann).json()["id"] == order["id"]
+    assert [
+        o["id"] for o in http.get("/orders", params={"status": "pending"}, headers=ann).json()["items"]
+    ] == [order["id"]]
+    for status in ("confirmed", "processing", "shipped", "delivered"):
+        assert (
+            http.patch(f"/orders/{order['id']}/status", json={"status": status}, headers=admin).status_code
+            == 200
+        )
+    events = http.get(f"/orders/{order['id']}/events", headers=ann).json()
+    assert [e["to_status"] for e in events] == ["pending", "confirmed", "processing", "shipped", "delivered"]
+
+    address = {"recipient_name": "Ann", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115"}
+    mine = http.post("/users/me/addresses", json={**address, "country": "DE"}, headers=ann).json()
+    theirs = http.post(f"/users/{ann_id}/addresses", json={**address, "country": "AT"}, headers=admin).json()
+    assert [a["id"] for a in http.get("/users/me/addresses", headers=ann).json()] == [
+        mine["id"],
+        theirs["id"],
+    ]
+    assert http.get(f"/users/{ann_id}/addresses", headers=admin).status_code == 200
+    assert http.get(f"/users/me/addresses/{mine['id']}", headers=ann).json()["country"] == "DE"
+    assert http.get(f"/users/{ann_id}/addresses/{theirs['id']}", headers=admin).json()["country"] == "AT"
+    one = f"/users/me/addresses/{mine['id']}"
+    assert http.patch(one, json={"is_default_billing": True}, headers=ann).json()["is_default_billing"]
+    path = f"/users/{ann_id}/addresses/{theirs['id']}"
+    assert http.patch(path, json={"city": "Wien"}, headers=admin).json()["city"] == "Wien"
+    second = http.post(
+        "/orders",
+        json={
+            "items": [{"product_id": product["id"], "quantity": 1}],
+            "shipping_address": {**address, "country": "DE"},
+        },
+        headers=ann,
+    ).json()
+    moved = http.put(
+        f"/orders/{second['id']}/shipping-address", json={"address_id": theirs["id"]}, headers=ann
+    )
+    assert moved.status_code == 200 and moved.json()["shipping_address"]["city"] == "Wien"
+    assert http.delete(one, headers=ann).status_code == 204
+    assert http.delete(path, headers=admin).status_code == 204
+    assert http.get(f"/orders/{second['id']}", headers=ann).json()["shipping_address"]["country"] == "AT"
+    stats = http.get("/orders/stats", headers=admin).json()
+    assert (stats["total_orders"], stats["total_revenue"], stats["orders_by_status"]["delivered"]) == (
+        2,
+        "36.00",
+        1,
+    )
+
+    assert http.delete(f"/products/{product['id']}", headers=admin).status_code == 204
+    assert http.delete(f"/categories/{child['id']}", headers=admin).status_code == 204
+    assert http.get(f"/products/{product['id']}").json()["category_id"] is None
+    assert http.delete(f"/users/{ann_id}", headers=ann).status_code == 204
+    assert http.get("/users/me", headers=ann).status_code == 401
