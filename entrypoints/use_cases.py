@@ -540,4 +540,3 @@ class Wiring:
     flows: Flows
     reads: UnitOfWorkRunner | None  # for the use cases marked replica_read; None without replicas
     tokens: TokenIssuer
-
