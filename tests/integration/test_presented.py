@@ -1,25 +1,27 @@
-"""The representation the outbox got reaches the route across SQLAlchemy's greenlet (the async runner runs
-the use case in `run_sync`): an order placed on SQLite and PostgreSQL is presented once, and the answer is
-the event's payload."""
+"""The representation the outbox got reaches the route from inside the Unit of Work (SQLAlchemy's greenlet,
+and PostgreSQL's hot path): an order placed as the route places it, on SQLite and PostgreSQL, is presented
+once, and the answer is the event's payload."""
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, select
 
+from adapters.security import JwtTokenIssuer
 from adapters.sql.engine import make_async_engine
 from adapters.sql.tables import events
 from adapters.sql.unit_of_work import SqlUnitOfWorkRunner
 from application.orders import OrderItem, PlaceOrder
-from application.ports import NO_COUNTERS
-from application.webhooks import DeliveryOptions
+from application.ports import NO_COUNTERS, TokenClaims
+from application.throttling import NO_LIMITS
 from domain.orders import Order
 from entrypoints.api import presented
-from entrypoints.api.event_schemas import present, render_event
+from entrypoints.api.event_schemas import present
 from entrypoints.api.schemas import OrderRead
-from entrypoints.use_cases import UseCases
-from tests.doubles.sender import RecordingSender
+from entrypoints.use_cases import Flows
+from tests.doubles.security import FastPasswordHasher
 from tests.integration.helpers import admin, clock, customer, product
 
 
@@ -28,7 +30,8 @@ def test_a_placed_order_is_presented_once_through_the_sql_runner(
 ) -> None:
     ann = customer(engine, "ann@shop.test")
     lamp = product(engine, admin(engine), "LAMP-1", stock=2, price="12.50")
-    cases = UseCases(clock, NO_COUNTERS, RecordingSender(), render_event, DeliveryOptions())
+    claims = TokenClaims(ann.id, ann.credentials_version)  # as the route has them
+    tokens = JwtTokenIssuer(secret_key="k" * 40, lifetime=timedelta(minutes=5), clock=clock)
     built: list[int | None] = []
     of = OrderRead.of.__func__  # type: ignore[attr-defined]
 
@@ -42,9 +45,9 @@ def test_a_placed_order_is_presented_once_through_the_sql_runner(
         runner_engine = make_async_engine(database_url, instrumented=False)
         try:
             with presented.keeping() as kept:
-                order = await SqlUnitOfWorkRunner(runner_engine, present).run(
-                    cases.place_order, ann, PlaceOrder((OrderItem(lamp.id, 2),))
-                )
+                runner = SqlUnitOfWorkRunner(runner_engine, present)
+                flows = Flows(runner, clock, FastPasswordHasher(), tokens, NO_LIMITS, NO_COUNTERS)
+                order = await flows.place_order(claims, PlaceOrder((OrderItem(lamp.id, 2),)))
             return kept.json(order)
         finally:
             await runner_engine.dispose()
