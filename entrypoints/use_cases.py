@@ -529,3 +529,14 @@ class Flows:
         return await idempotency.place_order_idempotently(
             cmd, key, runner=self.runner, claims=claims, clock=self.clock, counters=self.counters
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """What every request's caller runs with, from the container's Singletons."""
+
+    runner: UnitOfWorkRunner
+    cases: UseCases
+    flows: Flows
+    reads: UnitOfWorkRunner | None  # for the use cases marked replica_read; None without replicas
+    tokens: TokenIssuer

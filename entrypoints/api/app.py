@@ -3,7 +3,6 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -13,11 +12,9 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from entrypoints.api import metrics, problems
-from entrypoints.api.headers import SecurityHeaders
+from entrypoints.api.edge import Edge
 from entrypoints.api.limits import BodySizeLimit
-from entrypoints.api.observe import Observe
 from entrypoints.api.read_after import HEADER, ReadYourWrites, cookie_lifetime
-from entrypoints.api.request_id import new_request_id, sane_request_id
 from entrypoints.api.routes import (
     addresses,
     catalog,
@@ -63,8 +60,8 @@ def create_app(container: Container) -> FastAPI:
     if settings.database_replica_urls:  # read-your-writes (docs/api.md); nothing to route without replicas
         lifetime = cookie_lifetime(settings.replica_max_lag, settings.replica_check_interval)
         app.add_middleware(ReadYourWrites, cookie_max_age=lifetime)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # off unless origins are named: browsers then refuse cross-origin calls
+        app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # its 413s get CORS headers
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
@@ -73,15 +70,9 @@ def create_app(container: Container) -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After", HEADER],
             max_age=600,
         )
-    app.add_middleware(SecurityHeaders)  # on 413s and CORS answers too
-    app.add_middleware(Observe)
-    # Outermost, so every log line of the request (the access line included) carries its id.
-    app.add_middleware(
-        CorrelationIdMiddleware,
-        header_name="X-Request-ID",
-        validator=sane_request_id,
-        generator=new_request_id,
-    )
+        app.add_middleware(Edge)  # request ids, access log and metrics, security headers (CORS answers too)
+    else:  # one layer for all four (entrypoints.api.edge)
+        app.add_middleware(Edge, max_bytes=settings.max_body_bytes)
     app.include_router(users.router)
     app.include_router(addresses.router)
     app.include_router(catalog.router)

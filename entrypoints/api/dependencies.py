@@ -22,15 +22,18 @@ from typing import Annotated, Concatenate, ParamSpec, TypeVar
 import structlog
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.base import SecurityBase
+from fastapi.security.utils import get_authorization_scheme_param
 
 from application.auth import as_caller
 from application.errors import AuthenticationFailed
 from application.ports import TokenClaims, UnitOfWork, UnitOfWorkRunner
 from domain.users import User
 from entrypoints.container import Container
-from entrypoints.use_cases import Flows, UseCases, reads_from_replica
+from entrypoints.use_cases import Flows, UseCases, Wiring, reads_from_replica
 
-bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+# The scheme the OpenAPI names for every route that reads a bearer token (see _BearerCaller).
+_SCHEME = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -84,39 +87,63 @@ class SignedInCaller(Caller):
         return await self.runner_for(work).run(as_caller, self.claims, as_them)
 
 
-def _wiring(request: Request) -> tuple[UnitOfWorkRunner, UseCases, Flows, UnitOfWorkRunner | None]:
+def _wiring(request: Request) -> Wiring:
     """What every caller runs with, built once by the container."""
     container: Container = request.app.state.container
-    return (
+    return Wiring(
         container.unit_of_work_runner(),
         container.use_cases(),
         container.flows(),
-        container.replica_reads(),
+        container.kept_replica_reads()[0],
+        container.token_issuer(),
     )
 
 
-def _claims(request: Request, token: str) -> TokenClaims:
-    claims: TokenClaims = request.app.state.container.token_issuer().read(token)
+def _claims(wiring: Wiring, token: str) -> TokenClaims:
+    claims = wiring.tokens.read(token)
     structlog.contextvars.bind_contextvars(user_id=claims.user_id)  # in the request's log lines
     return claims
 
 
-async def current_caller(request: Request, token: Annotated[str | None, Depends(bearer)]) -> SignedInCaller:
-    if not token:
-        raise AuthenticationFailed("this route needs a bearer token: log in at POST /auth/token")
-    return SignedInCaller(_claims(request, token), *_wiring(request))
+class _BearerCaller(SecurityBase):
+    """The caller, from the request's bearer token, as one dependency: FastAPI solves one callable per
+    request instead of a caller depending on `OAuth2PasswordBearer` (a dependency of its own). In the
+    OpenAPI it is that very scheme (same model, same name), so the document does not change."""
+
+    def __init__(self) -> None:
+        self.model = _SCHEME.model
+        self.scheme_name = _SCHEME.scheme_name
+
+    def token(self, request: Request) -> str | None:
+        """What `OAuth2PasswordBearer(auto_error=False)` reads: the `Bearer` credentials, else None."""
+        scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+        return token if scheme.lower() == "bearer" else None
 
 
-async def optional_caller(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Caller:
-    """Public routes that show more to admins: no token is anonymous, a bad token is still a 401."""
-    return Caller(_claims(request, token) if token else None, *_wiring(request))
+class _SignedIn(_BearerCaller):
+    async def __call__(self, request: Request) -> SignedInCaller:
+        token = self.token(request)
+        if not token:
+            raise AuthenticationFailed("this route needs a bearer token: log in at POST /auth/token")
+        w = _wiring(request)
+        return SignedInCaller(_claims(w, token), w.runner, w.cases, w.flows, w.reads)
+
+
+class _Anyone(_BearerCaller):
+    async def __call__(self, request: Request) -> Caller:
+        """Public routes that show more to admins: no token is anonymous, a bad token is still a 401."""
+        token, w = self.token(request), _wiring(request)
+        return Caller(_claims(w, token) if token else None, w.runner, w.cases, w.flows, w.reads)
 
 
 async def anonymous_caller(request: Request) -> Caller:
     """Routes that are the same for everyone (and log-in, which must not depend on an old token)."""
-    return Caller(None, *_wiring(request))
+    w = _wiring(request)
+    return Caller(None, w.runner, w.cases, w.flows, w.reads)
 
 
+current_caller = _SignedIn()
+optional_caller = _Anyone()
 SignedIn = Annotated[SignedInCaller, Depends(current_caller)]
 Anyone = Annotated[Caller, Depends(optional_caller)]
 Public = Annotated[Caller, Depends(anonymous_caller)]

@@ -3,5 +3,9 @@
 from fastapi import Response
 
 
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
 def tag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
+    response.headers["ETag"] = etag(version)

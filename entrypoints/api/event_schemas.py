@@ -15,6 +15,7 @@ from domain.users import User
 from domain.webhooks import Attempt, Delivery, DeliveryState, Webhook
 from entrypoints.api.fulfillment_schemas import FulfillmentRead
 from entrypoints.api.payment_schemas import PaymentRead
+from entrypoints.api.presented import keep
 from entrypoints.api.return_schemas import ReturnRead
 from entrypoints.api.schemas import OrderRead, ProductRead, UserRead
 
@@ -28,6 +29,7 @@ def present(subject: Order | Product | Payment | User | Fulfillment | Return) ->
     read: BaseModel
     if isinstance(subject, Order):
         read = OrderRead.of(subject)
+        keep(subject, read)  # a route may answer with it (entrypoints.api.presented)
     elif isinstance(subject, Payment):
         read = PaymentRead.of(subject)
     elif isinstance(subject, Fulfillment):

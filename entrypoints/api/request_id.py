@@ -3,6 +3,7 @@
 import re
 import uuid
 
+HEADER = b"x-request-id"  # asked and answered
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
