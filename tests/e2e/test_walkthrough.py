@@ -195,6 +195,41 @@ def test_every_route_succeeds(client: Client) -> None:
         1,
     )
 
+    # After the order: shipped (and a shipment taken back), returned, refunded.
+    sid, line = second["id"], second["items"][0]["id"]
+    charge = {"provider": "psp", "reference": "ch_1", "amount": "15.00", "action": "charge"}  # 3.00 over
+    assert http.post(f"/orders/{sid}/payments", json=charge, headers=admin).status_code == 201
+    assert http.patch(f"/orders/{sid}/status", json={"status": "confirmed"}, headers=admin).status_code == 200
+    ship = {"lines": [{"order_line_id": line, "quantity": 1}], "carrier": "DHL"}
+    first = http.post(f"/orders/{sid}/fulfillments", json=ship, headers=admin).json()
+    assert http.get(f"/fulfillments/{first['id']}", headers=ann).json()["status"] == "fulfilled"
+    assert http.post(f"/fulfillments/{first['id']}/cancel", headers=admin).json()["status"] == "cancelled"
+    assert http.post(f"/orders/{sid}/fulfillments", json=ship, headers=admin).status_code == 201
+    shipments = http.get(f"/orders/{sid}/fulfillments", headers=ann).json()
+    assert [f["status"] for f in shipments] == ["cancelled", "fulfilled"]
+    back = {"lines": [{"order_line_id": line, "quantity": 1, "reason": "too small", "restock": True}]}
+    asked = http.post(f"/orders/{sid}/returns", json=back, headers=ann).json()
+    assert asked["status"] == "requested"
+    refused = http.post(f"/returns/{asked['id']}/reject", json={"reason": "worn"}, headers=admin)
+    assert refused.json()["status"] == "rejected"
+    taken = http.post(f"/orders/{sid}/returns", json=back, headers=admin).json()
+    assert (
+        taken["status"] == "accepted" and http.get(f"/returns/{taken['id']}", headers=ann).status_code == 200
+    )
+    assert [r["status"] for r in http.get(f"/orders/{sid}/returns", headers=ann).json()] == [
+        "rejected",
+        "accepted",
+    ]
+    assert (
+        http.post(f"/returns/{taken['id']}/refund", json={"reference": "re_1"}, headers=admin).status_code
+        == 201
+    )
+    goodwill = {"amount": "3.00", "reason": "the overpayment", "reference": "gw_1"}
+    assert http.post(f"/orders/{sid}/refunds", json=goodwill, headers=admin).status_code == 201
+    refunds = http.get(f"/orders/{sid}/refunds", headers=ann).json()
+    assert [r["amount"] for r in refunds] == ["12.00", "3.00"]
+    assert http.get(f"/orders/{sid}", headers=ann).json()["payment_status"] == "refunded"
+
     assert http.delete(f"/products/{product['id']}", headers=admin).status_code == 204
     assert http.delete(f"/categories/{child['id']}", headers=admin).status_code == 204
     assert http.get(f"/products/{product['id']}").json()["category_id"] is None
