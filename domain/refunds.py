@@ -10,10 +10,11 @@ from decimal import Decimal
 
 from domain.entity import Entity
 from domain.orders import Order
-from domain.payments import ZERO, Currency, MoneyTotals, Payment
+from domain.payments import MAX_PAYMENT_REASON, ZERO, Currency, MoneyTotals, Payment
 from domain.return_errors import InvalidReturn, RefundLimit
 
-MAX_REFUND_REASON = 500  # domain.payments.MAX_PAYMENT_REASON: a payment's refund carries the same reason
+# A payment's refund carries the same reason, so the same limit.
+MAX_REFUND_REASON = MAX_PAYMENT_REASON
 
 
 @dataclass(eq=False, slots=True)

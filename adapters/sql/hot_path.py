@@ -9,8 +9,9 @@ once. psycopg's own pipeline sends each statement as it is queued (one write per
 Prepared statements are named `shop_hot_<n>` and prepared in the same write as their first run; a
 connection remembers which it holds. psycopg deallocates every prepared statement of a connection when it
 rolls back (`DEALLOCATE ALL`), ours included: a statement found missing (SQLSTATE 26000) in the read half
-empties the connection's list, and the half runs again after a ROLLBACK. With the prepare threshold off
-(`SHOP_DB_PREPARED_STATEMENTS=false`, for PgBouncer in transaction mode) statements run unnamed.
+empties the connection's list but for those that exchange prepared (they exist), and the half runs again
+after a ROLLBACK. With the prepare threshold off (`SHOP_DB_PREPARED_STATEMENTS=false`, for PgBouncer in
+transaction mode) statements run unnamed.
 
 Errors come out as SQLAlchemy would raise them (`DBAPIError.instance`), and a connection lost on the way is
 invalidated, so the runner's retries and 503s are the same as on the portable path."""
@@ -90,6 +91,15 @@ class Failed(Exception):
         self.constraint = constraint
 
 
+def _error_class(sqlstate: str | None) -> type[psycopg.Error]:
+    """psycopg's class for the SQLSTATE, as its cursors raise; one it does not know (a trigger's own code) is
+    a DatabaseError, never a KeyError."""
+    try:
+        return errors.lookup(sqlstate) if sqlstate else psycopg.DatabaseError
+    except KeyError:
+        return psycopg.DatabaseError
+
+
 class HotPath:
     """One Unit of Work's hot path on its connection (PostgreSQL and psycopg only)."""
 
@@ -107,6 +117,7 @@ class HotPath:
         self.round_trips = 0  # exchanges with the server
         self.writes = 0  # sends it took: one per round trip unless the socket's buffer was full
         self.answered = 0  # commands of the last exchange the server answered (0: it ran nothing)
+        self._fresh: set[bytes] = set()  # prepared by this exchange: they exist whatever fails after them
 
     def exchange(
         self,
@@ -117,11 +128,12 @@ class HotPath:
     ) -> list[list[tuple[Any, ...]]]:
         """Run `before` (BEGIN), the statements and `after` (COMMIT) in one write; the rows of each
         statement. Raises `Failed` on the first statement that failed (the transaction is then aborted)."""
+        self._fresh = set()
         try:
             return self._exchange(statements, before, after)
         except Failed as failed:
-            if failed.sqlstate == "26000":  # deallocated behind our back: prepare them again
-                self._prepared.clear()
+            if failed.sqlstate == "26000":  # deallocated behind our back: prepare the others again
+                self._prepared.intersection_update(self._fresh)
             raise
 
     def _exchange(
@@ -188,6 +200,7 @@ class HotPath:
                 continue
             if kind == "prepare":
                 self._prepared.add(what.name)
+                self._fresh.add(what.name)
             elif kind == "rows":
                 rows.append(self._load(result))
         if failure is not None:
@@ -206,7 +219,7 @@ class HotPath:
         sqlstate = (result.error_field(field.SQLSTATE) or b"").decode() or None
         constraint = (result.error_field(field.CONSTRAINT_NAME) or b"").decode() or None
         message = (result.error_message or b"").decode(errors="replace").strip()
-        cls = errors.lookup(sqlstate) if sqlstate else psycopg.DatabaseError
+        cls = _error_class(sqlstate)
         orig = cls(message, info=result, encoding=self._driver.info.encoding)
         statement = what.sql.decode() if isinstance(what, Compiled) else what.decode()
         error = DBAPIError.instance(statement, None, orig, psycopg.Error, dialect=self._dialect)

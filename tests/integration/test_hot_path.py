@@ -4,11 +4,13 @@ The same rows either way."""
 
 import asyncio
 
+import psycopg
 import pytest
-from sqlalchemy import Engine, select, text
+from psycopg import errors
+from sqlalchemy import Engine, bindparam, select, text
 
 from adapters.sql.engine import EngineOptions, make_async_engine, make_sync_engine
-from adapters.sql.hot_path import compiled
+from adapters.sql.hot_path import Failed, HotPath, _error_class, compiled
 from adapters.sql.placement import PORTABLE_ONLY
 from adapters.sql.tables import events, order_events, order_lines, orders, products, stock_movements
 from adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkRunner, sync_unit_of_work
@@ -202,3 +204,35 @@ def test_an_engine_marked_portable_only_keeps_the_portable_path(clean_postgres: 
         assert uow.tx.hot is None and counter.count == 5, counter.statements
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_after_a_dropped_statement_those_prepared_in_the_same_exchange_are_not_prepared_twice(
+    clean_postgres: str,
+) -> None:
+    """A statement prepared in the exchange that then fails on one dropped behind its back still exists on
+    the server: the retry must not prepare it again (42P05, "already exists")."""
+    engine = make_sync_engine(clean_postgres)
+    by_id = {"id": 1}
+    known = select(products.c.id).where(products.c.id == bindparam("id"))
+    new = select(orders.c.id).where(orders.c.id == bindparam("id"))
+    try:
+        with engine.connect() as connection:
+            hot = HotPath(connection)
+            assert hot.exchange([(known, by_id)]) == [[]]
+            connection.exec_driver_sql(f"DEALLOCATE {compiled(known, connection.dialect).name.decode()}")
+            with pytest.raises(Failed) as dropped:
+                hot.exchange([(new, by_id), (known, by_id)])
+            assert dropped.value.sqlstate == "26000"
+            hot.exchange([], before=b"ROLLBACK")  # as the runner does, not through psycopg
+            assert hot.exchange([(new, by_id), (known, by_id)]) == [[], []]  # prepares `known` only
+            held = connection.exec_driver_sql("SELECT name FROM pg_prepared_statements").scalars().all()
+            assert sorted(held) == sorted(compiled(s, connection.dialect).name.decode() for s in (new, known))
+    finally:
+        engine.dispose()
+
+
+def test_an_sqlstate_psycopg_does_not_know_is_a_database_error() -> None:
+    assert _error_class("P0001") is errors.RaiseException
+    assert _error_class("ZZ999") is psycopg.DatabaseError  # a trigger's own code: no KeyError
+    assert _error_class(None) is psycopg.DatabaseError
