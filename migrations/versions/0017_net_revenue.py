@@ -118,10 +118,18 @@ def _totals_postgres() -> list[str]:
         WHERE t.status = d.status AND t.slot = d.slot;
         RETURN NULL;
     END $$""",
+        # The old and the new status's rows in one order (by status), whichever way the order moved: a
+        # fulfilment's cancellation moves shipped -> processing, the reverse of shipping, and the two must
+        # not lock the same pair of rows in opposite orders (a deadlock).
         f"""CREATE OR REPLACE FUNCTION order_totals_moved() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        {_totals_row("OLD", "-", True)};
-        {_totals_row("NEW", "+", True)};
+        IF OLD.status <= NEW.status THEN
+            {_totals_row("OLD", "-", True)};
+            {_totals_row("NEW", "+", True)};
+        ELSE
+            {_totals_row("NEW", "+", True)};
+            {_totals_row("OLD", "-", True)};
+        END IF;
         RETURN NULL;
     END $$""",
         "DROP TRIGGER orders_moved_totals ON orders",
