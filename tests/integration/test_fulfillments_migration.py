@@ -13,7 +13,7 @@ from adapters.sql.engine import make_sync_engine
 from adapters.sql.mapping import utc
 from adapters.sql.migrate import alembic_config, migrate
 from tests.integration.test_line_quantities_migration import _refused
-from tests.integration.test_migration_sql import empty_database
+from tests.integration.test_migration_sql import empty_database, integrity_check
 from tests.support.postgres import ThrowawayPostgres
 
 BEFORE = "0014_line_quantities"
@@ -107,10 +107,7 @@ def _check(url: str) -> None:
 def test_sqlite_upgrade_of_an_existing_database(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'existing.db'}"
     _check(url)
-    engine = make_sync_engine(url)
-    with engine.connect() as c:
-        assert c.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
-    engine.dispose()
+    assert integrity_check(url) == "ok"
 
 
 @pytest.mark.postgres

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 
 from adapters.sql.engine import make_sync_engine
 from adapters.sql.migrate import alembic_config, migrate
-from tests.integration.test_migration_sql import empty_database
+from tests.integration.test_migration_sql import empty_database, integrity_check
 from tests.integration.test_payment_migration import _seed
 from tests.support.postgres import ThrowawayPostgres
 
@@ -121,10 +121,7 @@ def _check(url: str) -> None:
 def test_sqlite_upgrade_of_an_existing_database(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'existing.db'}"
     _check(url)
-    engine = make_sync_engine(url)
-    with engine.connect() as c:
-        assert c.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
-    engine.dispose()
+    assert integrity_check(url) == "ok"
 
 
 @pytest.mark.postgres

@@ -48,6 +48,15 @@ def empty_database(server: ThrowawayPostgres | None, url: str, name: str) -> str
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+def integrity_check(url: str) -> str:
+    """SQLite's own verdict on a database file after a migration edited its schema: "ok" when intact."""
+    engine = make_sync_engine(url)
+    with engine.connect() as connection:
+        verdict = str(connection.execute(text("PRAGMA integrity_check")).scalar_one())
+    engine.dispose()
+    return verdict
+
+
 def client(name: str) -> str:
     return str(POSTGRES_BIN_PATH / name)
 

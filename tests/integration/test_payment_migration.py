@@ -16,7 +16,7 @@ from application.payments import RecordPayment, record_payment
 from domain.payments import USD, PaymentAction, PaymentStatus
 from entrypoints.api.event_schemas import present
 from tests.doubles.clock import FixedClock
-from tests.integration.test_migration_sql import empty_database
+from tests.integration.test_migration_sql import empty_database, integrity_check
 from tests.support.postgres import ThrowawayPostgres
 
 BEFORE = "0012_user_events"  # the revision before 0013
@@ -114,10 +114,7 @@ def migrate_down(url: str) -> None:
 def test_sqlite_upgrade_of_an_existing_database(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'existing.db'}"
     _check_upgrade(url)
-    engine = make_sync_engine(url)
-    with engine.connect() as c:
-        assert c.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
-    engine.dispose()
+    assert integrity_check(url) == "ok"
 
 
 @pytest.mark.postgres

@@ -173,8 +173,9 @@ def test_a_shipping_address_is_needed(api: Api, admin) -> None:
     order = api.order(ann, (api.product(admin)["id"], 1))
     api.client.patch(f"/orders/{order['id']}/status", json={"status": "confirmed"}, headers=admin)
     before = dump(api.store)
-    refused(api, fulfil(api, admin, order["id"], (order["items"][0]["id"], 1)), 409,
-            "shipping-address-required", before)  # fmt: skip
+    body = refused(api, fulfil(api, admin, order["id"], (order["items"][0]["id"], 1)), 409,
+                   "shipping-address-required", before)  # fmt: skip
+    assert body["detail"] == f"order {order['id']} has no shipping address; set one before shipping."
 
 
 def test_an_order_with_a_fulfilment_cannot_be_cancelled(api: Api, admin, shop) -> None:
