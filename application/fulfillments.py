@@ -50,9 +50,7 @@ def ship_the_rest(uow: UnitOfWork, order: Order, *, actor: User, clock: Clock) -
 def list_fulfillments(order_id: int, *, uow: UnitOfWork, actor: User) -> list[Fulfillment]:
     """The order's fulfilments, oldest first, cancelled ones too: admins and the order's owner."""
     with uow:
-        order = uow.orders.get(order_id)
-        if order is None:
-            raise NotFound("order", order_id)
+        order = load_order(uow, order_id)
         require_self_or_admin(actor, order.user_id, "order", order_id)
         return uow.fulfillments.for_order(order_id)
 

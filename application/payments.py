@@ -161,9 +161,7 @@ def refund_payment(
 def list_payments(order_id: int, *, uow: UnitOfWork, actor: User) -> list[Payment]:
     """The order's payments with every transaction: for admins and the order's owner."""
     with uow:
-        order = uow.orders.get(order_id)
-        if order is None:
-            raise NotFound("order", order_id)
+        order = load_order(uow, order_id)
         require_self_or_admin(actor, order.user_id, "order", order_id)
         return uow.payments.for_order(order_id)
 

@@ -113,9 +113,7 @@ def refund_goodwill(
 def list_refunds(order_id: int, *, uow: UnitOfWork, actor: User) -> list[OrderRefund]:
     """The order's refunds, oldest first: admins and the order's owner."""
     with uow:
-        order = uow.orders.get(order_id)
-        if order is None:
-            raise NotFound("order", order_id)
+        order = load_order(uow, order_id)
         require_self_or_admin(actor, order.user_id, "order", order_id)
         return uow.refunds.for_order(order_id)
 

@@ -91,9 +91,7 @@ def reject_return(return_id: int, reason: str, *, uow: UnitOfWork, actor: User, 
 def list_returns(order_id: int, *, uow: UnitOfWork, actor: User) -> list[Return]:
     """The order's returns, oldest first: admins and the order's owner."""
     with uow:
-        order = uow.orders.get(order_id)
-        if order is None:
-            raise NotFound("order", order_id)
+        order = load_order(uow, order_id)
         require_self_or_admin(actor, order.user_id, "order", order_id)
         return uow.returns.for_order(order_id)
 
